@@ -1,0 +1,462 @@
+/* engine/json.c: strict JSON (RFC 8259) decoder and Go-compatible encoder. */
+#include "json.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  const char *p, *start, *end;
+  const char *source;
+  kd_error *err;
+} parser;
+
+static int fail(parser *ps, const char *at, const char *what)
+{
+  int line = 1, col = 1;
+  const char *q;
+  for (q = ps->start; q < at && q < ps->end; q++) {
+    if (*q == '\n') { line++; col = 1; } else col++;
+  }
+  return kd_error_at(ps->err, KD_EPARSE, ps->source, line, col, "%s", what);
+}
+
+static void skip_ws(parser *ps)
+{
+  while (ps->p < ps->end &&
+         (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
+    ps->p++;
+}
+
+static int parse_value(parser *ps, kd_value *out, int depth);
+
+static int hexval(int c)
+{
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+static int read_hex4(parser *ps, const char *at, unsigned *cp)
+{
+  int i;
+  *cp = 0;
+  if (ps->end - at < 4) return -1;
+  for (i = 0; i < 4; i++) {
+    int h = hexval((unsigned char)at[i]);
+    if (h < 0) return -1;
+    *cp = *cp * 16 + (unsigned)h;
+  }
+  return 0;
+}
+
+static int put_utf8(kd_buf *b, unsigned cp)
+{
+  char u[4];
+  size_t n;
+  if (cp < 0x80) { u[0] = (char)cp; n = 1; }
+  else if (cp < 0x800) {
+    u[0] = (char)(0xC0 | (cp >> 6)); u[1] = (char)(0x80 | (cp & 0x3F)); n = 2;
+  } else if (cp < 0x10000) {
+    u[0] = (char)(0xE0 | (cp >> 12)); u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    u[2] = (char)(0x80 | (cp & 0x3F)); n = 3;
+  } else {
+    u[0] = (char)(0xF0 | (cp >> 18)); u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); u[3] = (char)(0x80 | (cp & 0x3F));
+    n = 4;
+  }
+  return kd_buf_add(b, u, n);
+}
+
+/* Decodes the escape at ps->p (just after '\') into B. */
+static int parse_escape(parser *ps, kd_buf *b)
+{
+  const char *at = ps->p - 1;
+  unsigned cp, lo;
+  char c;
+  if (ps->p >= ps->end) return fail(ps, at, "unterminated string");
+  c = *ps->p++;
+  switch (c) {
+  case '"': case '\\': case '/': return kd_buf_addc(b, c);
+  case 'b': return kd_buf_addc(b, '\b');
+  case 'f': return kd_buf_addc(b, '\f');
+  case 'n': return kd_buf_addc(b, '\n');
+  case 'r': return kd_buf_addc(b, '\r');
+  case 't': return kd_buf_addc(b, '\t');
+  case 'u': break;
+  default: return fail(ps, at, "invalid escape in string");
+  }
+  if (read_hex4(ps, ps->p, &cp)) return fail(ps, at, "invalid \\u escape");
+  ps->p += 4;
+  if (cp >= 0xD800 && cp < 0xDC00) {  /* high surrogate: expect the low one */
+    if (ps->end - ps->p >= 6 && ps->p[0] == '\\' && ps->p[1] == 'u' &&
+        !read_hex4(ps, ps->p + 2, &lo) && lo >= 0xDC00 && lo < 0xE000) {
+      ps->p += 6;
+      cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+    } else {
+      cp = 0xFFFD;  /* lone surrogate: Go substitutes U+FFFD */
+    }
+  } else if (cp >= 0xDC00 && cp < 0xE000) {
+    cp = 0xFFFD;
+  }
+  return put_utf8(b, cp);
+}
+
+/* Parses a string at ps->p (on the opening quote) into a new buffer. */
+static int parse_string(parser *ps, kd_buf *b)
+{
+  const char *at = ps->p++;
+  for (;;) {
+    const char *run = ps->p;
+    while (ps->p < ps->end && *ps->p != '"' && *ps->p != '\\' &&
+           (unsigned char)*ps->p >= 0x20)
+      ps->p++;
+    if (kd_buf_add(b, run, (size_t)(ps->p - run)))
+      return kd_error_set(ps->err, KD_ENOMEM, "out of memory");
+    if (ps->p >= ps->end) return fail(ps, at, "unterminated string");
+    if (*ps->p == '"') { ps->p++; return KD_OK; }
+    if (*ps->p == '\\') {
+      int rc;
+      ps->p++;
+      if ((rc = parse_escape(ps, b)) != KD_OK) {
+        if (rc == KD_ENOMEM) kd_error_set(ps->err, rc, "out of memory");
+        return rc;
+      }
+      continue;
+    }
+    return fail(ps, ps->p, "control character in string");
+  }
+}
+
+static int parse_number(parser *ps, kd_value *out)
+{
+  const char *s = ps->p, *q = ps->p;
+  int is_int = 1;
+  char tmp[512];
+  size_t n;
+  if (q < ps->end && *q == '-') q++;
+  if (q >= ps->end || *q < '0' || *q > '9') return fail(ps, s, "invalid number");
+  if (*q == '0') q++;
+  else while (q < ps->end && *q >= '0' && *q <= '9') q++;
+  if (q < ps->end && *q == '.') {
+    is_int = 0;
+    q++;
+    if (q >= ps->end || *q < '0' || *q > '9') return fail(ps, s, "invalid number");
+    while (q < ps->end && *q >= '0' && *q <= '9') q++;
+  }
+  if (q < ps->end && (*q == 'e' || *q == 'E')) {
+    is_int = 0;
+    q++;
+    if (q < ps->end && (*q == '+' || *q == '-')) q++;
+    if (q >= ps->end || *q < '0' || *q > '9') return fail(ps, s, "invalid number");
+    while (q < ps->end && *q >= '0' && *q <= '9') q++;
+  }
+  n = (size_t)(q - s);
+  if (n >= sizeof tmp) return fail(ps, s, "number too long");
+  memcpy(tmp, s, n);
+  tmp[n] = 0;
+  ps->p = q;
+  if (is_int) {
+    long long v;
+    errno = 0;
+    v = strtoll(tmp, NULL, 10);
+    if (errno != ERANGE) {
+      kd_value_int(out, (int64_t)v);
+      return KD_OK;
+    }
+  }
+  kd_value_float(out, strtod(tmp, NULL));
+  return KD_OK;
+}
+
+static int parse_array(parser *ps, kd_value *out, int depth)
+{
+  int rc;
+  kd_value_arr(out);
+  ps->p++;
+  skip_ws(ps);
+  if (ps->p < ps->end && *ps->p == ']') { ps->p++; return KD_OK; }
+  for (;;) {
+    kd_value *slot = kd_arr_push(out);
+    if (!slot) return kd_error_set(ps->err, KD_ENOMEM, "out of memory");
+    if ((rc = parse_value(ps, slot, depth + 1)) != KD_OK) return rc;
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == ',') { ps->p++; continue; }
+    if (ps->p < ps->end && *ps->p == ']') { ps->p++; return KD_OK; }
+    return fail(ps, ps->p, "expected ',' or ']' in array");
+  }
+}
+
+static int parse_object(parser *ps, kd_value *out, int depth)
+{
+  kd_buf key = {0};
+  int rc = KD_OK;
+  kd_value_obj(out);
+  ps->p++;
+  skip_ws(ps);
+  if (ps->p < ps->end && *ps->p == '}') { ps->p++; return KD_OK; }
+  for (;;) {
+    kd_value *slot;
+    skip_ws(ps);
+    if (ps->p >= ps->end || *ps->p != '"') {
+      rc = fail(ps, ps->p, "expected string key in object");
+      break;
+    }
+    key.len = 0;
+    if ((rc = parse_string(ps, &key)) != KD_OK) break;
+    skip_ws(ps);
+    if (ps->p >= ps->end || *ps->p != ':') {
+      rc = fail(ps, ps->p, "expected ':' after object key");
+      break;
+    }
+    ps->p++;
+    /* a repeated key replaces the earlier value, as in Go */
+    slot = kd_obj_get(out, key.data ? key.data : "", key.len);
+    if (slot) kd_value_clear(slot);
+    else slot = kd_obj_add(out, key.data ? key.data : "", key.len);
+    if (!slot) { rc = kd_error_set(ps->err, KD_ENOMEM, "out of memory"); break; }
+    if ((rc = parse_value(ps, slot, depth + 1)) != KD_OK) break;
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == ',') { ps->p++; continue; }
+    if (ps->p < ps->end && *ps->p == '}') { ps->p++; break; }
+    rc = fail(ps, ps->p, "expected ',' or '}' in object");
+    break;
+  }
+  kd_buf_free(&key);
+  return rc;
+}
+
+static int match_word(parser *ps, const char *w)
+{
+  size_t n = strlen(w);
+  if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, w, n) != 0) return 0;
+  ps->p += n;
+  return 1;
+}
+
+static int parse_value(parser *ps, kd_value *out, int depth)
+{
+  kd_value_null(out);
+  if (depth > JSON_MAX_DEPTH) return fail(ps, ps->p, "nesting too deep");
+  skip_ws(ps);
+  if (ps->p >= ps->end) return fail(ps, ps->p, "unexpected end of input");
+  switch (*ps->p) {
+  case '{': return parse_object(ps, out, depth);
+  case '[': return parse_array(ps, out, depth);
+  case '"': {
+    kd_buf b = {0};
+    int rc = parse_string(ps, &b);
+    if (rc == KD_OK) {
+      size_t len;
+      char *s = kd_buf_take(&b, &len);
+      if (!s) return kd_error_set(ps->err, KD_ENOMEM, "out of memory");
+      out->type = KD_STR;   /* adopt the buffer: no second copy */
+      out->u.str.s = s;
+      out->u.str.len = len;
+    }
+    kd_buf_free(&b);
+    return rc;
+  }
+  case 't': if (match_word(ps, "true")) { kd_value_bool(out, 1); return KD_OK; } break;
+  case 'f': if (match_word(ps, "false")) { kd_value_bool(out, 0); return KD_OK; } break;
+  case 'n': if (match_word(ps, "null")) return KD_OK; break;
+  default:
+    if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9'))
+      return parse_number(ps, out);
+  }
+  return fail(ps, ps->p, "invalid character, expected a value");
+}
+
+int json_decode(const char *data, size_t len, const char *source,
+                kd_value *out, kd_error *err)
+{
+  parser ps = {data, data, data + len, source ? source : "<json>", err};
+  int rc = parse_value(&ps, out, 0);
+  if (rc == KD_OK) {
+    skip_ws(&ps);
+    if (ps.p < ps.end) rc = fail(&ps, ps.p, "unexpected data after JSON value");
+  }
+  if (rc != KD_OK) kd_value_clear(out);
+  return rc;
+}
+
+/* ---- encoding ---------------------------------------------------------- */
+
+int json_encode_string(const char *s, size_t len, int flags, kd_buf *out)
+{
+  static const char hex[] = "0123456789abcdef";
+  size_t i, run = 0;
+  if (kd_buf_addc(out, '"')) return KD_ENOMEM;
+  for (i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    const char *esc = NULL;
+    char u[7];
+    int html = (flags & JSON_ESCAPE_HTML) && (c == '<' || c == '>' || c == '&');
+    /* U+2028/U+2029 are escaped by Go so the output is valid JavaScript. */
+    int ls = c == 0xE2 && i + 2 < len && (unsigned char)s[i + 1] == 0x80 &&
+             ((unsigned char)s[i + 2] & 0xFE) == 0xA8;
+    if (c >= 0x20 && c != '"' && c != '\\' && !html && !ls) continue;
+    if (kd_buf_add(out, s + run, i - run)) return KD_ENOMEM;
+    switch (c) {
+    case '"': esc = "\\\""; break;
+    case '\\': esc = "\\\\"; break;
+    case '\n': esc = "\\n"; break;
+    case '\r': esc = "\\r"; break;
+    case '\t': esc = "\\t"; break;
+    default:
+      if (ls) {
+        esc = s[i + 2] == (char)0xA8 ? "\\u2028" : "\\u2029";
+        i += 2;
+      } else {
+        u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
+        u[4] = hex[c >> 4]; u[5] = hex[c & 15]; u[6] = 0;
+        esc = u;
+      }
+    }
+    if (kd_buf_adds(out, esc)) return KD_ENOMEM;
+    run = i + 1;
+  }
+  if (kd_buf_add(out, s + run, len - run) || kd_buf_addc(out, '"'))
+    return KD_ENOMEM;
+  return KD_OK;
+}
+
+int json_format_float(double f, kd_buf *out)
+{
+  char tmp[40];
+  double a = fabs(f);
+  int prec;
+  char *e;
+  if (isnan(f) || isinf(f)) return KD_ERANGE;
+  if (f == (double)(int64_t)f && a < 1e21) {
+    /* integral: Go prints all digits without exponent below 1e21 */
+    snprintf(tmp, sizeof tmp, "%.0f", f);
+    if (f == 0 && signbit(f)) snprintf(tmp, sizeof tmp, "-0");
+    return kd_buf_adds(out, tmp);
+  }
+  /* shortest precision that round-trips */
+  for (prec = 1; prec <= 17; prec++) {
+    snprintf(tmp, sizeof tmp, "%.*e", prec - 1, f);
+    if (strtod(tmp, NULL) == f) break;
+  }
+  if (a >= 1e-6 && a < 1e21) {
+    /* fixed notation with exactly the digits needed */
+    int exp10 = atoi(strchr(tmp, 'e') + 1);
+    int decimals = prec - 1 - exp10;
+    snprintf(tmp, sizeof tmp, "%.*f", decimals > 0 ? decimals : 0, f);
+    return kd_buf_adds(out, tmp);
+  }
+  /* exponent form: Go writes e-07 as e-07 in %e but 1e-07 in JSON;
+   * encoding/json trims "e-07" to "e-7". */
+  e = strchr(tmp, 'e');
+  if (e) {
+    char mant[40], *dot;
+    int ex = atoi(e + 1);
+    size_t ml = (size_t)(e - tmp);
+    memcpy(mant, tmp, ml);
+    mant[ml] = 0;
+    dot = strchr(mant, '.');
+    if (dot) {  /* strip trailing zeros of the mantissa */
+      char *z = mant + ml - 1;
+      while (z > dot && *z == '0') *z-- = 0;
+      if (z == dot) *z = 0;
+    }
+    return kd_buf_printf(out, "%se%c%d", mant, ex < 0 ? '-' : '+',
+                         ex < 0 ? -ex : ex);
+  }
+  return kd_buf_adds(out, tmp);
+}
+
+static int indent(kd_buf *out, int flags, int level)
+{
+  int i;
+  if (!(flags & JSON_PRETTY)) return KD_OK;
+  if (kd_buf_addc(out, '\n')) return KD_ENOMEM;
+  for (i = 0; i < level; i++)
+    if (kd_buf_add(out, "  ", 2)) return KD_ENOMEM;
+  return KD_OK;
+}
+
+static int cmp_member(const void *a, const void *b)
+{
+  const kd_member *x = *(kd_member *const *)a, *y = *(kd_member *const *)b;
+  size_t n = x->klen < y->klen ? x->klen : y->klen;
+  int c = memcmp(x->key, y->key, n);
+  return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+static int encode(const kd_value *v, int flags, kd_buf *out, int level,
+                  kd_error *err);
+
+static int encode_object(const kd_value *v, int flags, kd_buf *out,
+                         int level, kd_error *err)
+{
+  size_t i, n = v->u.obj.len;
+  const kd_member **order;
+  int rc = KD_OK;
+  if (n == 0) return kd_buf_add(out, "{}", 2);
+  order = malloc(n * sizeof *order);
+  if (!order) return kd_error_set(err, KD_ENOMEM, "out of memory");
+  for (i = 0; i < n; i++) order[i] = &v->u.obj.m[i];
+  if (flags & JSON_SORT_KEYS) qsort(order, n, sizeof *order, cmp_member);
+  if (kd_buf_addc(out, '{')) rc = KD_ENOMEM;
+  for (i = 0; i < n && rc == KD_OK; i++) {
+    if ((i && kd_buf_addc(out, ',')) || indent(out, flags, level + 1) ||
+        json_encode_string(order[i]->key, order[i]->klen, flags, out) ||
+        kd_buf_add(out, (flags & JSON_PRETTY) ? ": " : ":",
+                   (flags & JSON_PRETTY) ? 2 : 1)) {
+      rc = KD_ENOMEM;
+      break;
+    }
+    rc = encode(&order[i]->val, flags, out, level + 1, err);
+  }
+  free(order);
+  if (rc == KD_OK && (indent(out, flags, level) || kd_buf_addc(out, '}')))
+    rc = KD_ENOMEM;
+  return rc;
+}
+
+static int encode(const kd_value *v, int flags, kd_buf *out, int level,
+                  kd_error *err)
+{
+  size_t i;
+  int rc;
+  if (level > JSON_MAX_DEPTH)
+    return kd_error_set(err, KD_ERANGE, "json: nesting too deep");
+  switch (v->type) {
+  case KD_NULL: rc = kd_buf_add(out, "null", 4); break;
+  case KD_BOOL: rc = kd_buf_adds(out, v->u.b ? "true" : "false"); break;
+  case KD_INT: rc = kd_buf_printf(out, "%lld", (long long)v->u.i); break;
+  case KD_FLOAT:
+    rc = json_format_float(v->u.f, out);
+    if (rc == KD_ERANGE)
+      return kd_error_set(err, rc, "json: unsupported value: %g", v->u.f);
+    break;
+  case KD_STR:
+    rc = json_encode_string(v->u.str.s, v->u.str.len, flags, out);
+    break;
+  case KD_ARR:
+    if (v->u.arr.len == 0) { rc = kd_buf_add(out, "[]", 2); break; }
+    if (kd_buf_addc(out, '[')) { rc = KD_ENOMEM; break; }
+    for (i = 0; i < v->u.arr.len; i++) {
+      if ((i && kd_buf_addc(out, ',')) || indent(out, flags, level + 1))
+        return kd_error_set(err, KD_ENOMEM, "out of memory");
+      if ((rc = encode(&v->u.arr.items[i], flags, out, level + 1, err)))
+        return rc;
+    }
+    rc = indent(out, flags, level) || kd_buf_addc(out, ']') ? KD_ENOMEM : 0;
+    break;
+  case KD_OBJ: return encode_object(v, flags, out, level, err);
+  default: rc = KD_EINVAL;
+  }
+  if (rc == KD_ENOMEM) return kd_error_set(err, rc, "out of memory");
+  return rc;
+}
+
+int json_encode(const kd_value *v, int flags, kd_buf *out, kd_error *err)
+{
+  return encode(v, flags, out, 0, err);
+}

@@ -1,0 +1,35 @@
+/* engine/json.h: JSON decoding into kd_value and encoding from it, as Go's
+ * encoding/json does it (what Kubernetes and Helm speak). No Lua. */
+#ifndef KD_JSON_H
+#define KD_JSON_H
+
+#include "value.h"
+
+/* Maximum nesting of arrays/objects accepted by the decoder. */
+#define JSON_MAX_DEPTH 10000
+
+/* Decodes exactly one JSON text from DATA[0..LEN) into OUT (overwritten).
+ * Integers that fit int64 stay KD_INT, other numbers are KD_FLOAT.
+ * On error OUT is null and ERR says "SOURCE:LINE:COL: what". */
+int json_decode(const char *data, size_t len, const char *source,
+                kd_value *out, kd_error *err);
+
+enum {
+  JSON_PRETTY = 1,       /* newline + indent (2 spaces), like toPrettyJson */
+  JSON_SORT_KEYS = 2,    /* object keys in byte order, like Go maps */
+  JSON_ESCAPE_HTML = 4   /* <, >, & as \u003c etc., Go's default */
+};
+
+/* Appends the encoding of V to OUT. Returns KD_OK, KD_ENOMEM, or KD_ERANGE
+ * for NaN/Inf (which JSON cannot represent). */
+int json_encode(const kd_value *v, int flags, kd_buf *out, kd_error *err);
+
+/* Appends S as a JSON string literal (quotes included). */
+int json_encode_string(const char *s, size_t len, int flags, kd_buf *out);
+
+/* Formats a float64 the way Go's encoding/json does (shortest round-trip
+ * digits; exponent form below 1e-6 and from 1e21). Returns KD_ERANGE for
+ * NaN/Inf. */
+int json_format_float(double f, kd_buf *out);
+
+#endif

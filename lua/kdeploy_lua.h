@@ -1,0 +1,55 @@
+/* lua/kdeploy_lua.h: what the binding files share: the luaopen_* list,
+ * kd_value <-> Lua conversion, error raising, the embedded stdlib. */
+#ifndef KDEPLOY_LUA_H
+#define KDEPLOY_LUA_H
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "kd.h"
+#include "value.h"
+
+#define KD_NULL_KEY "kdeploy.null"      /* registry: the null sentinel */
+#define KD_ARRAY_MT "kdeploy.array"     /* metatable marking arrays */
+#define KD_ERROR_MT "kdeploy.error"     /* metatable of error objects */
+#define KD_BOX_MT "kdeploy.valuebox"    /* userdata owning a kd_value */
+#define KD_PATH_KEY "kdeploy.path"      /* registry: module override dirs */
+
+/* One embedded stdlib module (generated into build/gen/stdlib.c). */
+typedef struct kd_embedded {
+  const char *name, *path;
+  const unsigned char *src;
+  size_t len;
+} kd_embedded;
+extern const kd_embedded kd_stdlib[];
+/* Every luaopen_kdeploy_* (generated into build/gen/preload.c). */
+extern const luaL_Reg kd_preload[];
+
+/* Registers the null sentinel and the array/error/box metatables in L's
+ * registry (idempotent). Called by main before anything else. */
+void kd_lua_init(lua_State *L);
+/* Pushes kdeploy.null. */
+void kd_lua_pushnull(lua_State *L);
+/* True when the value at IDX is kdeploy.null. */
+int kd_lua_isnull(lua_State *L, int idx);
+
+/* Pushes a userdata that owns a kd_value (freed by __gc) and returns the
+ * value: engine results go there first so a Lua error cannot leak them. */
+kd_value *kd_lua_newbox(lua_State *L);
+/* Converts the Lua value at IDX into a new box pushed on the stack; raises
+ * on values JSON cannot hold (functions, cycles). Returns the kd_value. */
+kd_value *kd_lua_tovalue(lua_State *L, int idx);
+/* Pushes V as Lua: objects -> tables, arrays -> tables with the array
+ * metatable, null -> kdeploy.null, ints -> integers. */
+void kd_lua_pushvalue(lua_State *L, const kd_value *v);
+
+/* Raises a kdeploy.error built from ERR (reason from its code). */
+int kd_lua_raise(lua_State *L, const kd_error *err);
+/* Pushes a kdeploy.error table {code, reason, message, line, col}. */
+void kd_lua_pusherror(lua_State *L, const kd_error *err);
+
+int luaopen_kdeploy_core(lua_State *L);
+int luaopen_kdeploy_json(lua_State *L);
+
+#endif

@@ -1,0 +1,28 @@
+--- kdeploy: the top-level module.
+-- `null` (JSON null), `array` (mark a table as a JSON array), `error`
+-- (make an error object), `version`. Later issues add `spawn`, `wait` and
+-- `sleep` here, re-exported from the task scheduler.
+local core = require "kdeploy.core"
+
+local kdeploy = {}
+
+kdeploy.version = "0.1.0"
+kdeploy.null = core.null
+
+--- Marks table `t` (or a new one) as an array, so it encodes as `[]`.
+function kdeploy.array(t) return core.array(t) end
+
+--- True when `t` is marked as an array.
+function kdeploy.is_array(t) return core.is_array(t) end
+
+--- Makes an error object from a table {reason=, message=, ...} or a
+-- message string. Error objects print as their message.
+function kdeploy.error(t)
+  if type(t) ~= "table" then t = { reason = "Error", message = tostring(t) } end
+  return core.error(t)
+end
+
+--- True for error objects made by kdeploy.error or raised by the engine.
+function kdeploy.is_error(v) return core.is_error(v) end
+
+return kdeploy

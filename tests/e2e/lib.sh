@@ -1,0 +1,38 @@
+# tests/e2e/lib.sh: helpers for end-to-end tests of the kdeploy binary.
+# Each check prints "PASS name" or "FAIL name: why"; run.sh counts them.
+# $KDEPLOY is the binary under test; $TMP a scratch dir removed on exit.
+set -u
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+E2E_FAILED=0
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; E2E_FAILED=$((E2E_FAILED + 1)); }
+
+# run CMD...: runs a command, leaving OUT, ERR (file contents) and RC.
+run() {
+  "$@" >"$TMP/out" 2>"$TMP/err"
+  RC=$?
+  OUT=$(cat "$TMP/out")
+  ERR=$(cat "$TMP/err")
+}
+
+# expect NAME RC_WANT [STDOUT_PATTERN [STDERR_PATTERN]] after `run`.
+expect() {
+  name=$1 want=$2
+  if [ "$RC" != "$want" ]; then
+    fail "$name" "exit code $RC, want $want; stderr: $(echo "$ERR" | head -3)"
+    return
+  fi
+  if [ $# -ge 3 ] && [ -n "$3" ] && ! printf '%s' "$OUT" | grep -qE -- "$3"; then
+    fail "$name" "stdout does not match /$3/: $(echo "$OUT" | head -3)"
+    return
+  fi
+  if [ $# -ge 4 ] && [ -n "$4" ] && ! printf '%s' "$ERR" | grep -qE -- "$4"; then
+    fail "$name" "stderr does not match /$4/: $(echo "$ERR" | head -3)"
+    return
+  fi
+  pass "$name"
+}
+
+finish() { [ "$E2E_FAILED" = 0 ]; }

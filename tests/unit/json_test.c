@@ -1,0 +1,119 @@
+/* tests/unit/json_test.c: engine/json decoding and encoding. */
+#include "json.h"
+#include "test.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static char *roundtrip(const char *in, int flags)
+{
+  kd_value v;
+  kd_error err = {0};
+  kd_buf out = {0};
+  if (json_decode(in, strlen(in), "t", &v, &err) != KD_OK) return NULL;
+  if (json_encode(&v, flags, &out, &err) != KD_OK) {
+    kd_value_clear(&v);
+    kd_buf_free(&out);
+    return NULL;
+  }
+  kd_value_clear(&v);
+  return kd_buf_take(&out, NULL);
+}
+
+static void check_rt(const char *in, int flags, const char *want)
+{
+  char *got = roundtrip(in, flags);
+  CHECK_STR(got, want);
+  free(got);
+}
+
+static void test_roundtrip(void)
+{
+  check_rt("{\"b\":[1,2.5,{}],\"a\":null,\"c\":[]}", 0,
+           "{\"b\":[1,2.5,{}],\"a\":null,\"c\":[]}");
+  check_rt("{\"b\":1,\"a\":{\"d\":true,\"c\":false}}", JSON_SORT_KEYS,
+           "{\"a\":{\"c\":false,\"d\":true},\"b\":1}");
+  check_rt("[1,[2]]", JSON_PRETTY, "[\n  1,\n  [\n    2\n  ]\n]");
+}
+
+static void test_big_integers(void)
+{
+  kd_value v;
+  kd_error err = {0};
+  CHECK(json_decode("9007199254740993", 16, "t", &v, &err) == KD_OK);
+  CHECK(v.type == KD_INT && v.u.i == 9007199254740993LL);
+  check_rt("[9223372036854775807,-9223372036854775808]", 0,
+           "[9223372036854775807,-9223372036854775808]");
+  /* beyond int64: a float, like Go's float64 */
+  CHECK(json_decode("18446744073709551616", 20, "t", &v, &err) == KD_OK);
+  CHECK(v.type == KD_FLOAT);
+}
+
+static void test_floats_like_go(void)
+{
+  kd_buf b = {0};
+  struct { double f; const char *want; } cases[] = {
+    {0.1, "0.1"}, {1e21, "1e+21"}, {1e20, "100000000000000000000"},
+    {1e-7, "1e-7"}, {0.000001, "0.000001"}, {123456.789, "123456.789"},
+    {-2.5e-10, "-2.5e-10"}, {3.0, "3"}};
+  size_t i;
+  for (i = 0; i < sizeof cases / sizeof *cases; i++) {
+    b.len = 0;
+    CHECK(json_format_float(cases[i].f, &b) == KD_OK);
+    CHECK_STR(b.data, cases[i].want);
+  }
+  CHECK(json_format_float(NAN, &b) == KD_ERANGE);
+  kd_buf_free(&b);
+}
+
+static void test_strings(void)
+{
+  check_rt("\"a\\u00e9\\ud83d\\ude00\\n\\\"<\"", 0,
+           "\"a\xc3\xa9\xf0\x9f\x98\x80\\n\\\"<\"");
+  check_rt("\"<&>\"", JSON_ESCAPE_HTML, "\"\\u003c\\u0026\\u003e\"");
+  check_rt("\"\\u0001\"", 0, "\"\\u0001\"");
+}
+
+static void check_err(const char *in, const char *want)
+{
+  kd_value v;
+  kd_error err = {0};
+  CHECK(json_decode(in, strlen(in), "f.json", &v, &err) == KD_EPARSE);
+  CHECK(v.type == KD_NULL);
+  CHECK_STR(err.msg, want);
+}
+
+static void test_errors(void)
+{
+  check_err("{\"a\": 1,\n  \"b\" 2}", "f.json:2:7: expected ':' after object key");
+  check_err("[1, 2", "f.json:1:6: expected ',' or ']' in array");
+  check_err("\"abc", "f.json:1:1: unterminated string");
+  check_err("01", "f.json:1:2: unexpected data after JSON value");
+  check_err("", "f.json:1:1: unexpected end of input");
+  check_err("[tru]", "f.json:1:2: invalid character, expected a value");
+  check_err("{\"a\":1,}", "f.json:1:8: expected string key in object");
+}
+
+static void test_deep_nesting_rejected(void)
+{
+  size_t n = JSON_MAX_DEPTH + 10, i;
+  char *s = malloc(n * 2 + 1);
+  kd_value v;
+  kd_error err = {0};
+  for (i = 0; i < n; i++) { s[i] = '['; s[n + i] = ']'; }
+  s[2 * n] = 0;
+  CHECK(json_decode(s, 2 * n, "d", &v, &err) == KD_EPARSE);
+  CHECK(strstr(err.msg, "nesting too deep") != NULL);
+  free(s);
+}
+
+int main(void)
+{
+  RUN(test_roundtrip);
+  RUN(test_big_integers);
+  RUN(test_floats_like_go);
+  RUN(test_strings);
+  RUN(test_errors);
+  RUN(test_deep_nesting_rejected);
+  TEST_EXIT();
+}
