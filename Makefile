@@ -10,10 +10,10 @@ WARN   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
           -Wmissing-prototypes -Wundef -Wno-unused-parameter
 CFLAGS ?= -O2 -g
 BUILD  ?= build
-BASE   := -std=c11 -D_DEFAULT_SOURCE $(WARN) -MMD -MP -Iengine
+BASE   := -std=c11 -D_DEFAULT_SOURCE $(WARN) -MMD -MP -iquote engine
 # engine/ is compiled without Lua's include path: `#include <lua.h>` fails there.
 ENGINE_CFLAGS = $(BASE) $(shell pkg-config --cflags $(ENGINE_PKGS) 2>/dev/null)
-LUA_CFLAGS    = $(BASE) -Ilua $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LUA_CFLAGS    = $(BASE) -iquote lua $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS        = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all \
           -fno-omit-frame-pointer
@@ -89,7 +89,7 @@ $(BUILD)/gen/preload.c: $(LUA_SRC) Makefile
 
 $(BUILD)/tests/%_test: tests/unit/%_test.c $(ENGINE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(ENGINE_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< \
+	$(CC) $(CFLAGS) $(ENGINE_CFLAGS) -iquote tests/unit $(LDFLAGS) -o $@ $< \
 	  $(ENGINE_LIB) $(LDLIBS)
 
 test: check-deps $(KDEPLOY) $(UNIT_BIN)

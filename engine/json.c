@@ -324,50 +324,62 @@ int json_encode_string(const char *s, size_t len, int flags, kd_buf *out)
   return KD_OK;
 }
 
-int json_format_float(double f, kd_buf *out)
+/* Shortest decimal digits that read back as F: fills DIGITS (no dot, no
+ * sign, no trailing zeros) and returns the decimal exponent E such that
+ * |F| = 0.DIGITS * 10^E. */
+static int shortest_digits(double f, char *digits, size_t size)
 {
-  char tmp[40];
-  double a = fabs(f);
-  int prec;
-  char *e;
-  if (isnan(f) || isinf(f)) return KD_ERANGE;
-  if (f == (double)(int64_t)f && a < 1e21) {
-    /* integral: Go prints all digits without exponent below 1e21 */
-    snprintf(tmp, sizeof tmp, "%.0f", f);
-    if (f == 0 && signbit(f)) snprintf(tmp, sizeof tmp, "-0");
-    return kd_buf_adds(out, tmp);
-  }
-  /* shortest precision that round-trips */
+  char tmp[40], *p, *q;
+  int prec, exp10;
   for (prec = 1; prec <= 17; prec++) {
     snprintf(tmp, sizeof tmp, "%.*e", prec - 1, f);
     if (strtod(tmp, NULL) == f) break;
   }
+  exp10 = atoi(strchr(tmp, 'e') + 1) + 1;
+  q = digits;
+  for (p = tmp; *p && *p != 'e'; p++)
+    if (*p >= '0' && *p <= '9' && (size_t)(q - digits) < size - 1) *q++ = *p;
+  *q = 0;
+  while (q > digits + 1 && q[-1] == '0') *--q = 0;
+  return exp10;
+}
+
+int json_format_float(double f, kd_buf *out)
+{
+  char digits[40];
+  double a = fabs(f);
+  int exp10, n, i, rc = KD_OK;
+  if (isnan(f) || isinf(f)) return KD_ERANGE;
+  if (f == 0) return kd_buf_adds(out, signbit(f) ? "-0" : "0");
+  exp10 = shortest_digits(f, digits, sizeof digits);
+  n = (int)strlen(digits);
+  if (f < 0 && kd_buf_addc(out, '-')) return KD_ENOMEM;
   if (a >= 1e-6 && a < 1e21) {
-    /* fixed notation with exactly the digits needed */
-    int exp10 = atoi(strchr(tmp, 'e') + 1);
-    int decimals = prec - 1 - exp10;
-    snprintf(tmp, sizeof tmp, "%.*f", decimals > 0 ? decimals : 0, f);
-    return kd_buf_adds(out, tmp);
-  }
-  /* exponent form: Go writes e-07 as e-07 in %e but 1e-07 in JSON;
-   * encoding/json trims "e-07" to "e-7". */
-  e = strchr(tmp, 'e');
-  if (e) {
-    char mant[40], *dot;
-    int ex = atoi(e + 1);
-    size_t ml = (size_t)(e - tmp);
-    memcpy(mant, tmp, ml);
-    mant[ml] = 0;
-    dot = strchr(mant, '.');
-    if (dot) {  /* strip trailing zeros of the mantissa */
-      char *z = mant + ml - 1;
-      while (z > dot && *z == '0') *z-- = 0;
-      if (z == dot) *z = 0;
+    /* fixed notation, as strconv.FormatFloat(f, 'f', -1, 64) */
+    if (exp10 <= 0) {
+      rc |= kd_buf_add(out, "0.", 2);
+      for (i = 0; i < -exp10; i++) rc |= kd_buf_addc(out, '0');
+      rc |= kd_buf_add(out, digits, (size_t)n);
+    } else if (exp10 >= n) {
+      rc |= kd_buf_add(out, digits, (size_t)n);
+      for (i = n; i < exp10; i++) rc |= kd_buf_addc(out, '0');
+    } else {
+      rc |= kd_buf_add(out, digits, (size_t)exp10);
+      rc |= kd_buf_addc(out, '.');
+      rc |= kd_buf_add(out, digits + exp10, (size_t)(n - exp10));
     }
-    return kd_buf_printf(out, "%se%c%d", mant, ex < 0 ? '-' : '+',
-                         ex < 0 ? -ex : ex);
+    return rc ? KD_ENOMEM : KD_OK;
   }
-  return kd_buf_adds(out, tmp);
+  /* exponent form, as encoding/json: 1e-7, 1.5e+21 (two-digit exponents
+   * are not zero-padded) */
+  rc |= kd_buf_addc(out, digits[0]);
+  if (n > 1) {
+    rc |= kd_buf_addc(out, '.');
+    rc |= kd_buf_add(out, digits + 1, (size_t)(n - 1));
+  }
+  rc |= kd_buf_printf(out, "e%c%d", exp10 - 1 < 0 ? '-' : '+',
+                      exp10 - 1 < 0 ? 1 - exp10 : exp10 - 1);
+  return rc ? KD_ENOMEM : KD_OK;
 }
 
 static int indent(kd_buf *out, int flags, int level)
