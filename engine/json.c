@@ -105,6 +105,21 @@ static int parse_escape(parser *ps, kd_buf *b)
   return put_utf8(b, cp);
 }
 
+/* Scans a string at ps->p (on the opening quote) that has no escapes:
+ * returns 1 with S and LEN set to the text in the input and ps->p past the
+ * closing quote, or 0 (ps->p unchanged) when the slow path is needed. */
+static int plain_string(parser *ps, const char **s, size_t *len)
+{
+  const char *q = ps->p + 1;
+  while (q < ps->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
+    q++;
+  if (q >= ps->end || *q != '"') return 0;
+  *s = ps->p + 1;
+  *len = (size_t)(q - *s);
+  ps->p = q + 1;
+  return 1;
+}
+
 /* Parses a string at ps->p (on the opening quote) into a new buffer. */
 static int parse_string(parser *ps, kd_buf *b)
 {
@@ -200,13 +215,19 @@ static int parse_object(parser *ps, kd_value *out, int depth)
   if (ps->p < ps->end && *ps->p == '}') { ps->p++; return KD_OK; }
   for (;;) {
     kd_value *slot;
+    const char *kstr;
+    size_t klen;
     skip_ws(ps);
     if (ps->p >= ps->end || *ps->p != '"') {
       rc = fail(ps, ps->p, "expected string key in object");
       break;
     }
-    key.len = 0;
-    if ((rc = parse_string(ps, &key)) != KD_OK) break;
+    if (!plain_string(ps, &kstr, &klen)) {
+      key.len = 0;
+      if ((rc = parse_string(ps, &key)) != KD_OK) break;
+      kstr = key.data ? key.data : "";
+      klen = key.len;
+    }
     skip_ws(ps);
     if (ps->p >= ps->end || *ps->p != ':') {
       rc = fail(ps, ps->p, "expected ':' after object key");
@@ -214,9 +235,9 @@ static int parse_object(parser *ps, kd_value *out, int depth)
     }
     ps->p++;
     /* a repeated key replaces the earlier value, as in Go */
-    slot = kd_obj_get(out, key.data ? key.data : "", key.len);
+    slot = kd_obj_get(out, kstr, klen);
     if (slot) kd_value_clear(slot);
-    else slot = kd_obj_add(out, key.data ? key.data : "", key.len);
+    else slot = kd_obj_add(out, kstr, klen);
     if (!slot) { rc = kd_error_set(ps->err, KD_ENOMEM, "out of memory"); break; }
     if ((rc = parse_value(ps, slot, depth + 1)) != KD_OK) break;
     skip_ws(ps);
@@ -248,7 +269,12 @@ static int parse_value(parser *ps, kd_value *out, int depth)
   case '[': return parse_array(ps, out, depth);
   case '"': {
     kd_buf b = {0};
-    int rc = parse_string(ps, &b);
+    const char *str;
+    size_t slen;
+    int rc;
+    if (plain_string(ps, &str, &slen))
+      return kd_value_str(out, str, slen) ? kd_error_set(ps->err, KD_ENOMEM, "out of memory") : KD_OK;
+    rc = parse_string(ps, &b);
     if (rc == KD_OK) {
       size_t len;
       char *s = kd_buf_take(&b, &len);

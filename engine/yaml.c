@@ -1,7 +1,8 @@
 /* engine/yaml.c: YAML decoding with libyaml's event parser into kd_value,
  * resolving plain scalars the way go-yaml v2 (Helm's YAML library) does. */
-#include "yaml.h"
 #include "json.h"
+#include "yaml.h"
+#include "yaml_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -54,18 +55,22 @@ static int next_event(decoder *d, yaml_event_t *ev)
 
 /* ---- scalar resolution (YAML 1.1 as go-yaml v2) ------------------------- */
 
-static int in_list(const char *s, const char *const *list)
+/* The plain scalars go-yaml v2 reads as null, true or false. */
+static int word_kind(const char *s, size_t len)
 {
-  for (; *list; list++)
-    if (strcmp(s, *list) == 0) return 1;
+  static const char *const words[] = {
+    "~", "null", "Null", "NULL",
+    "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON",
+    "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"};
+  size_t i;
+  if (len == 0) return 'z';
+  if (len > 5 || !strchr("~nNyYtTfFoO", s[0])) return 0;
+  for (i = 0; i < sizeof words / sizeof *words; i++) {
+    if (strlen(words[i]) == len && memcmp(words[i], s, len) == 0)
+      return i < 4 ? 'z' : i < 15 ? 't' : 'f';
+  }
   return 0;
 }
-
-static const char *const true_words[] = {"y", "Y", "yes", "Yes", "YES",
-  "true", "True", "TRUE", "on", "On", "ON", NULL};
-static const char *const false_words[] = {"n", "N", "no", "No", "NO",
-  "false", "False", "FALSE", "off", "Off", "OFF", NULL};
-static const char *const null_words[] = {"", "~", "null", "Null", "NULL", NULL};
 
 /* Go's strconv.ParseInt(s, 0, 64) after removing '_': sign, 0x/0o/0b
  * prefixes, a leading 0 meaning octal. Returns 1 and *out on success. */
@@ -138,32 +143,55 @@ static int special_float(const char *s, double *f)
   return 0;
 }
 
-/* Resolves a plain scalar S (NUL-terminated, LEN bytes) into OUT. */
-static int resolve_plain(const char *s, size_t len, kd_value *out)
+/* Numbers as go-yaml v2 reads them: RAW is the scalar, PLAIN the same
+ * without '_' (both NUL-terminated). Returns 1 when OUT was set. */
+static int resolve_number(const char *raw, const char *plain, kd_value *out)
 {
-  char c = len ? s[0] : 0;
   double f;
   int64_t i;
-  if (in_list(s, null_words)) { kd_value_null(out); return KD_OK; }
-  if (in_list(s, true_words)) { kd_value_bool(out, 1); return KD_OK; }
-  if (in_list(s, false_words)) { kd_value_bool(out, 0); return KD_OK; }
-  if (special_float(s, &f)) { kd_value_float(out, f); return KD_OK; }
+  if (special_float(raw, &f)) {
+    kd_value_float(out, f);
+    return 1;
+  }
+  if (raw[0] == '.') {   /* go-yaml tries ParseFloat on the raw text */
+    if (!yaml_style_float(raw)) return 0;
+    kd_value_float(out, strtod(raw, NULL));
+    return 1;
+  }
+  if (parse_go_int(plain, &i)) {
+    kd_value_int(out, i);
+    return 1;
+  }
+  if (yaml_style_float(plain)) {
+    kd_value_float(out, strtod(plain, NULL));
+    return 1;
+  }
+  return 0;
+}
+
+int yaml_resolve_plain(const char *s, size_t len, kd_value *out)
+{
+  char c = len ? s[0] : 0;
+  switch (word_kind(s, len)) {
+  case 'z': kd_value_null(out); return KD_OK;
+  case 't': kd_value_bool(out, 1); return KD_OK;
+  case 'f': kd_value_bool(out, 0); return KD_OK;
+  default: break;
+  }
   if (c == '.' || c == '+' || c == '-' || (c >= '0' && c <= '9')) {
-    char *plain = malloc(len + 1), *q = plain;
+    char small[128], *raw = 2 * len + 2 <= sizeof small ? small : malloc(2 * len + 2);
+    char *plain, *q;
     size_t k;
-    int done = 0;
-    if (!plain) return KD_ENOMEM;
+    int done;
+    if (!raw) return KD_ENOMEM;
+    memcpy(raw, s, len);
+    raw[len] = 0;
+    plain = q = raw + len + 1;
     for (k = 0; k < len; k++)
       if (s[k] != '_') *q++ = s[k];
     *q = 0;
-    if (c != '.' && parse_go_int(plain, &i)) {
-      kd_value_int(out, i);
-      done = 1;
-    } else if (yaml_style_float(c == '.' ? s : plain)) {
-      kd_value_float(out, strtod(c == '.' ? s : plain, NULL));
-      done = 1;
-    }
-    free(plain);
+    done = strlen(raw) == len && resolve_number(raw, plain, out);
+    if (raw != small) free(raw);
     if (done) return KD_OK;
   }
   return kd_value_str(out, s, len);
@@ -184,7 +212,7 @@ static int scalar_value(decoder *d, yaml_event_t *ev, kd_value *out)
            !(tag && strcmp(tag, "!") != 0))
     rc = kd_value_str(out, s, len);
   else
-    rc = resolve_plain(s, len, out);
+    rc = yaml_resolve_plain(s, len, out);
   if (rc == KD_OK && tag && strcmp(tag, "float") == 0 && out->type == KD_INT)
     kd_value_float(out, (double)out->u.i);
   return rc == KD_OK ? KD_OK : oom(d);
@@ -301,15 +329,17 @@ static int merge_into(decoder *d, kd_value *out, const kd_value *src,
   return KD_OK;
 }
 
-/* The string form of a non-string key, as Helm's JSON conversion makes it. */
-static int key_string(decoder *d, kd_value *k, kd_buf *out)
+int yaml_key_string(const kd_value *k, kd_buf *out)
 {
   switch (k->type) {
-  case KD_STR: return kd_buf_add(out, k->u.str.s, k->u.str.len) ? oom(d) : KD_OK;
-  case KD_NULL: return kd_buf_adds(out, "null") ? oom(d) : KD_OK;
-  case KD_BOOL: return kd_buf_adds(out, k->u.b ? "true" : "false") ? oom(d) : KD_OK;
-  case KD_INT: return kd_buf_printf(out, "%lld", (long long)k->u.i) ? oom(d) : KD_OK;
-  case KD_FLOAT: return json_format_float(k->u.f, out) == KD_OK ? KD_OK : oom(d);
+  case KD_STR: return kd_buf_add(out, k->u.str.s, k->u.str.len);
+  case KD_NULL: return kd_buf_adds(out, "null");
+  case KD_BOOL: return kd_buf_adds(out, k->u.b ? "true" : "false");
+  case KD_INT: return kd_buf_printf(out, "%lld", (long long)k->u.i);
+  case KD_FLOAT:
+    if (isnan(k->u.f)) return kd_buf_adds(out, "NaN");
+    if (isinf(k->u.f)) return kd_buf_adds(out, k->u.f > 0 ? "+Inf" : "-Inf");
+    return json_format_float(k->u.f, out);
   default: return KD_EINVAL;
   }
 }
@@ -354,8 +384,9 @@ static int parse_mapping(decoder *d, kd_value *out, int depth)
       rc = fail_at(d, &kmark, "mapping keys must be scalars");
       break;
     }
-    if ((rc = key_string(d, &key, &kb)) != KD_OK) {
+    if (yaml_key_string(&key, &kb) != KD_OK) {
       yaml_event_delete(&vev);
+      rc = oom(d);
       break;
     }
     kd_value_clear(&key);
@@ -442,6 +473,16 @@ static int parse_document(decoder *d, kd_value *doc)
 
 int yaml_decode_stream(const char *data, size_t len, const char *source,
                        kd_value *out, kd_error *err)
+{
+  int rc = yaml_fast_decode_stream(data, len, out);
+  if (rc == YAML_FAST_UNSUPPORTED)
+    return yaml_libyaml_decode_stream(data, len, source, out, err);
+  return rc == KD_OK ? KD_OK : kd_error_set(err, rc, "out of memory");
+}
+
+int yaml_libyaml_decode_stream(const char *data, size_t len,
+                               const char *source, kd_value *out,
+                               kd_error *err)
 {
   decoder d;
   yaml_event_t ev;

@@ -1,0 +1,30 @@
+/* engine/yaml_int.h: what yaml.c shares with the fast-path parser in
+ * yaml_fast.c. Internal to engine/yaml*, not a public API. */
+#ifndef KD_YAML_INT_H
+#define KD_YAML_INT_H
+
+#include "value.h"
+
+/* Resolves plain scalar S[0..LEN) (need not be NUL-terminated) as go-yaml
+ * v2 does: null, bool, int, float, else string. KD_OK or KD_ENOMEM. */
+int yaml_resolve_plain(const char *s, size_t len, kd_value *out);
+
+/* Appends the string form of mapping key K (Helm's JSON conversion turns
+ * keys like 1 or true into "1" and "true"). KD_OK or KD_ENOMEM. */
+int yaml_key_string(const kd_value *k, kd_buf *out);
+
+/* The fast path: decodes the common block-style subset that Kubernetes
+ * manifests and values files use, into OUT (an array of documents).
+ * Returns KD_OK, KD_ENOMEM, or YAML_FAST_UNSUPPORTED when the input
+ * leaves the subset or is malformed: the caller then decodes it with
+ * libyaml, which also words every error. */
+#define YAML_FAST_UNSUPPORTED 1
+int yaml_fast_decode_stream(const char *data, size_t len, kd_value *out);
+
+/* The general path: libyaml's event parser (every YAML feature, and the
+ * error messages). yaml_decode_stream tries the fast path first. */
+int yaml_libyaml_decode_stream(const char *data, size_t len,
+                               const char *source, kd_value *out,
+                               kd_error *err);
+
+#endif
