@@ -201,21 +201,21 @@ int tpl_call_tpl(tpl_call *c, const char *text, size_t len, tpl_val data,
 int tpl_call_include(tpl_call *c, const char *name, tpl_val data,
                      kd_buf *out);
 
-/* The function tables, one per family (tpl_fn_*.c). Each ends with
- * {NULL, NULL, NULL}. The executor consults them all. */
-extern const tpl_func_def tpl_fn_strings[];   /* upper, trim, replace ... */
-extern const tpl_func_def tpl_fn_lists[];     /* list, append, first ... */
-extern const tpl_func_def tpl_fn_dicts[];     /* dict, set, merge ... */
-extern const tpl_func_def tpl_fn_math[];      /* add, max, floor ... */
-extern const tpl_func_def tpl_fn_convert[];   /* int, toString, atoi ... */
-extern const tpl_func_def tpl_fn_encoding[];  /* b64enc, toJson, toYaml ... */
-extern const tpl_func_def tpl_fn_crypto[];    /* sha256sum, genCA ... */
-extern const tpl_func_def tpl_fn_misc[];      /* semver, regex, date, uuid ... */
+/* The Sprig/Helm function library (tpl_fn_*.c, one table per family:
+ * strings, lists, dicts, math, conversion, encoding, crypto, semver,
+ * regex, dates ...), gathered in tpl_fn_all.c as a NULL-terminated list of
+ * tables, each ending with {NULL, NULL, NULL}. The Go builtins (and, or,
+ * len, index, printf ...) and the functions that need the executor
+ * (include, tpl, required, fail, lookup) belong to the executor itself. */
+extern const tpl_func_def *const tpl_fn_library[];
 
 /* ---- templates ---------------------------------------------------------- */
 
 /* Host hooks and behaviour switches for one set. Everything may be 0. */
 typedef struct tpl_options {
+  /* Function tables on top of the builtins, NULL-terminated (usually
+   * tpl_fn_library); NULL: builtins only. Later tables win. */
+  const tpl_func_def *const *funcs;
   /* Helm's lookup(apiVersion, kind, namespace, name): fill *OUT (owned)
    * with the object, a list {items: [...]} for an empty name, or an empty
    * map when not found. NULL hook: lookup returns an empty map (offline
