@@ -156,6 +156,10 @@ int tpl_fmt_v(kd_buf *b, tpl_val v);
  * precision and its error notations (%!d(string=x), %!(EXTRA ...)). */
 int tpl_sprintf(kd_buf *b, const char *format, size_t flen,
                 const tpl_val *args, int nargs);
+/* Go's fmt.Sprint (a space between operands when neither is a string)
+ * and fmt.Sprintln (spaces between all, a final newline). */
+int tpl_sprint(kd_buf *b, const tpl_val *args, int nargs);
+int tpl_sprintln(kd_buf *b, const tpl_val *args, int nargs);
 
 /* ---- functions ---------------------------------------------------------- */
 
