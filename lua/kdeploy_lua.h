@@ -52,5 +52,6 @@ void kd_lua_pusherror(lua_State *L, const kd_error *err);
 int luaopen_kdeploy_core(lua_State *L);
 int luaopen_kdeploy_json(lua_State *L);
 int luaopen_kdeploy_yaml(lua_State *L);
+int luaopen_kdeploy_core_sim(lua_State *L);
 
 #endif
