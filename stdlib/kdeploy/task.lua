@@ -163,6 +163,18 @@ local function park(ids)
   return d.woke
 end
 
+-- park(IDS) where TIMER (may be nil) is one of IDS: a timer left behind
+-- by a cancelled or failed wait is cancelled, so it keeps nothing pending.
+local function park_timed(ids, timer)
+  if not timer then return park(ids) end
+  local ok, v = pcall(park, ids)
+  if not ok then
+    loop.cancel(timer)
+    error(v, 0)
+  end
+  return v
+end
+
 -- Awaiting -----------------------------------------------------------------
 
 local function check_timeout(timeout)
@@ -180,7 +192,7 @@ function task.await(h, timeout)
   local timer = timeout and loop.timer(timeout)
   local ids = { h:id(), timer }
   while not h:ready() do
-    if park(ids) == timer and not h:ready() then
+    if park_timed(ids, timer) == timer and not h:ready() then
       error(fail("Timeout", string.format("timed out after %gs", timeout)), 2)
     end
   end
@@ -191,7 +203,8 @@ end
 --- Sleeps `seconds` (other tasks run meanwhile).
 function task.sleep(seconds)
   check_timeout(seconds)
-  park({ loop.timer(seconds) })
+  local timer = loop.timer(seconds)
+  park_timed({ timer }, timer)
 end
 
 --- Lets other runnable tasks run, then continues.
@@ -296,7 +309,7 @@ local function wait_tasks(list, n, timeout)
     end
     if #ids == 0 then break end
     ids[#ids + 1] = timer
-    if park(ids) == timer then
+    if park_timed(ids, timer) == timer then
       error(fail("Timeout", string.format("timed out after %gs waiting " ..
         "for %d task(s)", timeout, #ids - 1)), 3)
     end
