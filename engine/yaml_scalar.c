@@ -105,7 +105,7 @@ static int yaml_style_float(const char *s, size_t len)
  * where Go's literal syntax lets '_' stand between two digits. */
 int yaml_go_dot_float(const char *s, size_t len)
 {
-  char small[64], *buf = len < sizeof small ? small : malloc(len + 1);
+  char small[64] = "", *buf = len < sizeof small ? small : malloc(len + 1);
   size_t i, n = 0, p = 1;
   int ok = 0;
   if (!buf) return 1;
