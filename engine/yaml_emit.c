@@ -472,8 +472,8 @@ static int format_float(double f, kd_buf *out, kd_error *err)
 /* ---- nodes --------------------------------------------------------------- */
 
 typedef struct {
-  const char *key;
-  size_t klen, idx;
+  const char *key, *orig;   /* the key as emitted, as given */
+  size_t klen, olen, idx;
   const kd_value *val;
   char *owned;   /* the key after yaml_json_string, when it changed */
 } entry;
@@ -483,6 +483,14 @@ static int cmp_entry(const void *pa, const void *pb)
   const entry *a = pa, *b = pb;
   if (yaml_key_less(a->key, a->klen, b->key, b->klen)) return -1;
   if (yaml_key_less(b->key, b->klen, a->key, a->klen)) return 1;
+  /* equal after yaml_json_string: json.Marshal wrote them in byte order
+   * of the original keys and go-yaml kept the last */
+  {
+    size_t n = a->olen < b->olen ? a->olen : b->olen;
+    int c = memcmp(a->orig, b->orig, n);
+    if (c) return c;
+    if (a->olen != b->olen) return a->olen < b->olen ? -1 : 1;
+  }
   return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
@@ -525,7 +533,7 @@ static int emit_sequence(emitter *e, const kd_value *v, int map_ctx,
 }
 
 /* The members of V in go-yaml's order, duplicates dropped (the last one
- * wins, as when Go builds a map). Returns the count or -1 (out of memory,
+ * wins, as when Go builds a map; see cmp_entry). Returns the count or -1 (out of memory,
  * or a key go-yaml refuses: ERR says which). */
 static long sorted_entries(const kd_value *v, entry **out, kd_error *err)
 {
@@ -536,8 +544,8 @@ static long sorted_entries(const kd_value *v, entry **out, kd_error *err)
   for (i = 0; i < n; i++) {
     const kd_member *m = &v->u.obj.m[i];
     int changed, rc = yaml_json_string(m->key, m->klen, &tmp, &changed);
-    es[i].key = m->key;
-    es[i].klen = m->klen;
+    es[i].key = es[i].orig = m->key;
+    es[i].klen = es[i].olen = m->klen;
     es[i].val = &m->val;
     es[i].idx = i;
     if (rc == KD_OK && changed) {

@@ -103,9 +103,9 @@ static int yaml_style_float(const char *s, size_t len)
 
 /* strconv.ParseFloat on a string starting with '.': .DIGITS[e[+-]DIGITS],
  * where Go's literal syntax lets '_' stand between two digits. */
-static int go_dot_float(const char *s, size_t len)
+int yaml_go_dot_float(const char *s, size_t len)
 {
-  char small[64], *buf = len < sizeof small ? small : malloc(len + 1);
+  char small[64] = "", *buf = len < sizeof small ? small : malloc(len + 1);
   size_t i, n = 0, p = 1;
   int ok = 0;
   if (!buf) return 1;
@@ -225,7 +225,7 @@ int yaml_plain_is_str(const char *s, size_t len)
     if (is_resolved_word(s, len) || resolves_number(s, len)) return 0;
     return !base60_float(s, len);
   }
-  if (c == '.') return !is_resolved_word(s, len) && !go_dot_float(s, len);
+  if (c == '.') return !is_resolved_word(s, len) && !yaml_go_dot_float(s, len);
   if (strchr("yYnNtTfFoO~", c)) return !is_resolved_word(s, len);
   return 1;
 }
