@@ -362,7 +362,7 @@ static void do_update(sim *s, sim_conn *c, sim_req *req, route *rt)
   kd_value_clear(&out);
 }
 
-static int patch_type(const char *ct)
+static sim_patch_type patch_type(const char *ct)
 {
   if (media_is(ct, "application/json-patch+json")) return SIM_PATCH_JSON;
   if (media_is(ct, "application/merge-patch+json")) return SIM_PATCH_MERGE;
@@ -371,13 +371,14 @@ static int patch_type(const char *ct)
   if (media_is(ct, "application/apply-patch+yaml") ||
       media_is(ct, "application/apply-patch+cbor"))
     return SIM_PATCH_APPLY;
-  return 0;
+  return SIM_PATCH_UNSUPPORTED;
 }
 
 static void do_patch(sim *s, sim_conn *c, sim_req *req, route *rt)
 {
   const char *ct = sim_req_header(req, "content-type");
-  int type = patch_type(ct), dry, rc;
+  sim_patch_type type = patch_type(ct);
+  int dry, rc;
   kd_value patch, merged, out;
   kd_error err = {0};
   sim_obj *o;
