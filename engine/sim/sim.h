@@ -52,6 +52,8 @@ typedef struct sim_config {
   const char *state_file;  /* load at start, save at stop; NULL: none */
   const char *token;       /* bearer token accepted; NULL: generated */
   size_t max_body;         /* request body limit; 0: 3 MiB like kube */
+  size_t watch_cache;      /* events kept for watch resumption; 0: 50000.
+                              Older resourceVersions get 410 Expired. */
   sim_faults faults;
 } sim_config;
 

@@ -81,9 +81,10 @@ static void log_append(sim *s, sim_table *t, const char *ns, int type,
 {
   sim_logev *e;
   if (!s->log) {
-    s->log = calloc(LOG_CAP, sizeof *s->log);
+    size_t cap = s->cfg.watch_cache ? s->cfg.watch_cache : LOG_CAP;
+    s->log = calloc(cap, sizeof *s->log);
     if (!s->log) return;
-    s->log_cap = LOG_CAP;
+    s->log_cap = cap;
   }
   if (s->log_len == s->log_cap) {   /* drop the oldest */
     e = &s->log[s->log_start];
@@ -149,12 +150,32 @@ drop:
   if (old) kd_value_clear(old);
 }
 
+/* kind, apiVersion and metadata first, as kube's encoders write them;
+ * the other members keep their order. */
+static void canonical_order(kd_value *obj)
+{
+  static const char *const first[] = {"kind", "apiVersion", "metadata"};
+  size_t at = 0, i;
+  int k;
+  if (obj->type != KD_OBJ) return;
+  for (k = 0; k < 3; k++)
+    for (i = at; i < obj->u.obj.len; i++)
+      if (strcmp(obj->u.obj.m[i].key, first[k]) == 0) {
+        kd_member m = obj->u.obj.m[i];
+        memmove(&obj->u.obj.m[at + 1], &obj->u.obj.m[at],
+                (i - at) * sizeof m);
+        obj->u.obj.m[at++] = m;
+        break;
+      }
+}
+
 /* Stamps O with the next resourceVersion, re-encodes it, logs and queues
  * the event. OLD (may be NULL) is moved into the event. */
 static void commit(sim *s, sim_resource *r, sim_obj *o, int type,
                    kd_value *old)
 {
   char rvs[32];
+  canonical_order(&o->v);
   o->rv = ++s->rv;
   snprintf(rvs, sizeof rvs, "%llu", (unsigned long long)o->rv);
   sim_set_str(&o->v, "metadata.resourceVersion", rvs);

@@ -98,6 +98,7 @@ static void timeout_tick(sim *s, void *ctx)
   sim_watch *w = ctx;
   sim_conn *c = w->conn;
   w->timeout_timer = 0;
+  if (w->bookmarks) send_bookmark(s, w, NULL);   /* kube sends one at the end */
   c->watch = NULL;
   sim_watch_free(s, w);
   sim_stream_end(s, c);
