@@ -504,8 +504,21 @@ static int returns_object(const sim_resource *r)
                                      strcmp(r->plural, "namespaces") == 0));
 }
 
+/* gracePeriodSeconds from the query or DeleteOptions; -1: default. */
+static int64_t grace_of(sim_req *req, const kd_value *opts)
+{
+  char *q = sim_query_get(req->query, "gracePeriodSeconds");
+  const kd_value *b = kd_obj_gets(opts, "gracePeriodSeconds");
+  int64_t g = -1;
+  if (q && q[0]) g = strtoll(q, NULL, 10);
+  else if (b && b->type == KD_INT) g = b->u.i;
+  free(q);
+  return g < 0 ? -1 : g;
+}
+
 static void do_delete(sim *s, sim_conn *c, sim_req *req, route *rt)
 {
+  sim_delete_opts dopts;
   kd_value opts, out;
   char *policy = NULL;
   kd_error err = {0};
@@ -517,10 +530,13 @@ static void do_delete(sim *s, sim_conn *c, sim_req *req, route *rt)
     dry = d && d->type == KD_ARR && d->u.arr.len > 0;
   }
   kd_value_null(&out);
-  if (sim_store_delete(s, rt->res, rt->ns, rt->name, policy,
-                       sim_str(&opts, "preconditions.uid"),
-                       sim_str(&opts, "preconditions.resourceVersion"), dry,
-                       &out, &deleted, &err))
+  dopts.policy = policy;
+  dopts.uid = sim_str(&opts, "preconditions.uid");
+  dopts.rv = sim_str(&opts, "preconditions.resourceVersion");
+  dopts.grace = grace_of(req, &opts);
+  dopts.dry = dry;
+  if (sim_store_delete(s, rt->res, rt->ns, rt->name, &dopts, &out, &deleted,
+                       &err))
     sim_send_error(s, c, &err);
   else if (!deleted || returns_object(rt->res))
     send_value(s, c, 200, &out);
@@ -573,10 +589,13 @@ static void do_delete_collection(sim *s, sim_conn *c, sim_req *req, route *rt)
     kd_value out;
     int deleted;
     kd_value_null(&out);
+    sim_delete_opts dopts = {policy, NULL, NULL, -1, 0};
+    dopts.grace = grace_of(req, &opts);
+    dopts.dry = dry;
     if (sim_store_delete(s, rt->res, sim_str(o, "metadata.namespace")
                          ? sim_str(o, "metadata.namespace") : "",
-                         sim_str(o, "metadata.name"), policy, NULL, NULL,
-                         dry, &out, &deleted, &err) == KD_OK) {
+                         sim_str(o, "metadata.name"), &dopts, &out, &deleted,
+                         &err) == KD_OK) {
       if (n++) kd_buf_addc(&b, ',');
       json_encode(&out, 0, &b, NULL);
     }

@@ -206,9 +206,8 @@ int sim_store_update(sim *s, sim_resource *r, const char *ns,
 /* *DELETED: 1 when the object is gone, 0 when it only got a
  * deletionTimestamp (finalizers pending). OUT: its last state. */
 int sim_store_delete(sim *s, sim_resource *r, const char *ns,
-                     const char *name, const char *policy,
-                     const char *precond_uid, const char *precond_rv,
-                     int dry, kd_value *out, int *deleted, kd_error *err);
+                     const char *name, const sim_delete_opts *opts,
+                     kd_value *out, int *deleted, kd_error *err);
 /* sim_defaults.c: fields the real API server defaults (OLD: the stored
  * object on update, else NULL). */
 void sim_defaults(sim *s, sim_resource *r, kd_value *obj, const kd_value *old);

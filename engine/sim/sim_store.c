@@ -494,15 +494,43 @@ static void drop_gc_finalizers(kd_value *v)
   if (f->u.arr.len == 0) sim_obj_del(kd_value_path(v, "metadata"), "finalizers");
 }
 
+/* Graceful pod deletion (SIM_F_KUBELET): 1 when the pod was only marked. */
+static int pod_grace(sim *s, sim_resource *r, sim_obj *o, kd_value *nv,
+                     int64_t grace)
+{
+  const kd_value *tgp = kd_value_path(&o->v, "spec.terminationGracePeriodSeconds");
+  const kd_value *cur = kd_value_path(&o->v, "metadata.deletionGracePeriodSeconds");
+  const char *node = sim_str(&o->v, "spec.nodeName");
+  const char *phase = sim_str(&o->v, "status.phase");
+  char *ts;
+  if (!(s->features & SIM_F_KUBELET) || r->group[0] ||
+      strcmp(r->plural, "pods") != 0)
+    return 0;
+  if (grace < 0) grace = tgp && tgp->type == KD_INT ? tgp->u.i : 30;
+  /* unscheduled and finished pods go at once, as in kube */
+  if (grace == 0 || !node || !node[0] ||
+      (phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed"))))
+    return 0;
+  if (cur && cur->type == KD_INT && cur->u.i <= grace) return 1;  /* keep */
+  ts = sim_rfc3339(sim_wall_ms() + grace * 1000);
+  if (ts) sim_set_str(nv, "metadata.deletionTimestamp", ts);
+  free(ts);
+  sim_set_int(nv, "metadata.deletionGracePeriodSeconds", grace);
+  return 1;
+}
+
 int sim_store_delete(sim *s, sim_resource *r, const char *ns,
-                     const char *name, const char *policy,
-                     const char *precond_uid, const char *precond_rv,
-                     int dry, kd_value *out, int *deleted, kd_error *err)
+                     const char *name, const sim_delete_opts *opts,
+                     kd_value *out, int *deleted, kd_error *err)
 {
   sim_obj *o;
   size_t pos;
   kd_value nv;
   const char *uid, *rv;
+  const char *policy = opts ? opts->policy : NULL;
+  const char *precond_uid = opts ? opts->uid : NULL;
+  const char *precond_rv = opts ? opts->rv : NULL;
+  int dry = opts ? opts->dry : 0;
   if (!r->namespaced) ns = "";
   *deleted = 0;
   o = sim_table_find(r->table, ns, name, &pos);
@@ -529,6 +557,21 @@ int sim_store_delete(sim *s, sim_resource *r, const char *ns,
   else if (policy && strcmp(policy, "Orphan") == 0)
     add_finalizer(&nv, "orphan");
   if (!(s->features & SIM_F_GC)) drop_gc_finalizers(&nv);
+  if (pod_grace(s, r, o, &nv, opts ? opts->grace : -1)) {
+    if (dry || kd_value_equal(&nv, &o->v)) {
+      if (out) *out = nv;
+      else kd_value_clear(&nv);
+      return KD_OK;
+    }
+    {
+      kd_value old = o->v;
+      o->v = nv;
+      commit(s, r, o, SIM_MODIFIED, &old);
+      kd_value_clear(&old);
+    }
+    if (out) kd_value_copy(out, &o->v);
+    return KD_OK;
+  }
   if (is_core_ns(r) && (s->features & SIM_F_NAMESPACES)) {
     sim_set_str(&nv, "status.phase", "Terminating");
   } else if (is_core_ns(r)) {
