@@ -368,6 +368,7 @@ static int flow_scalar(fast *f, kd_value *out, int *is_key)
   size_t len;
   int rc;
   *is_key = 0;
+  if (f->p >= f->end) return UNSUP;   /* unterminated: libyaml reports it */
   if (*f->p == '"' || *f->p == '\'') {
     if ((rc = quoted(f)) != KD_OK) return rc;
     return kd_value_str(out, f->tmp.data ? f->tmp.data : "", f->tmp.len) ? KD_ENOMEM : KD_OK;
