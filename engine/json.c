@@ -146,6 +146,11 @@ static int parse_string(parser *ps, kd_buf *b)
   }
 }
 
+/* Kept out of line: its buffer would otherwise sit in every frame of the
+ * parse_value/parse_array recursion (deep inputs, sanitizer builds). */
+#ifdef __GNUC__
+__attribute__((noinline))
+#endif
 static int parse_number(parser *ps, kd_value *out)
 {
   const char *s = ps->p, *q = ps->p;
@@ -258,6 +263,31 @@ static int match_word(parser *ps, const char *w)
   return 1;
 }
 
+/* A string value. Kept out of parse_value so the recursive frames stay
+ * small (deep nesting must not overflow the stack, even under ASan). */
+static __attribute__((noinline)) int parse_string_value(parser *ps,
+                                                        kd_value *out)
+{
+  kd_buf b = {0};
+  const char *str;
+  size_t slen;
+  int rc;
+  if (plain_string(ps, &str, &slen))
+    return kd_value_str(out, str, slen)
+           ? kd_error_set(ps->err, KD_ENOMEM, "out of memory") : KD_OK;
+  rc = parse_string(ps, &b);
+  if (rc == KD_OK) {
+    size_t len;
+    char *s = kd_buf_take(&b, &len);
+    if (!s) return kd_error_set(ps->err, KD_ENOMEM, "out of memory");
+    out->type = KD_STR;   /* adopt the buffer: no second copy */
+    out->u.str.s = s;
+    out->u.str.len = len;
+  }
+  kd_buf_free(&b);
+  return rc;
+}
+
 static int parse_value(parser *ps, kd_value *out, int depth)
 {
   kd_value_null(out);
@@ -267,25 +297,7 @@ static int parse_value(parser *ps, kd_value *out, int depth)
   switch (*ps->p) {
   case '{': return parse_object(ps, out, depth);
   case '[': return parse_array(ps, out, depth);
-  case '"': {
-    kd_buf b = {0};
-    const char *str;
-    size_t slen;
-    int rc;
-    if (plain_string(ps, &str, &slen))
-      return kd_value_str(out, str, slen) ? kd_error_set(ps->err, KD_ENOMEM, "out of memory") : KD_OK;
-    rc = parse_string(ps, &b);
-    if (rc == KD_OK) {
-      size_t len;
-      char *s = kd_buf_take(&b, &len);
-      if (!s) return kd_error_set(ps->err, KD_ENOMEM, "out of memory");
-      out->type = KD_STR;   /* adopt the buffer: no second copy */
-      out->u.str.s = s;
-      out->u.str.len = len;
-    }
-    kd_buf_free(&b);
-    return rc;
-  }
+  case '"': return parse_string_value(ps, out);
   case 't': if (match_word(ps, "true")) { kd_value_bool(out, 1); return KD_OK; } break;
   case 'f': if (match_word(ps, "false")) { kd_value_bool(out, 0); return KD_OK; } break;
   case 'n': if (match_word(ps, "null")) return KD_OK; break;
@@ -350,10 +362,7 @@ int json_encode_string(const char *s, size_t len, int flags, kd_buf *out)
   return KD_OK;
 }
 
-/* Shortest decimal digits that read back as F: fills DIGITS (no dot, no
- * sign, no trailing zeros) and returns the decimal exponent E such that
- * |F| = 0.DIGITS * 10^E. */
-static int shortest_digits(double f, char *digits, size_t size)
+int json_float_digits(double f, char *digits, size_t size)
 {
   char tmp[40], *p, *q;
   int prec, exp10;
@@ -377,7 +386,7 @@ int json_format_float(double f, kd_buf *out)
   int exp10, n, i, rc = KD_OK;
   if (isnan(f) || isinf(f)) return KD_ERANGE;
   if (f == 0) return kd_buf_adds(out, signbit(f) ? "-0" : "0");
-  exp10 = shortest_digits(f, digits, sizeof digits);
+  exp10 = json_float_digits(f, digits, sizeof digits);
   n = (int)strlen(digits);
   if (f < 0 && kd_buf_addc(out, '-')) return KD_ENOMEM;
   if (a >= 1e-6 && a < 1e21) {

@@ -70,5 +70,6 @@ int luaopen_kdeploy_core_kube(lua_State *L);
 int luaopen_kdeploy_core_watch(lua_State *L);
 int luaopen_kdeploy_json(lua_State *L);
 int luaopen_kdeploy_yaml(lua_State *L);
+int luaopen_kdeploy_core_sim(lua_State *L);
 
 #endif
