@@ -480,7 +480,7 @@ static int load_subcharts(chart *c, const char *source, kd_error *err)
     c->subs = ns;
     c->subs[c->nsubs++] = sc;
   }
-  qsort(c->subs, c->nsubs, sizeof *c->subs, cmp_sub);
+  if (c->nsubs > 1) qsort(c->subs, c->nsubs, sizeof *c->subs, cmp_sub);
   return KD_OK;
 }
 

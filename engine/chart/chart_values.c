@@ -514,17 +514,20 @@ static int deps_enabled(node *n, tpl_val v, const char *path, kd_error *err)
   }
   n->nsubs = w;
   w = 0;
+  int *offs = calloc(n->ndeps + 1, sizeof *offs);
+  if (!offs) { tpl_unref(cvals); return kd_error_set(err, KD_ENOMEM, "out of memory"); }
+  for (size_t k = 0; k < n->ndeps; k++)
+    for (size_t j = 0; j < n->ndeps && !offs[k]; j++)
+      offs[k] = !n->deps[j].enabled && strcmp(n->deps[j].name, n->deps[k].name) == 0;
   for (size_t k = 0; k < n->ndeps; k++) {
-    int off = 0;
-    for (size_t j = 0; j < n->ndeps && !off; j++)
-      off = !n->deps[j].enabled && strcmp(n->deps[j].name, n->deps[k].name) == 0;
-    if (off) {
+    if (offs[k]) {
       free(n->deps[k].name);
       tpl_unref(n->deps[k].import_values);
     } else {
       n->deps[w++] = n->deps[k];
     }
   }
+  free(offs);
   n->ndeps = w;
   kd_buf sp = {0};
   for (size_t i = 0; rc == KD_OK && i < n->nsubs; i++) {
