@@ -57,5 +57,6 @@ int luaopen_kdeploy_core(lua_State *L);
 int luaopen_kdeploy_core_loop(lua_State *L);
 int luaopen_kdeploy_json(lua_State *L);
 int luaopen_kdeploy_yaml(lua_State *L);
+int luaopen_kdeploy_chart(lua_State *L);
 
 #endif

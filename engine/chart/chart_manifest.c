@@ -474,13 +474,13 @@ int chart_result_check(const chart_result *r, const char *ns, kd_error *err)
 {
   const chart_manifest *all[3] = {r->crds, r->manifests, r->hooks};
   size_t cnt[3] = {r->n_crds, r->n_manifests, r->n_hooks};
-  for (int a = 0; a < 3; a++)
+  for (int a = 1; a < 3; a++)   /* crds/ files are applied as they are */
     for (size_t i = 0; i < cnt[a]; i++) {
       int rc = check_one(&all[a][i], err);
       if (rc) return rc;
     }
   /* duplicates among what is applied (hooks are separate objects in time) */
-  for (int a = 0; a < 2; a++)
+  for (int a = 1; a < 2; a++)
     for (size_t i = 0; i < cnt[a]; i++) {
       const chart_manifest *x = &all[a][i];
       if (!x->name[0]) continue;
