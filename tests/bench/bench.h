@@ -36,8 +36,9 @@ static char *bench_read(const char *path, size_t *len)
   return data;
 }
 
-/* Keeps the best of RUNS timings of one measured step. */
-#define BENCH_BEST(runs, best, step)                                      \
+/* Keeps the best of RUNS timings of one measured step; AFTER runs after
+ * each step, untimed (freeing what the step built). */
+#define BENCH_BEST_THEN(runs, best, step, after)                          \
   do {                                                                    \
     int r_;                                                               \
     (best) = 1e30;                                                        \
@@ -46,7 +47,9 @@ static char *bench_read(const char *path, size_t *len)
       step;                                                               \
       t_ = bench_now() - t0_;                                             \
       if (t_ < (best)) (best) = t_;                                       \
+      after;                                                              \
     }                                                                     \
   } while (0)
+#define BENCH_BEST(runs, best, step) BENCH_BEST_THEN(runs, best, step, (void)0)
 
 #endif
