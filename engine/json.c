@@ -263,6 +263,31 @@ static int match_word(parser *ps, const char *w)
   return 1;
 }
 
+/* A string value. Kept out of parse_value so the recursive frames stay
+ * small (deep nesting must not overflow the stack, even under ASan). */
+static __attribute__((noinline)) int parse_string_value(parser *ps,
+                                                        kd_value *out)
+{
+  kd_buf b = {0};
+  const char *str;
+  size_t slen;
+  int rc;
+  if (plain_string(ps, &str, &slen))
+    return kd_value_str(out, str, slen)
+           ? kd_error_set(ps->err, KD_ENOMEM, "out of memory") : KD_OK;
+  rc = parse_string(ps, &b);
+  if (rc == KD_OK) {
+    size_t len;
+    char *s = kd_buf_take(&b, &len);
+    if (!s) return kd_error_set(ps->err, KD_ENOMEM, "out of memory");
+    out->type = KD_STR;   /* adopt the buffer: no second copy */
+    out->u.str.s = s;
+    out->u.str.len = len;
+  }
+  kd_buf_free(&b);
+  return rc;
+}
+
 static int parse_value(parser *ps, kd_value *out, int depth)
 {
   kd_value_null(out);
@@ -272,25 +297,7 @@ static int parse_value(parser *ps, kd_value *out, int depth)
   switch (*ps->p) {
   case '{': return parse_object(ps, out, depth);
   case '[': return parse_array(ps, out, depth);
-  case '"': {
-    kd_buf b = {0};
-    const char *str;
-    size_t slen;
-    int rc;
-    if (plain_string(ps, &str, &slen))
-      return kd_value_str(out, str, slen) ? kd_error_set(ps->err, KD_ENOMEM, "out of memory") : KD_OK;
-    rc = parse_string(ps, &b);
-    if (rc == KD_OK) {
-      size_t len;
-      char *s = kd_buf_take(&b, &len);
-      if (!s) return kd_error_set(ps->err, KD_ENOMEM, "out of memory");
-      out->type = KD_STR;   /* adopt the buffer: no second copy */
-      out->u.str.s = s;
-      out->u.str.len = len;
-    }
-    kd_buf_free(&b);
-    return rc;
-  }
+  case '"': return parse_string_value(ps, out);
   case 't': if (match_word(ps, "true")) { kd_value_bool(out, 1); return KD_OK; } break;
   case 'f': if (match_word(ps, "false")) { kd_value_bool(out, 0); return KD_OK; } break;
   case 'n': if (match_word(ps, "null")) return KD_OK; break;

@@ -7,6 +7,7 @@
 #include "yaml.h"
 #include "yaml_int.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,8 @@ typedef struct {
   int indention;       /* only indentation on this line so far */
   int oom;
   kd_buf scratch;      /* a string value after yaml_json_string */
+  int v3;              /* yaml_encode_pretty: go-yaml v3's rules */
+  int width;           /* fold plain and quoted text past this column */
 } emitter;
 
 /* What yaml_emitter_analyze_scalar finds out about a string. */
@@ -256,7 +259,7 @@ static void write_plain(emitter *e, const char *s, size_t len,
     const char *sp;
     size_t run;
     if (s[i] == ' ') {
-      if (allow_breaks && !spaces && e->column > BEST_WIDTH &&
+      if (allow_breaks && !spaces && e->column > e->width &&
           at(s, len, i + 1) != ' ') {
         write_indent(e);
       } else {
@@ -296,7 +299,7 @@ static void write_single(emitter *e, const char *s, size_t len, int allow_breaks
   write_indicator(e, "'", 1, 0, 0);
   while (i < len) {
     if (s[i] == ' ') {
-      if (allow_breaks && !spaces && e->column > BEST_WIDTH && i > 0 &&
+      if (allow_breaks && !spaces && e->column > e->width && i > 0 &&
           i < len - 1 && s[i + 1] != ' ')
         write_indent(e);
       else
@@ -374,7 +377,7 @@ static void write_double(emitter *e, const char *s, size_t len, int allow_breaks
       write_escape(e, s, len, &i);
       spaces = 0;
     } else if (c == ' ') {
-      if (allow_breaks && !spaces && e->column > BEST_WIDTH && i > 0 &&
+      if (allow_breaks && !spaces && e->column > e->width && i > 0 &&
           i < len - 1) {
         write_indent(e);
         if (s[i + 1] == ' ') put(e, '\\');
@@ -515,6 +518,17 @@ static int format_float(double f, kd_buf *out, kd_error *err)
   return rc ? kd_error_set(err, KD_ENOMEM, "out of memory") : KD_OK;
 }
 
+/* go-yaml v3 prints a float64 with strconv.FormatFloat(f, 'g', -1, 64). */
+static int format_float3(double f, kd_buf *out, kd_error *err)
+{
+  int rc;
+  if (isnan(f)) rc = kd_buf_adds(out, ".nan");
+  else if (isinf(f)) rc = kd_buf_adds(out, f > 0 ? ".inf" : "-.inf");
+  else if (f == 0 && signbit(f)) rc = kd_buf_adds(out, "-0");
+  else rc = format_go_g(f, out);
+  return rc ? kd_error_set(err, KD_ENOMEM, "out of memory") : KD_OK;
+}
+
 /* ---- nodes --------------------------------------------------------------- */
 
 struct entry {
@@ -524,11 +538,10 @@ struct entry {
   char *owned;   /* the key after yaml_json_string, when it changed */
 };
 
-static int cmp_entry(const void *pa, const void *pb)
+static int cmp_entry_v(const entry *a, const entry *b, int v3)
 {
-  const entry *a = pa, *b = pb;
-  if (yaml_key_less(a->key, a->klen, b->key, b->klen)) return -1;
-  if (yaml_key_less(b->key, b->klen, a->key, a->klen)) return 1;
+  if (yaml_key_less(a->key, a->klen, b->key, b->klen, v3)) return -1;
+  if (yaml_key_less(b->key, b->klen, a->key, a->klen, v3)) return 1;
   /* equal after yaml_json_string: json.Marshal wrote them in byte order
    * of the original keys and go-yaml kept the last */
   {
@@ -540,14 +553,75 @@ static int cmp_entry(const void *pa, const void *pb)
   return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
+static int cmp_entry(const void *pa, const void *pb)
+{
+  return cmp_entry_v(pa, pb, 0);
+}
+
+static int cmp_entry3(const void *pa, const void *pb)
+{
+  return cmp_entry_v(pa, pb, 1);
+}
+
 static int emit_node(emitter *e, const kd_value *v, int map_ctx,
                      int simple_key, int depth, kd_error *err);
+
+/* go-yaml v3's encodeBase64: lines of 70 characters, each ended by a
+ * newline when there are several. */
+static int base64_lines(const char *s, size_t len, kd_buf *out)
+{
+  static const char b64[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  kd_buf enc = {0};
+  size_t i, elen;
+  int rc = KD_OK;
+  for (i = 0; i < len && rc == KD_OK; i += 3) {
+    unsigned v = (unsigned char)s[i] << 16;
+    char q[4];
+    if (i + 1 < len) v |= (unsigned)(unsigned char)s[i + 1] << 8;
+    if (i + 2 < len) v |= (unsigned char)s[i + 2];
+    q[0] = b64[(v >> 18) & 63];
+    q[1] = b64[(v >> 12) & 63];
+    q[2] = i + 1 < len ? b64[(v >> 6) & 63] : '=';
+    q[3] = i + 2 < len ? b64[v & 63] : '=';
+    rc = kd_buf_add(&enc, q, 4);
+  }
+  elen = enc.len;
+  out->len = 0;
+  for (i = 0; i < elen && rc == KD_OK; i += 70) {
+    rc = kd_buf_add(out, enc.data + i, elen - i < 70 ? elen - i : 70);
+    if (rc == KD_OK && elen / 70 + 1 > 1) rc = kd_buf_addc(out, '\n');
+  }
+  if (rc == KD_OK && !out->data) rc = kd_buf_adds(out, "");
+  kd_buf_free(&enc);
+  return rc;
+}
+
+/* A string under go-yaml v3 (toYamlPretty): no JSON round trip; text that
+ * is not UTF-8 goes out base64-encoded with the !!binary tag. */
+static int emit_string3(emitter *e, const char *s, size_t len, int simple_key,
+                        kd_error *err)
+{
+  analysis a;
+  if (!yaml_utf8_valid(s, len)) {
+    if (base64_lines(s, len, &e->scratch) != KD_OK)
+      return kd_error_set(err, KD_ENOMEM, "out of memory");
+    write_indicator(e, "!!binary", 1, 0, 0);
+    s = e->scratch.data;
+    len = e->scratch.len;
+  }
+  analyze(s, len, &a);
+  emit_scalar(e, s, len, string_style(s, len, &a, simple_key), simple_key,
+              a.ascii);
+  return KD_OK;
+}
 
 /* A string node (value or key), after the JSON round trip. */
 static int emit_string(emitter *e, const char *s, size_t len, int simple_key,
                        kd_error *err)
 {
   analysis a;
+  if (e->v3) return emit_string3(e, s, len, simple_key, err);
   if (!analyze_quick(s, len, &a)) {   /* else plain ASCII: JSON keeps it */
     int changed, rc = yaml_json_string(s, len, &e->scratch, &changed);
     if (rc == KD_EINVAL)
@@ -571,7 +645,7 @@ static int emit_sequence(emitter *e, const kd_value *v, int map_ctx,
   size_t i;
   /* go-yaml v2 keeps a sequence under a mapping key at the key's column */
   if (e->indent < 0) e->indent = 0;
-  else if (!(map_ctx && !e->indention)) e->indent += BEST_INDENT;
+  else if (e->v3 || !(map_ctx && !e->indention)) e->indent += BEST_INDENT;
   for (i = 0; i < v->u.arr.len && rc == KD_OK; i++) {
     write_indent(e);
     write_indicator(e, "-", 1, 0, 1);
@@ -581,11 +655,12 @@ static int emit_sequence(emitter *e, const kd_value *v, int map_ctx,
   return rc;
 }
 
-/* Pushes the members of V on the emitter's entry stack in go-yaml's order,
- * duplicates dropped (the last one wins, as when Go builds a map; see
- * cmp_entry). Returns the count or -1 (out of memory, or a key go-yaml
- * refuses: ERR says which). The caller pops them (release_entries). */
-static long push_entries(emitter *e, const kd_value *v, kd_error *err)
+/* Pushes the members of V on the emitter's entry stack in go-yaml's order
+ * (V3: go-yaml v3's, no JSON round trip), duplicates dropped (the last one
+ * wins, as when Go builds a map; see cmp_entry). Returns the count or -1
+ * (out of memory, or a key go-yaml refuses: ERR says which). The caller
+ * pops them (release_entries). */
+static long push_entries(emitter *e, const kd_value *v, int v3, kd_error *err)
 {
   size_t n = v->u.obj.len, base = e->nents, i, k = 0;
   entry *es;
@@ -600,7 +675,8 @@ static long push_entries(emitter *e, const kd_value *v, kd_error *err)
   es = e->ents + base;
   for (i = 0; i < n; i++) {
     const kd_member *m = &v->u.obj.m[i];
-    int changed, rc = yaml_json_string(m->key, m->klen, &tmp, &changed);
+    int changed = 0, rc = v3 ? KD_OK
+                               : yaml_json_string(m->key, m->klen, &tmp, &changed);
     es[i].key = es[i].orig = m->key;
     es[i].klen = es[i].olen = m->klen;
     es[i].val = &m->val;
@@ -620,7 +696,7 @@ static long push_entries(emitter *e, const kd_value *v, kd_error *err)
     }
   }
   kd_buf_free(&tmp);
-  if (n > 1) qsort(es, n, sizeof *es, cmp_entry);
+  if (n > 1) qsort(es, n, sizeof *es, v3 ? cmp_entry3 : cmp_entry);
   for (i = 0; i < n; i++) {   /* keep the last of each run of equal keys */
     if (i + 1 < n && es[i].klen == es[i + 1].klen &&
         memcmp(es[i].key, es[i + 1].key, es[i].klen) == 0) {
@@ -644,7 +720,7 @@ static int emit_mapping(emitter *e, const kd_value *v, int depth,
                         kd_error *err)
 {
   size_t base = e->nents;
-  long n = push_entries(e, v, err), i;
+  long n = push_entries(e, v, e->v3, err), i;
   int saved = e->indent, rc = KD_OK;
   if (n < 0) return err ? err->code : KD_ENOMEM;
   e->indent = e->indent < 0 ? 0 : e->indent + BEST_INDENT;
@@ -654,7 +730,10 @@ static int emit_mapping(emitter *e, const kd_value *v, int depth,
     analysis a;
     write_indent(e);
     analyze(m->key, m->klen, &a);
-    if (!a.multiline && m->klen <= MAX_SIMPLE_KEY) {
+    if (e->v3 && !yaml_utf8_valid(m->key, m->klen)) {
+      rc = emit_string3(e, m->key, m->klen, 1, err);
+      write_indicator(e, ":", 0, 0, 0);
+    } else if (!a.multiline && m->klen <= MAX_SIMPLE_KEY) {
       emit_scalar(e, m->key, m->klen, string_style(m->key, m->klen, &a, 1), 1,
                   a.ascii);
       write_indicator(e, ":", 0, 0, 0);
@@ -692,7 +771,7 @@ static int emit_node(emitter *e, const kd_value *v, int map_ctx,
     return KD_OK;
   case KD_FLOAT: {
     kd_buf f = {0};
-    int rc = format_float(v->u.f, &f, err);
+    int rc = e->v3 ? format_float3(v->u.f, &f, err) : format_float(v->u.f, &f, err);
     if (rc == KD_OK) emit_scalar(e, f.data, f.len, PLAIN, simple_key, 1);
     kd_buf_free(&f);
     return rc;
@@ -712,13 +791,15 @@ static int emit_node(emitter *e, const kd_value *v, int map_ctx,
   return kd_error_set(err, KD_EINVAL, "yaml: unknown value type");
 }
 
-int yaml_encode(const kd_value *v, kd_buf *out, kd_error *err)
+static int encode(const kd_value *v, int v3, kd_buf *out, kd_error *err)
 {
   emitter e;
   size_t start = out->len;
   int rc;
   memset(&e, 0, sizeof e);
   e.out = out;
+  e.v3 = v3;
+  e.width = v3 ? INT_MAX : BEST_WIDTH;   /* v3's emitter never folds */
   e.indent = -1;
   e.whitespace = e.indention = 1;
   rc = emit_node(&e, v, 0, 0, 0, err);
@@ -731,4 +812,14 @@ int yaml_encode(const kd_value *v, kd_buf *out, kd_error *err)
     out->data[start] = 0;
   }
   return rc;
+}
+
+int yaml_encode(const kd_value *v, kd_buf *out, kd_error *err)
+{
+  return encode(v, 0, out, err);
+}
+
+int yaml_encode_pretty(const kd_value *v, kd_buf *out, kd_error *err)
+{
+  return encode(v, 1, out, err);
 }

@@ -4,6 +4,8 @@
 # floor, not a competitor).
 # Encode: yaml_encode of every document (Helm's toYaml text), against
 # libyaml's emitter writing the same stream's events.
+. tests/bench/lib.sh
+need_manifests
 bench "yaml decode ${BENCH_MB}MB" \
   "$BENCH_BIN/codec yaml-decode $BENCH_DATA/manifests.yaml" \
   "$BENCH_BIN/ref_libyaml parse $BENCH_DATA/manifests.yaml" \

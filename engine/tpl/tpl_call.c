@@ -1,0 +1,46 @@
+/* engine/tpl/tpl_call.c: the per-call state that template functions use to
+ * report errors and reach the engine's options. */
+#include "tpl_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const tpl_options no_options;
+
+void tpl_call_init(tpl_call *c, const char *fname, const tpl_options *opt)
+{
+  memset(c, 0, sizeof *c);
+  c->fname = fname;
+  c->opt = opt ? opt : &no_options;
+}
+
+void tpl_call_done(tpl_call *c) { kd_buf_free(&c->msg); }
+
+int tpl_call_fail(tpl_call *c, const char *fmt, ...)
+{
+  va_list ap;
+  int n;
+  c->msg.len = 0;
+  c->aborted = 0;
+  va_start(ap, fmt);
+  n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n >= 0 && kd_buf_reserve(&c->msg, (size_t)n + 1) == KD_OK) {
+    va_start(ap, fmt);
+    vsnprintf(c->msg.data, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    c->msg.len = (size_t)n;
+  }
+  return KD_EEXEC;
+}
+
+int tpl_call_abort(tpl_call *c, const char *msg, size_t len)
+{
+  c->msg.len = 0;
+  kd_buf_add(&c->msg, msg, len);
+  c->aborted = 1;
+  return KD_EEXEC;
+}
+
+const tpl_options *tpl_call_options(tpl_call *c) { return c->opt; }
