@@ -2,7 +2,7 @@
  * get, list (selectors, limit/continue), create, update, patch, delete,
  * deletecollection, the status and scale subresources, faults, auth. */
 #include "sim_int.h"
-#include "sim_mpatch.h"
+#include "sim_patch.h"
 #include "sim_proto.h"
 
 #include "json.h"
@@ -325,14 +325,33 @@ done:
 
 /* ---- mutations -----------------------------------------------------------*/
 
+/* The field manager of a write: ?fieldManager=, else the User-Agent's
+ * prefix, as kube-apiserver names it in managedFields. Owned. */
+static char *field_manager(sim_req *req)
+{
+  char *fm = sim_query_get(req->query, "fieldManager");
+  kd_buf ua = {0};
+  if (fm && fm[0]) return fm;
+  free(fm);
+  fm = sim_strdup(sim_patch_default_manager(sim_req_header(req, "user-agent"),
+                                            &ua));
+  kd_buf_free(&ua);
+  return fm;
+}
+
 static void do_create(sim *s, sim_conn *c, sim_req *req, route *rt)
 {
   kd_value body, out;
   kd_error err = {0};
-  int dry;
+  int dry, rc;
+  char *fm;
   if (dry_run(s, c, req, &dry) || decode_body(s, c, req, 1, &body)) return;
   kd_value_null(&out);
-  if (sim_store_create(s, rt->res, rt->ns, &body, dry, &out, &err)) {
+  s->fm_manager = fm = field_manager(req);
+  rc = sim_store_create(s, rt->res, rt->ns, &body, dry, &out, &err);
+  s->fm_manager = NULL;
+  free(fm);
+  if (rc) {
     sim_send_error(s, c, &err);
   } else {
     send_value(s, c, 201, &out);
@@ -350,11 +369,16 @@ static void do_update(sim *s, sim_conn *c, sim_req *req, route *rt)
 {
   kd_value body, out;
   kd_error err = {0};
-  int dry;
+  int dry, rc;
+  char *fm;
   if (dry_run(s, c, req, &dry) || decode_body(s, c, req, 1, &body)) return;
   kd_value_null(&out);
-  if (sim_store_update(s, rt->res, rt->ns, rt->name, &body, mode_of(rt), dry,
-                       &out, &err))
+  s->fm_manager = fm = field_manager(req);
+  rc = sim_store_update(s, rt->res, rt->ns, rt->name, &body, mode_of(rt), dry,
+                        &out, &err);
+  s->fm_manager = NULL;
+  free(fm);
+  if (rc)
     sim_send_error(s, c, &err);
   else
     send_value(s, c, 200, &out);
@@ -362,7 +386,7 @@ static void do_update(sim *s, sim_conn *c, sim_req *req, route *rt)
   kd_value_clear(&out);
 }
 
-static int patch_type(const char *ct)
+static sim_patch_type patch_type(const char *ct)
 {
   if (media_is(ct, "application/json-patch+json")) return SIM_PATCH_JSON;
   if (media_is(ct, "application/merge-patch+json")) return SIM_PATCH_MERGE;
@@ -371,14 +395,15 @@ static int patch_type(const char *ct)
   if (media_is(ct, "application/apply-patch+yaml") ||
       media_is(ct, "application/apply-patch+cbor"))
     return SIM_PATCH_APPLY;
-  return 0;
+  return SIM_PATCH_UNSUPPORTED;
 }
 
 static void do_patch(sim *s, sim_conn *c, sim_req *req, route *rt)
 {
   const char *ct = sim_req_header(req, "content-type");
-  int type = patch_type(ct), dry, rc;
-  kd_value patch, merged, out;
+  sim_patch_type type = patch_type(ct);
+  int dry, rc;
+  kd_value patch, merged, out, st;
   kd_error err = {0};
   sim_obj *o;
   const char *ns = rt->res->namespaced ? rt->ns : "";
@@ -398,52 +423,63 @@ static void do_patch(sim *s, sim_conn *c, sim_req *req, route *rt)
     return;
   }
   if (dry_run(s, c, req, &dry)) return;
-  {
-    const char *data = req->body.data ? req->body.data : "";
-    rc = type == SIM_PATCH_APPLY
-             ? yaml_decode(data, req->body.len, "patch", &patch, &err)
-             : json_decode(data, req->body.len, "patch", &patch, &err);
-    if (rc || (type != SIM_PATCH_JSON && patch.type != KD_OBJ)) {
-      char msg[700];
-      if (!rc) kd_value_clear(&patch);
-      snprintf(msg, sizeof msg, "error decoding patch: %s",
-               rc ? err.msg : "not an object");
-      sim_send_status(s, c, 400, "BadRequest", msg, NULL);
-      return;
-    }
+  kd_value_null(&st);
+  if (sim_patch_decode(type, req->body.data ? req->body.data : "",
+                       req->body.len, &patch, &st, &err)) {
+    send_value(s, c, err.http_status, &st);
+    kd_value_clear(&st);
+    return;
   }
   o = sim_table_find(rt->res->table, ns, rt->name, NULL);
   kd_value_null(&out);
-  if (!o && type == SIM_PATCH_APPLY) {
-    /* server-side apply creates what does not exist */
-    if (sim_mpatch_apply(type, NULL, &patch, &merged, &err) == KD_OK) {
-      sim_set_str(&merged, "metadata.name", rt->name);
-      if (sim_store_create(s, rt->res, ns, &merged, dry, &out, &err))
-        sim_send_error(s, c, &err);
-      else
-        send_value(s, c, 201, &out);
-      kd_value_clear(&merged);
-    } else {
-      sim_send_status(s, c, 400, "BadRequest", err.msg, NULL);
-    }
-  } else if (!o) {
+  kd_value_null(&merged);
+  if (!o && type != SIM_PATCH_APPLY) {
     sim_err_notfound(s, &err, rt->res, rt->name);
     sim_send_error(s, c, &err);
-  } else if (sim_mpatch_apply(type, &o->v, &patch, &merged, &err)) {
-    int code = err.code == KD_EPARSE ? 400 : 422;
-    sim_send_status(s, c, code, sim_reason_for(code), err.msg, NULL);
   } else {
-    /* a patch may not move the object; the rv in it is a precondition */
-    const char *prv = type == SIM_PATCH_JSON ? NULL
-                      : sim_str(&patch, "metadata.resourceVersion");
-    if (!prv) sim_obj_del(kd_value_path(&merged, "metadata"), "resourceVersion");
-    if (sim_store_update(s, rt->res, ns, rt->name, &merged, mode_of(rt), dry,
-                         &out, &err))
-      sim_send_error(s, c, &err);
-    else
-      send_value(s, c, 200, &out);
-    kd_value_clear(&merged);
+    /* engine/sim/sim_patch.h: the patch, and for apply managedFields */
+    sim_patch_ctx pc;
+    char av[256], *fm = field_manager(req), *now = sim_timestamp(s);
+    char *force = sim_query_get(req->query, "force");
+    snprintf(av, sizeof av, "%s%s%s", rt->res->group,
+             rt->res->group[0] ? "/" : "", rt->res->version);
+    memset(&pc, 0, sizeof pc);
+    pc.api_version = av;
+    pc.kind = rt->res->kind;
+    pc.custom = rt->res->crd != NULL;
+    pc.custom_status = rt->res->has_status;
+    pc.subresource = rt->sub;
+    pc.manager = fm;
+    pc.force = is_true(force);
+    pc.now = now;
+    rc = sim_patch_apply(&pc, type, o ? &o->v : NULL, &patch, &merged, &st,
+                         &err);
+    if (rc) {
+      send_value(s, c, err.http_status, &st);
+    } else {
+      /* the rv in a patch is a precondition, else it may not move it */
+      const char *prv = type == SIM_PATCH_JSON ? NULL
+                        : sim_str(&patch, "metadata.resourceVersion");
+      if (!prv)
+        sim_obj_del(kd_value_path(&merged, "metadata"), "resourceVersion");
+      /* apply did managedFields; other patches are recorded by the store */
+      s->fm_manager = fm;
+      s->fm_apply = type == SIM_PATCH_APPLY;
+      if (!o) sim_set_str(&merged, "metadata.name", rt->name);
+      rc = o ? sim_store_update(s, rt->res, ns, rt->name, &merged,
+                                mode_of(rt), dry, &out, &err)
+             : sim_store_create(s, rt->res, ns, &merged, dry, &out, &err);
+      s->fm_manager = NULL;
+      s->fm_apply = 0;
+      if (rc) sim_send_error(s, c, &err);
+      else send_value(s, c, o ? 200 : 201, &out);
+    }
+    free(fm);
+    free(now);
+    free(force);
   }
+  kd_value_clear(&st);
+  kd_value_clear(&merged);
   kd_value_clear(&patch);
   kd_value_clear(&out);
 }
@@ -641,7 +677,8 @@ static void do_scale(sim *s, sim_conn *c, sim_req *req, route *rt)
   sim_obj *o = sim_table_find(rt->res->table, ns, rt->name, NULL);
   kd_error err = {0};
   kd_value body, upd;
-  int dry;
+  int dry, rc;
+  char *fm;
   if (!o) {
     sim_err_notfound(s, &err, rt->res, rt->name);
     sim_send_error(s, c, &err);
@@ -673,7 +710,12 @@ static void do_scale(sim *s, sim_conn *c, sim_req *req, route *rt)
   }
   kd_value_clear(&body);
   sim_obj_del(kd_value_path(&upd, "metadata"), "resourceVersion");
-  if (sim_store_update(s, rt->res, ns, rt->name, &upd, 0, dry, NULL, &err))
+  s->fm_manager = fm = field_manager(req);
+  s->fm_subresource = "scale";
+  rc = sim_store_update(s, rt->res, ns, rt->name, &upd, 0, dry, NULL, &err);
+  s->fm_manager = s->fm_subresource = NULL;
+  free(fm);
+  if (rc)
     sim_send_error(s, c, &err);
   else if ((o = sim_table_find(rt->res->table, ns, rt->name, NULL)))
     send_scale(s, c, o);

@@ -157,6 +157,12 @@ struct sim {
   char errd_reason[64];
   kd_value errd_details;
   unsigned features;         /* SIM_F_* set by plugins */
+  /* managedFields of the request being served (sim_api.c sets them around
+   * a store write, sim_store.c records it): the field manager, NULL for
+   * the sim's own writes; fm_apply: server-side apply did them already */
+  const char *fm_manager;
+  const char *fm_subresource;  /* "scale"; NULL: by the store's mode */
+  int fm_apply;
 };
 
 /* sim_loop.c */

@@ -1,6 +1,7 @@
 /* engine/sim/sim_store.c: the object store: sorted tables per resource,
  * resourceVersions, the watch event log and the event queue. */
 #include "sim_int.h"
+#include "sim_patch.h"
 
 #include "json.h"
 
@@ -304,6 +305,30 @@ static void copy_field(kd_value *dst, const kd_value *src, const char *path)
   kd_value_copy(slot, v);
 }
 
+/* Records a write of the request's field manager in managedFields
+ * (an Update operation; engine/sim/sim_patch.h). MODE 1: /status. */
+static void track_fields(sim *s, sim_resource *r, const kd_value *old,
+                         kd_value *nv, int mode)
+{
+  sim_patch_ctx pc;
+  char av[256], *now;
+  kd_error err = {0};
+  if (!s->fm_manager || s->fm_apply) return;
+  snprintf(av, sizeof av, "%s%s%s", r->group, r->group[0] ? "/" : "",
+           r->version);
+  memset(&pc, 0, sizeof pc);
+  pc.api_version = av;
+  pc.kind = r->kind;
+  pc.custom = r->crd != NULL;
+  pc.custom_status = r->has_status;
+  pc.subresource = s->fm_subresource ? s->fm_subresource
+                  : mode == 1 ? "status" : NULL;
+  pc.manager = s->fm_manager;
+  pc.now = now = sim_timestamp(s);
+  if (now) sim_patch_track_update(&pc, old, nv, &err);
+  free(now);
+}
+
 /* ---- create --------------------------------------------------------------*/
 
 int sim_store_create(sim *s, sim_resource *r, const char *ns, kd_value *obj,
@@ -367,6 +392,7 @@ int sim_store_create(sim *s, sim_resource *r, const char *ns, kd_value *obj,
       strcmp(r->plural, "nodes") != 0)
     sim_obj_del(obj, "status");
   sim_defaults(s, r, obj, NULL);
+  track_fields(s, r, NULL, obj, 0);
   if (dry) {
     sim_obj_del(kd_value_path(obj, "metadata"), "resourceVersion");
     if (out) { *out = *obj; kd_value_null(obj); }
@@ -606,7 +632,7 @@ int sim_store_update(sim *s, sim_resource *r, const char *ns,
     copy_field(&nv, &o->v, "metadata.deletionTimestamp");
     copy_field(&nv, &o->v, "metadata.deletionGracePeriodSeconds");
     copy_field(&nv, &o->v, "metadata.generation");
-    if (!kd_value_path(&nv, "metadata.managedFields"))
+    if (!kd_value_path(&nv, "metadata.managedFields") && !s->fm_apply)
       copy_field(&nv, &o->v, "metadata.managedFields");
     if (mode == 0 && r->has_status) copy_field(&nv, &o->v, "status");
     sim_defaults(s, r, &nv, &o->v);
@@ -621,6 +647,7 @@ int sim_store_update(sim *s, sim_resource *r, const char *ns,
                   (g && g->type == KD_INT ? g->u.i : 0) + 1);
     }
   }
+  track_fields(s, r, &o->v, &nv, mode);
   sim_set_str(&nv, "metadata.resourceVersion", orv ? orv : "");
   if (kd_value_equal(&nv, &o->v)) {   /* no-op: no new resourceVersion */
     kd_value_clear(&nv);
