@@ -7,6 +7,7 @@
 #include "yaml.h"
 #include "yaml_int.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,8 @@ typedef struct {
   int indention;       /* only indentation on this line so far */
   int oom;
   kd_buf scratch;      /* a string value after yaml_json_string */
+  int v3;              /* yaml_encode_pretty: go-yaml v3's rules */
+  int width;           /* fold plain and quoted text past this column */
 } emitter;
 
 /* What yaml_emitter_analyze_scalar finds out about a string. */
@@ -210,7 +213,7 @@ static void write_plain(emitter *e, const char *s, size_t len, int allow_breaks)
     const char *sp;
     size_t run;
     if (s[i] == ' ') {
-      if (allow_breaks && !spaces && e->column > BEST_WIDTH &&
+      if (allow_breaks && !spaces && e->column > e->width &&
           at(s, len, i + 1) != ' ') {
         write_indent(e);
       } else {
@@ -250,7 +253,7 @@ static void write_single(emitter *e, const char *s, size_t len, int allow_breaks
   write_indicator(e, "'", 1, 0, 0);
   while (i < len) {
     if (s[i] == ' ') {
-      if (allow_breaks && !spaces && e->column > BEST_WIDTH && i > 0 &&
+      if (allow_breaks && !spaces && e->column > e->width && i > 0 &&
           i < len - 1 && s[i + 1] != ' ')
         write_indent(e);
       else
@@ -328,7 +331,7 @@ static void write_double(emitter *e, const char *s, size_t len, int allow_breaks
       write_escape(e, s, len, &i);
       spaces = 0;
     } else if (c == ' ') {
-      if (allow_breaks && !spaces && e->column > BEST_WIDTH && i > 0 &&
+      if (allow_breaks && !spaces && e->column > e->width && i > 0 &&
           i < len - 1) {
         write_indent(e);
         if (s[i + 1] == ' ') put(e, '\\');
@@ -469,32 +472,111 @@ static int format_float(double f, kd_buf *out, kd_error *err)
   return rc ? kd_error_set(err, KD_ENOMEM, "out of memory") : KD_OK;
 }
 
+/* go-yaml v3 prints a float64 with strconv.FormatFloat(f, 'g', -1, 64). */
+static int format_float3(double f, kd_buf *out, kd_error *err)
+{
+  int rc;
+  if (isnan(f)) rc = kd_buf_adds(out, ".nan");
+  else if (isinf(f)) rc = kd_buf_adds(out, f > 0 ? ".inf" : "-.inf");
+  else if (f == 0 && signbit(f)) rc = kd_buf_adds(out, "-0");
+  else rc = format_go_g(f, out);
+  return rc ? kd_error_set(err, KD_ENOMEM, "out of memory") : KD_OK;
+}
+
 /* ---- nodes --------------------------------------------------------------- */
 
 typedef struct {
-  const char *key;
-  size_t klen, idx;
+  const char *key, *orig;   /* the key as emitted, as given */
+  size_t klen, olen, idx;
   const kd_value *val;
   char *owned;   /* the key after yaml_json_string, when it changed */
 } entry;
 
+static int cmp_entry_v(const entry *a, const entry *b, int v3)
+{
+  if (yaml_key_less(a->key, a->klen, b->key, b->klen, v3)) return -1;
+  if (yaml_key_less(b->key, b->klen, a->key, a->klen, v3)) return 1;
+  /* equal after yaml_json_string: json.Marshal wrote them in byte order
+   * of the original keys and go-yaml kept the last */
+  {
+    size_t n = a->olen < b->olen ? a->olen : b->olen;
+    int c = memcmp(a->orig, b->orig, n);
+    if (c) return c;
+    if (a->olen != b->olen) return a->olen < b->olen ? -1 : 1;
+  }
+  return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
 static int cmp_entry(const void *pa, const void *pb)
 {
-  const entry *a = pa, *b = pb;
-  if (yaml_key_less(a->key, a->klen, b->key, b->klen)) return -1;
-  if (yaml_key_less(b->key, b->klen, a->key, a->klen)) return 1;
-  return a->idx < b->idx ? -1 : a->idx > b->idx;
+  return cmp_entry_v(pa, pb, 0);
+}
+
+static int cmp_entry3(const void *pa, const void *pb)
+{
+  return cmp_entry_v(pa, pb, 1);
 }
 
 static int emit_node(emitter *e, const kd_value *v, int map_ctx,
                      int simple_key, int depth, kd_error *err);
+
+/* go-yaml v3's encodeBase64: lines of 70 characters, each ended by a
+ * newline when there are several. */
+static int base64_lines(const char *s, size_t len, kd_buf *out)
+{
+  static const char b64[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  kd_buf enc = {0};
+  size_t i, elen;
+  int rc = KD_OK;
+  for (i = 0; i < len && rc == KD_OK; i += 3) {
+    unsigned v = (unsigned char)s[i] << 16;
+    char q[4];
+    if (i + 1 < len) v |= (unsigned)(unsigned char)s[i + 1] << 8;
+    if (i + 2 < len) v |= (unsigned char)s[i + 2];
+    q[0] = b64[(v >> 18) & 63];
+    q[1] = b64[(v >> 12) & 63];
+    q[2] = i + 1 < len ? b64[(v >> 6) & 63] : '=';
+    q[3] = i + 2 < len ? b64[v & 63] : '=';
+    rc = kd_buf_add(&enc, q, 4);
+  }
+  elen = enc.len;
+  out->len = 0;
+  for (i = 0; i < elen && rc == KD_OK; i += 70) {
+    rc = kd_buf_add(out, enc.data + i, elen - i < 70 ? elen - i : 70);
+    if (rc == KD_OK && elen / 70 + 1 > 1) rc = kd_buf_addc(out, '\n');
+  }
+  if (rc == KD_OK && !out->data) rc = kd_buf_adds(out, "");
+  kd_buf_free(&enc);
+  return rc;
+}
+
+/* A string under go-yaml v3 (toYamlPretty): no JSON round trip; text that
+ * is not UTF-8 goes out base64-encoded with the !!binary tag. */
+static int emit_string3(emitter *e, const char *s, size_t len, int simple_key,
+                        kd_error *err)
+{
+  analysis a;
+  if (!yaml_utf8_valid(s, len)) {
+    if (base64_lines(s, len, &e->scratch) != KD_OK)
+      return kd_error_set(err, KD_ENOMEM, "out of memory");
+    write_indicator(e, "!!binary", 1, 0, 0);
+    s = e->scratch.data;
+    len = e->scratch.len;
+  }
+  analyze(s, len, &a);
+  emit_scalar(e, s, len, string_style(s, len, &a, simple_key), simple_key);
+  return KD_OK;
+}
 
 /* A string node (value or key), after the JSON round trip. */
 static int emit_string(emitter *e, const char *s, size_t len, int simple_key,
                        kd_error *err)
 {
   analysis a;
-  int changed, rc = yaml_json_string(s, len, &e->scratch, &changed);
+  int changed, rc;
+  if (e->v3) return emit_string3(e, s, len, simple_key, err);
+  rc = yaml_json_string(s, len, &e->scratch, &changed);
   if (rc == KD_EINVAL)
     return kd_error_set(err, rc, "yaml: control characters are not allowed");
   if (rc != KD_OK) return kd_error_set(err, rc, "out of memory");
@@ -514,7 +596,7 @@ static int emit_sequence(emitter *e, const kd_value *v, int map_ctx,
   size_t i;
   /* go-yaml v2 keeps a sequence under a mapping key at the key's column */
   if (e->indent < 0) e->indent = 0;
-  else if (!(map_ctx && !e->indention)) e->indent += BEST_INDENT;
+  else if (e->v3 || !(map_ctx && !e->indention)) e->indent += BEST_INDENT;
   for (i = 0; i < v->u.arr.len && rc == KD_OK; i++) {
     write_indent(e);
     write_indicator(e, "-", 1, 0, 1);
@@ -525,9 +607,10 @@ static int emit_sequence(emitter *e, const kd_value *v, int map_ctx,
 }
 
 /* The members of V in go-yaml's order, duplicates dropped (the last one
- * wins, as when Go builds a map). Returns the count or -1 (out of memory,
+ * wins, as when Go builds a map; see cmp_entry). Returns the count or -1 (out of memory,
  * or a key go-yaml refuses: ERR says which). */
-static long sorted_entries(const kd_value *v, entry **out, kd_error *err)
+static long sorted_entries(const kd_value *v, int v3, entry **out,
+                           kd_error *err)
 {
   size_t n = v->u.obj.len, i, k = 0;
   entry *es = calloc(n, sizeof *es);
@@ -535,9 +618,10 @@ static long sorted_entries(const kd_value *v, entry **out, kd_error *err)
   if (!es) return kd_error_set(err, KD_ENOMEM, "out of memory"), -1;
   for (i = 0; i < n; i++) {
     const kd_member *m = &v->u.obj.m[i];
-    int changed, rc = yaml_json_string(m->key, m->klen, &tmp, &changed);
-    es[i].key = m->key;
-    es[i].klen = m->klen;
+    int changed = 0, rc = v3 ? KD_OK
+                               : yaml_json_string(m->key, m->klen, &tmp, &changed);
+    es[i].key = es[i].orig = m->key;
+    es[i].klen = es[i].olen = m->klen;
     es[i].val = &m->val;
     es[i].idx = i;
     if (rc == KD_OK && changed) {
@@ -555,7 +639,7 @@ static long sorted_entries(const kd_value *v, entry **out, kd_error *err)
     }
   }
   kd_buf_free(&tmp);
-  if (n > 1) qsort(es, n, sizeof *es, cmp_entry);
+  if (n > 1) qsort(es, n, sizeof *es, v3 ? cmp_entry3 : cmp_entry);
   for (i = 0; i < n; i++) {   /* keep the last of each run of equal keys */
     if (i + 1 < n && es[i].klen == es[i + 1].klen &&
         memcmp(es[i].key, es[i + 1].key, es[i].klen) == 0) {
@@ -572,7 +656,7 @@ static int emit_mapping(emitter *e, const kd_value *v, int depth,
                         kd_error *err)
 {
   entry *es = NULL;
-  long n = sorted_entries(v, &es, err), i;
+  long n = sorted_entries(v, e->v3, &es, err), i;
   int saved = e->indent, rc = KD_OK;
   if (n < 0) return err ? err->code : KD_ENOMEM;
   e->indent = e->indent < 0 ? 0 : e->indent + BEST_INDENT;
@@ -580,7 +664,10 @@ static int emit_mapping(emitter *e, const kd_value *v, int depth,
     analysis a;
     write_indent(e);
     analyze(es[i].key, es[i].klen, &a);
-    if (!a.multiline && es[i].klen <= MAX_SIMPLE_KEY) {
+    if (e->v3 && !yaml_utf8_valid(es[i].key, es[i].klen)) {
+      rc = emit_string3(e, es[i].key, es[i].klen, 1, err);
+      write_indicator(e, ":", 0, 0, 0);
+    } else if (!a.multiline && es[i].klen <= MAX_SIMPLE_KEY) {
       emit_scalar(e, es[i].key, es[i].klen,
                   string_style(es[i].key, es[i].klen, &a, 1), 1);
       write_indicator(e, ":", 0, 0, 0);
@@ -619,7 +706,7 @@ static int emit_node(emitter *e, const kd_value *v, int map_ctx,
     return KD_OK;
   case KD_FLOAT: {
     kd_buf f = {0};
-    int rc = format_float(v->u.f, &f, err);
+    int rc = e->v3 ? format_float3(v->u.f, &f, err) : format_float(v->u.f, &f, err);
     if (rc == KD_OK) emit_scalar(e, f.data, f.len, PLAIN, simple_key);
     kd_buf_free(&f);
     return rc;
@@ -639,13 +726,15 @@ static int emit_node(emitter *e, const kd_value *v, int map_ctx,
   return kd_error_set(err, KD_EINVAL, "yaml: unknown value type");
 }
 
-int yaml_encode(const kd_value *v, kd_buf *out, kd_error *err)
+static int encode(const kd_value *v, int v3, kd_buf *out, kd_error *err)
 {
   emitter e;
   size_t start = out->len;
   int rc;
   memset(&e, 0, sizeof e);
   e.out = out;
+  e.v3 = v3;
+  e.width = v3 ? INT_MAX : BEST_WIDTH;   /* v3's emitter never folds */
   e.indent = -1;
   e.whitespace = e.indention = 1;
   rc = emit_node(&e, v, 0, 0, 0, err);
@@ -657,4 +746,14 @@ int yaml_encode(const kd_value *v, kd_buf *out, kd_error *err)
     out->data[start] = 0;
   }
   return rc;
+}
+
+int yaml_encode(const kd_value *v, kd_buf *out, kd_error *err)
+{
+  return encode(v, 0, out, err);
+}
+
+int yaml_encode_pretty(const kd_value *v, kd_buf *out, kd_error *err)
+{
+  return encode(v, 1, out, err);
 }

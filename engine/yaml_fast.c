@@ -68,7 +68,7 @@ static int printable_utf8(const unsigned char *s, size_t n)
 
 /* From the start of a line, skips blank and comment lines; leaves p on the
  * first content character and returns its indent (also in f->ind), -1 at
- * the end, or -2 when a tab precedes content. */
+ * the end, or -2 when a tab is in the indentation. */
 static int next_content(fast *f)
 {
   for (;;) {
@@ -78,10 +78,9 @@ static int next_content(fast *f)
       f->p = f->end;
       return f->ind = -1;
     }
-    if (*q == '\t') {
-      while (q < f->end && (*q == ' ' || *q == '\t')) q++;
-      if (q < f->end && *q != '\n' && *q != '#') return f->ind = -2;
-    }
+    /* a tab in a line's leading whitespace, even on an empty line, is an
+     * error for libyaml in block context: let it say so */
+    if (*q == '\t') return f->ind = -2;
     if (q < f->end && *q != '\n' && *q != '#') {
       f->p = q;
       return f->ind = (int)(q - f->line);
@@ -262,8 +261,11 @@ static int plain(fast *f, int flow, const char **s, size_t *len, int *is_key)
       q++;
     if (q >= f->end || *q == '\n') break;
     if (*q == ':') {
-      if (is_blank(f, q + 1) ||
-          (flow && q + 1 < f->end && stop[(unsigned char)q[1]] == 2)) {
+      /* "x:" then one of ,?[]{} in flow context: libyaml's "found
+       * unexpected ':'" */
+      if (flow && q + 1 < f->end && (stop[(unsigned char)q[1]] == 2 || q[1] == '?'))
+        return UNSUP;
+      if (is_blank(f, q + 1)) {
         *is_key = 1;
         break;
       }
@@ -368,6 +370,7 @@ static int flow_scalar(fast *f, kd_value *out, int *is_key)
   size_t len;
   int rc;
   *is_key = 0;
+  if (f->p >= f->end) return UNSUP;   /* an unclosed collection */
   if (*f->p == '"' || *f->p == '\'') {
     if ((rc = quoted(f)) != KD_OK) return rc;
     return kd_value_str(out, f->tmp.data ? f->tmp.data : "", f->tmp.len) ? KD_ENOMEM : KD_OK;
@@ -591,7 +594,7 @@ static int marker_line(fast *f)
 
 static int stream(fast *f, kd_value *out)
 {
-  int open = 0, rc;
+  int open = 0, started = 0, ended = 0, rc;
   kd_value *doc;
   if (next_content(f) == -2) return UNSUP;
   for (;;) {
@@ -599,15 +602,20 @@ static int stream(fast *f, kd_value *out)
     if (f->ind < 0) break;
     if (at_marker(f, "---") || at_marker(f, "...")) {
       int start = f->p[0] == '-';
+      /* "..." before any document: libyaml wants a node there */
+      if (!start && !started) return UNSUP;
+      started = 1;
+      ended = !start;   /* after "...", only "---" may start a document */
       if (open && !kd_arr_push(out)) return KD_ENOMEM;
       open = start;
       if ((rc = marker_line(f)) != KD_OK) return rc;
       continue;
     }
-    if (f->ind == 0 && *f->p == '%') return UNSUP;
+    if ((f->ind == 0 && *f->p == '%') || ended) return UNSUP;
     if (!(doc = kd_arr_push(out))) return KD_ENOMEM;
     if ((rc = block_node(f, -1, doc)) != KD_OK) return rc;
     open = 0;
+    started = 1;
     if (f->ind >= 0 && !at_marker(f, "---") && !at_marker(f, "...")) return UNSUP;
   }
   if (open && !kd_arr_push(out)) return KD_ENOMEM;

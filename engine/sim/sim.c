@@ -249,14 +249,22 @@ int sim_obj_update_status(sim *s, const sim_resource *r, const kd_value *obj,
   return update_mode(s, r, obj, 1, out, err);
 }
 
+int sim_obj_delete_opts(sim *s, const sim_resource *r, const char *ns,
+                        const char *name, const sim_delete_opts *opts,
+                        kd_error *err)
+{
+  int deleted, rc;
+  rc = sim_store_delete(s, (sim_resource *)r, ns ? ns : "", name, opts, NULL,
+                        &deleted, err);
+  sim_errd_reset(s);
+  return rc;
+}
+
 int sim_obj_delete(sim *s, const sim_resource *r, const char *ns,
                    const char *name, const char *policy, kd_error *err)
 {
-  int deleted, rc;
-  rc = sim_store_delete(s, (sim_resource *)r, ns ? ns : "", name, policy,
-                        NULL, NULL, 0, NULL, &deleted, err);
-  sim_errd_reset(s);
-  return rc;
+  sim_delete_opts o = {policy, NULL, NULL, -1, 0};
+  return sim_obj_delete_opts(s, r, ns, name, &o, err);
 }
 
 /* ---- start-up ------------------------------------------------------------*/

@@ -319,7 +319,7 @@ static int json_patch(kd_value *doc, const kd_value *ops, kd_error *err)
   return KD_OK;
 }
 
-int sim_mpatch_apply(int type, const kd_value *orig, const kd_value *patch,
+int sim_mpatch_apply(sim_patch_type type, const kd_value *orig, const kd_value *patch,
                      kd_value *out, kd_error *err)
 {
   int rc;

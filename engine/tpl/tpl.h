@@ -29,7 +29,11 @@ typedef enum {
 } tpl_kind;
 
 enum { TPL_GO_INT = 0, TPL_GO_INT64 = 1 };     /* sub of TPL_INT */
-enum { TPL_ELEM_ANY = 0, TPL_ELEM_STR = 1 };   /* sub of TPL_LIST */
+enum { TPL_ELEM_ANY = 0, TPL_ELEM_STR = 1,     /* sub of TPL_LIST */
+       TPL_ELEM_INT = 2,   /* []int (until, untilStep) */
+       TPL_ELEM_LIST = 3   /* [][]interface {} (chunk) */ };
+enum { TPL_MAPV_ANY = 0,    /* sub of TPL_MAP: map[string]interface {} */
+       TPL_MAPV_STR = 1 };  /* map[string]string (split, splitn) */
 
 typedef struct tpl_str tpl_str;
 typedef struct tpl_list tpl_list;
@@ -191,8 +195,10 @@ int tpl_call_fail(tpl_call *c, const char *fmt, ...)
   __attribute__((format(printf, 2, 3)))
 #endif
   ;
-/* Fails with the message set verbatim as the whole error (fail, required:
- * Helm shows their message without Go's call wrapper). Returns KD_EEXEC. */
+/* Fails with a user message, as Helm's fail and required do: the executor
+ * reports it as "error calling NAME: HELM_ERR_START<msg>HELM_ERR_END"
+ * (Helm's own form), which Helm shows as "execution error at (LOCATION):
+ * MSG". Returns KD_EEXEC. */
 int tpl_call_abort(tpl_call *c, const char *msg, size_t len);
 /* The engine options of the running template (lookup hook, random source,
  * clock): see tpl_options. Borrowed. */
@@ -234,7 +240,16 @@ typedef struct tpl_options {
   /* Seconds and nanoseconds since the epoch for `now`; NULL: the clock. */
   int (*now)(void *ctx, int64_t *sec, long *nsec);
   void *now_ctx;
-  int missing_key_error;   /* Go's missingkey=error (Helm --strict) */
+  int missing_key_error;   /* Go's missingkey=error (Helm --strict);
+                              otherwise Helm's missingkey=zero */
+  /* Go's name of the set itself, as in "no template X associated with
+   * template NAME" and for the text of `tpl` (NULL: Helm's "gotpl"). */
+  const char *name;
+  /* Action delimiters (NULL: "{{" and "}}"). */
+  const char *left_delim, *right_delim;
+  /* Stop an execution after this many evaluation steps (0: no limit; a
+   * guard for untrusted templates, Go has none). */
+  long max_steps;
 } tpl_options;
 
 typedef struct tpl_set tpl_set;
@@ -251,8 +266,14 @@ int tpl_set_parse(tpl_set *s, const char *name, const char *text,
 int tpl_set_has(const tpl_set *s, const char *name);
 /* Executes template NAME with DATA (borrowed) as dot, appending the
  * output to OUT. Errors in Go's form: "template: NAME:LINE:COL: executing
- * \"NAME\" at <.Values.x>: message". OUT may hold partial output then. */
+ * \"NAME\" at <.Values.x>: message". OUT may hold partial output then.
+ * As in Go, a missing value prints "<no value>" (Helm removes it from the
+ * rendered file afterwards); fail and required report their message as
+ * Helm does, between HELM_ERR_START and HELM_ERR_END. */
 int tpl_set_exec(tpl_set *s, const char *name, tpl_val data, kd_buf *out,
                  kd_error *err);
+/* The full text of the last parse or exec error of S (kd_error.msg is
+ * truncated; Helm's messages can be long). Borrowed, "" when none. */
+const char *tpl_set_error(const tpl_set *s);
 
 #endif

@@ -60,4 +60,40 @@ int32_t tpl_uc_upper(int32_t r);
 int32_t tpl_uc_lower(int32_t r);
 int32_t tpl_uc_title(int32_t r);
 
+/* ---- helpers shared by the function families (tpl_fn_util.c) ----------- */
+
+/* Sprig's empty(): nil, false, 0, "", empty list/map; objects never. */
+int tpl_empty(tpl_val v);
+/* Appends Sprig's strval(V): strings as they are, objects through their
+ * class print, everything else as %v. */
+int tpl_strval(tpl_val v, kd_buf *b);
+/* OUT = strval(V) as a new string. */
+int tpl_strval_new(tpl_val v, tpl_val *out);
+/* strconv.ParseInt(S, BASE, 64) (BASE 0: Go's prefixes and underscores)
+ * and strconv.ParseFloat(S, 64). KD_OK, KD_EPARSE (syntax) or KD_ERANGE
+ * (out of range: *OUT holds the clamped value as Go returns it). */
+int tpl_parse_int(const char *s, size_t n, int base, int64_t *out);
+int tpl_parse_float(const char *s, size_t n, double *out);
+/* spf13/cast's ToInt64E / ToFloat64E as Sprig uses them (int, int64,
+ * float64, bool, nil, numeric strings). KD_ETYPE when V does not cast;
+ * *OUT is 0 then, as cast returns. */
+int tpl_cast_int64(tpl_val v, int64_t *out);
+int tpl_cast_float64(tpl_val v, double *out);
+/* Go's int64(F) on amd64: truncation, 0x8000000000000000 when F is NaN
+ * or out of range. */
+int64_t tpl_f2i(double f);
+/* reflect.DeepEqual: same Go types and equal contents. */
+int tpl_deep_equal(tpl_val a, tpl_val b);
+/* A new []interface{} holding the items of list L (references). */
+int tpl_list_copy(tpl_val l, size_t from, size_t to, tpl_val *out);
+/* Fails C with Go's nil-pointer panic text (reflect on a nil value). */
+int tpl_nil_deref(tpl_call *c);
+/* The function tables of the families, gathered by tpl_fn_all.c. */
+extern const tpl_func_def tpl_fn_core[], tpl_fn_strings[], tpl_fn_lists[],
+    tpl_fn_dicts[], tpl_fn_math[], tpl_fn_encoding[], tpl_fn_crypto[],
+    tpl_fn_random[], tpl_fn_regex[], tpl_fn_semver[], tpl_fn_dates[],
+    tpl_fn_paths[], tpl_fn_yaml[], tpl_fn_toml[], tpl_fn_urls[];
+/* Go's type of V for Sprig's messages ("string", "map[string]interface {}"). */
+#define tpl_tname tpl_type_name
+
 #endif

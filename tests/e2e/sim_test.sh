@@ -78,6 +78,14 @@ run k -n ns get cm --chunk-size=1 -o name
 [ "$(echo "$OUT" | grep -c '^configmap/')" -ge 2 ] && pass list_chunks ||
   fail list_chunks "$OUT"
 
+# server-side printing: kubectl's columns come from the Table the sim sends
+run k -n ns get deploy rel-podinfo
+expect table_deployment_columns 0 '^NAME +READY +UP-TO-DATE +AVAILABLE +AGE'
+run k -n ns get svc rel-podinfo
+expect table_service_columns 0 'rel-podinfo +ClusterIP +10\.96\.[0-9.]+ +<none> +9898/TCP'
+run k get nodes
+expect table_node_columns 0 'sim-node-1 +Ready +<none> +[0-9]+s +v1\.33\.0'
+
 # watch
 k -n ns1 get cm -w --output-watch-events >"$TMP/watch.out" 2>&1 &
 WPID=$!
@@ -170,6 +178,9 @@ run k -n ns1 apply -f "$TMP/w1.yaml"
 expect custom_resource_created 0 'widget.example.com/w1 created'
 run k -n ns1 get wd w1 -o jsonpath='{.spec.size}'
 expect custom_resource_short_name 0 '^3$'
+run k -n ns1 get widgets
+expect custom_resource_table 0 '^NAME +AGE'
+
 run k delete crd widgets.example.com
 expect crd_deleted 0 'deleted'
 run k -n ns1 get widgets
