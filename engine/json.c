@@ -146,6 +146,11 @@ static int parse_string(parser *ps, kd_buf *b)
   }
 }
 
+/* Kept out of line: its buffer would otherwise sit in every frame of the
+ * parse_value/parse_array recursion (deep inputs, sanitizer builds). */
+#ifdef __GNUC__
+__attribute__((noinline))
+#endif
 static int parse_number(parser *ps, kd_value *out)
 {
   const char *s = ps->p, *q = ps->p;
@@ -357,10 +362,7 @@ int json_encode_string(const char *s, size_t len, int flags, kd_buf *out)
   return KD_OK;
 }
 
-/* Shortest decimal digits that read back as F: fills DIGITS (no dot, no
- * sign, no trailing zeros) and returns the decimal exponent E such that
- * |F| = 0.DIGITS * 10^E. */
-static int shortest_digits(double f, char *digits, size_t size)
+int json_float_digits(double f, char *digits, size_t size)
 {
   char tmp[40], *p, *q;
   int prec, exp10;
@@ -384,7 +386,7 @@ int json_format_float(double f, kd_buf *out)
   int exp10, n, i, rc = KD_OK;
   if (isnan(f) || isinf(f)) return KD_ERANGE;
   if (f == 0) return kd_buf_adds(out, signbit(f) ? "-0" : "0");
-  exp10 = shortest_digits(f, digits, sizeof digits);
+  exp10 = json_float_digits(f, digits, sizeof digits);
   n = (int)strlen(digits);
   if (f < 0 && kd_buf_addc(out, '-')) return KD_ENOMEM;
   if (a >= 1e-6 && a < 1e21) {

@@ -32,4 +32,9 @@ int json_encode_string(const char *s, size_t len, int flags, kd_buf *out);
  * NaN/Inf. */
 int json_format_float(double f, kd_buf *out);
 
+/* Shortest decimal digits that read back as finite F != 0: fills DIGITS
+ * (no sign, no dot, no trailing zeros; SIZE >= 20) and returns the decimal
+ * exponent E such that |F| = 0.DIGITS * 10^E. */
+int json_float_digits(double f, char *digits, size_t size);
+
 #endif

@@ -25,10 +25,15 @@ int yaml_decode_stream(const char *data, size_t len, const char *source,
 int yaml_decode(const char *data, size_t len, const char *source,
                 kd_value *out, kd_error *err);
 
-/* Appends V as YAML, exactly as Helm's toYaml prints it: keys sorted,
- * 2-space indent, sequences not indented under their key, go-yaml v2's
- * quoting, `|-`/`|` block scalars for multi-line strings, a final newline.
- * Returns KD_OK, KD_ENOMEM, or KD_ERANGE when nested too deeply. */
+/* Appends V as YAML exactly as yaml.Marshal in sigs.k8s.io/yaml prints it,
+ * which is Helm's toYaml plus the one final newline toYaml trims: the JSON
+ * round trip (invalid UTF-8 -> U+FFFD, floats as JSON prints them), keys
+ * in go-yaml v2's order, 2-space indent, sequences flush under their key,
+ * go-yaml v2's quoting, `|`/`|-`/`|+` block scalars, strings folded past
+ * column 80, `{}`/`[]` for empty collections.
+ * Returns KD_OK; KD_ERANGE for NaN/Inf or nesting deeper than 10000;
+ * KD_EINVAL for text go-yaml refuses (DEL, C1 controls, U+FFFE/U+FFFF:
+ * Helm's toYaml then prints ""); KD_ENOMEM. On error OUT is as it was. */
 int yaml_encode(const kd_value *v, kd_buf *out, kd_error *err);
 
 #endif

@@ -27,4 +27,22 @@ int yaml_libyaml_decode_stream(const char *data, size_t len,
                                const char *source, kd_value *out,
                                kd_error *err);
 
+/* ---- the emitter's scalar decisions (yaml_scalar.c) ---- */
+
+/* 1 when go-yaml v2 would read S unquoted back as a string (not a bool,
+ * null, number or timestamp, and not a base-60 float): the condition for
+ * emitting it plain. */
+int yaml_plain_is_str(const char *s, size_t len);
+
+/* go-yaml v2's map key order (keyList.Less) for two string keys. */
+int yaml_key_less(const char *a, size_t alen, const char *b, size_t blen);
+
+/* What json.Marshal and then go-yaml v2's parser do to string S before
+ * Helm's toYaml emits it: invalid UTF-8 becomes U+FFFD, a raw NEL folds
+ * with its spaces. Sets *CHANGED and fills OUT (reset first) when the
+ * string differs; else leaves OUT alone. KD_EINVAL when go-yaml would
+ * refuse the text (DEL, C1 controls, U+FFFE/U+FFFF: "control characters
+ * are not allowed"), KD_ENOMEM. */
+int yaml_json_string(const char *s, size_t len, kd_buf *out, int *changed);
+
 #endif

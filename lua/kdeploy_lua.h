@@ -49,8 +49,14 @@ int kd_lua_raise(lua_State *L, const kd_error *err);
 /* Pushes a kdeploy.error table {code, reason, message, line, col}. */
 void kd_lua_pusherror(lua_State *L, const kd_error *err);
 
+/* The Lua state's event loop (engine/loop), created on first use. */
+struct loop;
+struct loop *kd_lua_loop(lua_State *L);
+
 int luaopen_kdeploy_core(lua_State *L);
+int luaopen_kdeploy_core_loop(lua_State *L);
 int luaopen_kdeploy_json(lua_State *L);
 int luaopen_kdeploy_yaml(lua_State *L);
+int luaopen_kdeploy_core_sim(lua_State *L);
 
 #endif

@@ -25,10 +25,34 @@ static int l_decode(lua_State *L) { return decode_with(L, yaml_decode); }
 /* yaml.decode_all(text [, source]) -> array of every document. */
 static int l_decode_all(lua_State *L) { return decode_with(L, yaml_decode_stream); }
 
+/* yaml.encode(value) -> string, exactly as Helm's toYaml prints value
+ * (plus the final newline toYaml trims). Raises kdeploy.error when go-yaml
+ * would refuse the value (NaN/Inf, control characters). */
+static int l_encode(lua_State *L)
+{
+  kd_error err = {0};
+  kd_buf out = {0};
+  kd_value *v;
+  int rc;
+  luaL_checkany(L, 1);
+  lua_settop(L, 1);
+  v = kd_lua_tovalue(L, 1);
+  rc = yaml_encode(v, &out, &err);
+  kd_value_clear(v);
+  if (rc != KD_OK) {
+    kd_buf_free(&out);
+    return kd_lua_raise(L, &err);
+  }
+  lua_pushlstring(L, out.data ? out.data : "", out.len);
+  kd_buf_free(&out);
+  return 1;
+}
+
 int luaopen_kdeploy_yaml(lua_State *L)
 {
   static const luaL_Reg fns[] = {{"decode", l_decode},
                                  {"decode_all", l_decode_all},
+                                 {"encode", l_encode},
                                  {NULL, NULL}};
   kd_lua_init(L);
   luaL_newlib(L, fns);

@@ -29,7 +29,11 @@ typedef enum {
 } tpl_kind;
 
 enum { TPL_GO_INT = 0, TPL_GO_INT64 = 1 };     /* sub of TPL_INT */
-enum { TPL_ELEM_ANY = 0, TPL_ELEM_STR = 1 };   /* sub of TPL_LIST */
+enum { TPL_ELEM_ANY = 0, TPL_ELEM_STR = 1,     /* sub of TPL_LIST */
+       TPL_ELEM_INT = 2,   /* []int (until, untilStep) */
+       TPL_ELEM_LIST = 3   /* [][]interface {} (chunk) */ };
+enum { TPL_MAPV_ANY = 0,    /* sub of TPL_MAP: map[string]interface {} */
+       TPL_MAPV_STR = 1 };  /* map[string]string (split, splitn) */
 
 typedef struct tpl_str tpl_str;
 typedef struct tpl_list tpl_list;
@@ -156,6 +160,10 @@ int tpl_fmt_v(kd_buf *b, tpl_val v);
  * precision and its error notations (%!d(string=x), %!(EXTRA ...)). */
 int tpl_sprintf(kd_buf *b, const char *format, size_t flen,
                 const tpl_val *args, int nargs);
+/* Go's fmt.Sprint (a space between operands when neither is a string)
+ * and fmt.Sprintln (spaces between all, a final newline). */
+int tpl_sprint(kd_buf *b, const tpl_val *args, int nargs);
+int tpl_sprintln(kd_buf *b, const tpl_val *args, int nargs);
 
 /* ---- functions ---------------------------------------------------------- */
 

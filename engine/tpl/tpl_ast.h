@@ -266,6 +266,8 @@ int exec_fail_buf(frame *f);   /* exec_fail with the message in exec_errbuf */
  * Go's message text in ERR (returns KD_EEXEC). */
 int tpl_builtin_call(frame *f, const fn_entry *fe, ev *args, int nargs,
                      ev *out, kd_buf *err);
+/* EV_IFACE for the elements of CONTAINER when their type is interface{}. */
+int elem_flags(tpl_val container);
 /* Truth as Go's `if` sees it. */
 int ev_truth(const ev *v);
 /* Go's type name of V, including "interface {}" for nil interfaces. */

@@ -45,6 +45,15 @@ static void ev_drop(ev *e) { tpl_unref(e->v); e->v = tpl_nil(); e->flags = 0; }
 static ev ev_copy(const ev *e) { return ev_of(tpl_ref(e->v), e->flags); }
 static int ev_is_invalid(const ev *e) { return e->v.kind == TPL_NIL && !(e->flags & EV_IFACE); }
 
+/* Elements of []interface{} and map[string]interface{} have the static
+ * type interface{}; those of []string, []int, map[string]string do not. */
+int elem_flags(tpl_val container)
+{
+  if (container.kind == TPL_LIST) return container.sub == TPL_ELEM_ANY ? EV_IFACE : 0;
+  if (container.kind == TPL_MAP) return container.sub == TPL_MAPV_ANY ? EV_IFACE : 0;
+  return 0;
+}
+
 int ev_truth(const ev *v) { return tpl_truth(v->v); }
 
 const char *ev_type_name(const ev *v)
@@ -299,9 +308,12 @@ static int eval_field(frame *f, const ev *dot, const ident *name,
                        (int)name->len, name->s);
     v = tpl_map_get(recv->v, name->s, name->len);
     if (v) {
-      *out = ev_of(tpl_ref(*v), EV_IFACE);
+      *out = ev_of(tpl_ref(*v), elem_flags(recv->v));
     } else if (f->x->root->opt.missing_key_error) {
       return fail_quoted(f, "map has no entry for key ", name->s, name->len);
+    } else if (recv->v.sub == TPL_MAPV_STR) {
+      /* the zero string of a map[string]string */
+      if (tpl_str_new(&out->v, "", 0) != KD_OK) return fail_oom(f);
     } else {
       *out = ev_of(tpl_nil(), EV_IFACE);   /* the zero interface{} */
     }
@@ -449,7 +461,7 @@ static int validate(frame *f, ev *v, char p)
   case 'f': ok = v->v.kind == TPL_FLOAT; break;
   case 'b': ok = v->v.kind == TPL_BOOL; break;
   case 'l': ok = v->v.kind == TPL_LIST && v->v.sub == TPL_ELEM_ANY; break;
-  case 'm': ok = v->v.kind == TPL_MAP; break;
+  case 'm': ok = v->v.kind == TPL_MAP && v->v.sub == TPL_MAPV_ANY; break;
   default: ok = 1; break;
   }
   if (!ok)
@@ -933,7 +945,7 @@ static int range_map(frame *f, const node *r, size_t mark, const ev *val,
   }
   for (i = 0; i < n; i++) vals[i] = tpl_ref(tpl_map_val_at(val->v, i));
   for (i = 0; i < n && rc == KD_OK; i++) {
-    ev elem = ev_of(vals[i], EV_IFACE), key = ev_invalid();
+    ev elem = ev_of(vals[i], elem_flags(val->v)), key = ev_invalid();
     if (two && tpl_str_new(&key.v, keys + koff[i], koff[i + 1] - koff[i]) != KD_OK) {
       rc = fail_oom(f);
       break;
@@ -976,7 +988,7 @@ static int walk_range(frame *f, const ev *dot, const node *r)
   }
   case TPL_LIST: {
     size_t n = tpl_list_len(val.v);
-    int flags = val.v.sub == TPL_ELEM_STR ? 0 : EV_IFACE;
+    int flags = elem_flags(val.v);
     for (i = 0; i < n && rc == KD_OK; i++) {
       ev elem = ev_of(tpl_list_at(val.v, i), flags);
       ev index = ev_of(tpl_int((int64_t)i), 0);

@@ -21,4 +21,79 @@ void tpl_call_init(tpl_call *c, const char *fname, const tpl_options *opt);
 /* Frees what C holds (the message). */
 void tpl_call_done(tpl_call *c);
 
+/* ---- UTF-8 and Unicode as Go sees them (tpl_unicode.c) ------------------ */
+
+#define TPL_RUNE_ERROR 0xFFFD
+#define TPL_MAX_RUNE 0x10FFFF
+/* Decodes the rune at S (LEN > 0) into *R; returns its width in bytes.
+ * Invalid or truncated bytes give U+FFFD and width 1, as Go's
+ * utf8.DecodeRuneInString. */
+int tpl_utf8_decode(const char *s, size_t len, int32_t *r);
+/* Encodes R into OUT (invalid runes and surrogates as U+FFFD); returns
+ * the width (1..4). */
+int tpl_utf8_encode(char out[4], int32_t r);
+/* Number of runes in S (each invalid byte counts as one), as
+ * utf8.RuneCountInString. */
+size_t tpl_utf8_count(const char *s, size_t len);
+/* True when S is valid UTF-8 (utf8.ValidString). */
+int tpl_utf8_valid(const char *s, size_t len);
+
+/* Unicode classes of Go's unicode package. */
+enum {
+  TPL_UC_LETTER,   /* IsLetter: L */
+  TPL_UC_DIGIT,    /* IsDigit: Nd */
+  TPL_UC_NUMBER,   /* IsNumber: N */
+  TPL_UC_SPACE,    /* IsSpace: White_Space */
+  TPL_UC_UPPER,    /* IsUpper: Lu */
+  TPL_UC_LOWER,    /* IsLower: Ll */
+  TPL_UC_TITLE,    /* IsTitle: Lt */
+  TPL_UC_PUNCT,    /* IsPunct: P */
+  TPL_UC_SYMBOL,   /* IsSymbol: S */
+  TPL_UC_MARK,     /* IsMark: M */
+  TPL_UC_CONTROL,  /* IsControl: Cc */
+  TPL_UC_PRINT,    /* IsPrint: L M N P S and U+0020 */
+  TPL_UC_GRAPHIC   /* IsGraphic: L M N P S Zs */
+};
+int tpl_uc_is(int cls, int32_t r);
+/* Simple case mappings, as unicode.ToUpper/ToLower/ToTitle. */
+int32_t tpl_uc_upper(int32_t r);
+int32_t tpl_uc_lower(int32_t r);
+int32_t tpl_uc_title(int32_t r);
+
+/* ---- helpers shared by the function families (tpl_fn_util.c) ----------- */
+
+/* Sprig's empty(): nil, false, 0, "", empty list/map; objects never. */
+int tpl_empty(tpl_val v);
+/* Appends Sprig's strval(V): strings as they are, objects through their
+ * class print, everything else as %v. */
+int tpl_strval(tpl_val v, kd_buf *b);
+/* OUT = strval(V) as a new string. */
+int tpl_strval_new(tpl_val v, tpl_val *out);
+/* strconv.ParseInt(S, BASE, 64) (BASE 0: Go's prefixes and underscores)
+ * and strconv.ParseFloat(S, 64). KD_OK, KD_EPARSE (syntax) or KD_ERANGE
+ * (out of range: *OUT holds the clamped value as Go returns it). */
+int tpl_parse_int(const char *s, size_t n, int base, int64_t *out);
+int tpl_parse_float(const char *s, size_t n, double *out);
+/* spf13/cast's ToInt64E / ToFloat64E as Sprig uses them (int, int64,
+ * float64, bool, nil, numeric strings). KD_ETYPE when V does not cast;
+ * *OUT is 0 then, as cast returns. */
+int tpl_cast_int64(tpl_val v, int64_t *out);
+int tpl_cast_float64(tpl_val v, double *out);
+/* Go's int64(F) on amd64: truncation, 0x8000000000000000 when F is NaN
+ * or out of range. */
+int64_t tpl_f2i(double f);
+/* reflect.DeepEqual: same Go types and equal contents. */
+int tpl_deep_equal(tpl_val a, tpl_val b);
+/* A new []interface{} holding the items of list L (references). */
+int tpl_list_copy(tpl_val l, size_t from, size_t to, tpl_val *out);
+/* Fails C with Go's nil-pointer panic text (reflect on a nil value). */
+int tpl_nil_deref(tpl_call *c);
+/* The function tables of the families, gathered by tpl_fn_all.c. */
+extern const tpl_func_def tpl_fn_core[], tpl_fn_strings[], tpl_fn_lists[],
+    tpl_fn_dicts[], tpl_fn_math[], tpl_fn_encoding[], tpl_fn_crypto[],
+    tpl_fn_random[], tpl_fn_regex[], tpl_fn_semver[], tpl_fn_dates[],
+    tpl_fn_paths[];
+/* Go's type of V for Sprig's messages ("string", "map[string]interface {}"). */
+#define tpl_tname tpl_type_name
+
 #endif

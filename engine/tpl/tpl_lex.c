@@ -44,26 +44,16 @@ static int last_rune_width(const unsigned char *s, size_t n)
   return w;
 }
 
-/* Unicode classes for identifiers. ASCII is exact; beyond it letters are
- * approximated by excluding the punctuation and symbol blocks. */
 static int is_letter(int r)
 {
   if (r < 0x80) return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z');
-  if (r < 0xC0) return r == 0xAA || r == 0xB5 || r == 0xBA;
-  if (r == 0xD7 || r == 0xF7) return 0;
-  if (r >= 0x2000 && r <= 0x2BFF) return 0;   /* punctuation, symbols */
-  if (r >= 0x3000 && r <= 0x303F) return 0;   /* CJK punctuation */
-  if (r >= 0xFE00 && r <= 0xFE6F) return 0;
-  if (r >= 0xFF00 && r <= 0xFF20) return 0;
-  if (r >= 0xFFF0 && r <= 0xFFFF) return 0;
-  if (r >= 0x1F000 && r <= 0x1FBFF) return 0; /* emoji */
-  if (r >= 0xE000 && r <= 0xF8FF) return 0;   /* private use */
-  return 1;
+  return tpl_uc_is(TPL_UC_LETTER, r);
 }
 
 static int is_alnum(int r)
 {
-  return r == '_' || is_letter(r) || (r >= '0' && r <= '9');
+  return r == '_' || is_letter(r) || (r >= '0' && r <= '9') ||
+         (r >= 0x80 && tpl_uc_is(TPL_UC_DIGIT, r));
 }
 
 static int is_space(int r)
@@ -74,12 +64,7 @@ static int is_space(int r)
 static int is_print(int r)
 {
   if (r < 0x80) return r >= 0x20 && r < 0x7F;
-  if (r < 0xA0 || r == 0xAD) return 0;
-  if (r >= 0x2028 && r <= 0x202E) return 0;
-  if (r >= 0x2060 && r <= 0x206F) return 0;
-  if (r >= 0xD800 && r <= 0xDFFF) return 0;
-  if (r == 0xFEFF || (r >= 0xFFF9 && r <= 0xFFFB)) return 0;
-  return r <= 0x10FFFF;
+  return tpl_uc_is(TPL_UC_PRINT, r);
 }
 
 /* Go's %#U: U+0041 'A' (the quoted rune only when printable). */

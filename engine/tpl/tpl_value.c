@@ -508,8 +508,16 @@ const char *tpl_type_name(tpl_val v)
   case TPL_INT: return v.sub == TPL_GO_INT64 ? "int64" : "int";
   case TPL_FLOAT: return "float64";
   case TPL_STR: return "string";
-  case TPL_LIST: return v.sub == TPL_ELEM_STR ? "[]string" : "[]interface {}";
-  case TPL_MAP: return "map[string]interface {}";
+  case TPL_LIST:
+    switch (v.sub) {
+    case TPL_ELEM_STR: return "[]string";
+    case TPL_ELEM_INT: return "[]int";
+    case TPL_ELEM_LIST: return "[][]interface {}";
+    default: return "[]interface {}";
+    }
+  case TPL_MAP:
+    return v.sub == TPL_MAPV_STR ? "map[string]string"
+                                 : "map[string]interface {}";
   case TPL_OBJ: return v.u.o->cls->type_name;
   default: return "?";
   }

@@ -150,4 +150,6 @@ cli.commands.run = {
   end,
 }
 
+cli.commands.sim = { summary = "run a simulated Kubernetes API server on 127.0.0.1", module = "kdeploy.cmd.sim" }
+
 return cli

@@ -1,7 +1,7 @@
 --- kdeploy: the top-level module.
 -- `null` (JSON null), `array` (mark a table as a JSON array), `error`
--- (make an error object), `version`. Later issues add `spawn`, `wait` and
--- `sleep` here, re-exported from the task scheduler.
+-- (make an error object), `version`, and `spawn`, `wait`, `sleep`
+-- re-exported from the task scheduler (kdeploy.task).
 local core = require "kdeploy.core"
 
 local kdeploy = {}
@@ -24,5 +24,13 @@ end
 
 --- True for error objects made by kdeploy.error or raised by the engine.
 function kdeploy.is_error(v) return core.is_error(v) end
+
+-- The task scheduler (kdeploy.task), loaded on first use.
+--- Starts fn(...) as a task; see kdeploy.task.spawn.
+function kdeploy.spawn(fn, ...) return require("kdeploy.task").spawn(fn, ...) end
+--- Waits for tasks (last argument may be {timeout = s}); see kdeploy.task.wait.
+function kdeploy.wait(...) return require("kdeploy.task").wait(...) end
+--- Sleeps seconds; other tasks run meanwhile.
+function kdeploy.sleep(s) return require("kdeploy.task").sleep(s) end
 
 return kdeploy

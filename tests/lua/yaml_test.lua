@@ -43,4 +43,53 @@ t.test("errors name the source, line and column", function()
   t.raises(function() yaml.decode("k: [\n", "bad.yaml") end, "^bad.yaml:2:1:")
 end)
 
+t.test("encode prints what Helm's toYaml prints", function()
+  local out = yaml.encode({
+    name = "web", replicas = 3, ratio = 0.5, on = true, off = "yes",
+    empty = {}, list = kdeploy.array(), none = kdeploy.null,
+    ports = { { port = 80 }, { port = 443 } },
+    script = "echo one\necho two\n",
+  })
+  t.eq(out, [[
+empty: {}
+list: []
+name: web
+none: null
+"off": "yes"
+"on": true
+ports:
+- port: 80
+- port: 443
+ratio: 0.5
+replicas: 3
+script: |
+  echo one
+  echo two
+]], "yaml")
+end)
+
+t.test("decode -> encode keeps nulls, empty lists and big integers", function()
+  local src = "a: null\nb: []\nc: {}\nd: 9223372036854775807\ne:\n- []\n- null\n"
+  t.eq(yaml.encode(yaml.decode(src)), src, "round trip")
+  local again = yaml.decode(yaml.encode(yaml.decode(src)))
+  t.ok(kdeploy.is_array(again.b), "[] stays an array")
+  t.eq(again.a, kdeploy.null, "null stays null")
+  t.eq(again.d, math.maxinteger, "int64 max exact")
+end)
+
+t.test("encode of scalars at the top", function()
+  t.eq(yaml.encode("x"), "x\n", "string")
+  t.eq(yaml.encode("a\nb"), "|-\n  a\n  b\n", "literal")
+  t.eq(yaml.encode(kdeploy.null), "null\n", "null")
+  t.eq(yaml.encode(kdeploy.array({ 1, "2" })), "- 1\n- \"2\"\n", "list")
+end)
+
+t.test("encode refuses what go-yaml refuses", function()
+  local err = t.raises(function() yaml.encode({ x = 0 / 0 }) end,
+    "unsupported value: NaN")
+  t.eq(err.reason, "OutOfRange", "reason")
+  t.raises(function() yaml.encode("del\127") end, "control characters")
+  t.raises(function() yaml.encode({ f = print }) end, "cannot encode a function")
+end)
+
 os.exit(t.done())

@@ -1,0 +1,694 @@
+/* engine/kube_client.c: requests to the API server on the event loop:
+ * connection reuse and HTTP/2 through the shared curl multi handle, TLS and
+ * credentials from the kube_conn, a token-bucket rate limit, retries with
+ * backoff, and one clear message per failure. */
+#include "json.h"
+#include "kube.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define POOL_MAX 256
+#define BODY_CAP ((size_t)512 << 20)
+
+typedef struct server_url {
+  char *scheme, *host, *port, *prefix;   /* host without [] for IPv6 */
+  int ipv6;
+} server_url;
+
+struct kube_call {
+  kube_client *c;
+  kube_call *prev, *next;
+  char *verb, *path, *body, *content_type, *accept;
+  size_t body_len;
+  double deadline;            /* loop_now() seconds; 0: none */
+  double timeout;
+  int stream, idempotent, attempts, auth_retried, checked, stream_ok, delivered;
+  kube_done_fn done;
+  kube_data_fn data;
+  void *ctx;
+  CURL *easy;                 /* while in flight */
+  struct curl_slist *headers;
+  loop_id timer;              /* rate-limit or backoff wait */
+  kd_buf resp;
+  char errbuf[CURL_ERROR_SIZE];
+};
+
+struct kube_client {
+  loop *l;
+  kube_conn *conn;
+  kube_client_opts o;
+  double tokens, refilled;    /* rate limit bucket */
+  server_url url;
+  char *base;                 /* URL prefix requests are built on */
+  struct curl_slist *connect_to;
+  char *host_header, *noproxy;
+  char *file_token;           /* last good read of token_file */
+  struct stat file_st;
+  kube_cred cred;             /* exec plugin result */
+  int have_cred;
+  kube_call *calls;
+  CURL *pool[POOL_MAX];
+  size_t npool;
+  unsigned seed;
+};
+
+static char *dupstr(const char *s) { return s ? kd_strndup(s, strlen(s)) : NULL; }
+
+/* ---- server URL ---------------------------------------------------------- */
+
+static void url_free(server_url *u)
+{
+  free(u->scheme); free(u->host); free(u->port); free(u->prefix);
+}
+
+static int url_parse(const char *s, server_url *u)
+{
+  const char *p = strstr(s, "://"), *h, *e, *slash;
+  memset(u, 0, sizeof *u);
+  if (!p) return KD_EINVAL;
+  u->scheme = kd_strndup(s, (size_t)(p - s));
+  h = p + 3;
+  slash = strchr(h, '/');
+  if (!slash) slash = h + strlen(h);
+  if (*h == '[') {
+    e = memchr(h, ']', (size_t)(slash - h));
+    if (!e) return KD_EINVAL;
+    u->host = kd_strndup(h + 1, (size_t)(e - h - 1));
+    u->ipv6 = 1;
+    e++;
+  } else {
+    e = memchr(h, ':', (size_t)(slash - h));
+    if (!e) e = slash;
+    u->host = kd_strndup(h, (size_t)(e - h));
+  }
+  if (*e == ':') u->port = kd_strndup(e + 1, (size_t)(slash - e - 1));
+  else u->port = dupstr(strcmp(u->scheme, "https") == 0 ? "443" : "80");
+  u->prefix = dupstr(slash);
+  if (!u->scheme || !u->host || !u->port || !u->prefix) return KD_ENOMEM;
+  while (u->prefix[0] && u->prefix[strlen(u->prefix) - 1] == '/')
+    u->prefix[strlen(u->prefix) - 1] = 0;
+  return u->host[0] ? KD_OK : KD_EINVAL;
+}
+
+/* URL base, CONNECT_TO (tls-server-name: verify against that name while
+ * connecting to the real host) and the proxy exceptions. */
+static int setup_url(kube_client *c, kd_error *err)
+{
+  const kube_conn *k = c->conn;
+  server_url *u = &c->url;
+  kd_buf b = {0};
+  const char *np;
+  int rc = url_parse(k->server, u);
+  if (rc) return kd_error_set(err, rc, "server %s is not a valid URL", k->server);
+  if (k->tls_server_name && strcmp(u->scheme, "https") == 0) {
+    kd_buf_printf(&b, "%s:%s:%s%s%s:%s", k->tls_server_name, u->port,
+                  u->ipv6 ? "[" : "", u->host, u->ipv6 ? "]" : "", u->port);
+    c->connect_to = curl_slist_append(NULL, b.data);
+    kd_buf_free(&b);
+    kd_buf_printf(&b, "Host: %s%s%s:%s", u->ipv6 ? "[" : "", u->host,
+                  u->ipv6 ? "]" : "", u->port);
+    c->host_header = kd_buf_take(&b, NULL);
+    kd_buf_printf(&b, "https://%s:%s%s", k->tls_server_name, u->port, u->prefix);
+  } else {
+    kd_buf_printf(&b, "%s://%s%s%s:%s%s", u->scheme, u->ipv6 ? "[" : "", u->host,
+                  u->ipv6 ? "]" : "", u->port, u->prefix);
+  }
+  c->base = kd_buf_take(&b, NULL);
+  /* Go never proxies loopback addresses; curl would, given $https_proxy. */
+  np = getenv("NO_PROXY");
+  if (!np) np = getenv("no_proxy");
+  kd_buf_printf(&b, "%s%slocalhost,127.0.0.1,::1", np ? np : "", np && *np ? "," : "");
+  c->noproxy = kd_buf_take(&b, NULL);
+  if (!c->base || !c->noproxy) return kd_error_set(err, KD_ENOMEM, "out of memory");
+  return KD_OK;
+}
+
+/* ---- client -------------------------------------------------------------- */
+
+kube_client *kube_client_new(loop *l, kube_conn *conn,
+                             const kube_client_opts *o, kd_error *err)
+{
+  kube_client *c = calloc(1, sizeof *c);
+  if (!c) {
+    kube_conn_free(conn);
+    kd_error_set(err, KD_ENOMEM, "out of memory");
+    return NULL;
+  }
+  c->l = l;
+  c->conn = conn;
+  c->o.qps = KUBE_DEFAULT_QPS;
+  c->o.burst = KUBE_DEFAULT_BURST;
+  c->o.timeout = KUBE_DEFAULT_TIMEOUT;
+  c->o.connect_timeout = KUBE_DEFAULT_CONNECT_TIMEOUT;
+  c->o.max_retries = KUBE_DEFAULT_RETRIES;
+  if (o) c->o = *o;
+  if (c->o.burst < 1) c->o.burst = 1;
+  c->tokens = c->o.burst;
+  c->refilled = loop_now();
+  c->seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+  if (setup_url(c, err)) {
+    kube_client_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+static void call_free(kube_call *call);
+
+void kube_client_free(kube_client *c)
+{
+  size_t i;
+  if (!c) return;
+  while (c->calls) kube_call_cancel(c->calls);
+  for (i = 0; i < c->npool; i++) curl_easy_cleanup(c->pool[i]);
+  url_free(&c->url);
+  free(c->base);
+  curl_slist_free_all(c->connect_to);
+  free(c->host_header);
+  free(c->noproxy);
+  free(c->file_token);
+  kube_cred_clear(&c->cred);
+  kube_conn_free(c->conn);
+  free(c);
+}
+
+const kube_conn *kube_client_conn(const kube_client *c) { return c->conn; }
+loop *kube_client_loop(const kube_client *c) { return c->l; }
+
+/* ---- credentials ---------------------------------------------------------- */
+
+/* The token file is re-read whenever it changed on disk; a failed read
+ * keeps the last good token, as client-go does. */
+static int read_token_file(kube_client *c, kd_error *err)
+{
+  struct stat st;
+  char *data, *e;
+  kd_error ferr = {0};
+  const char *path = c->conn->token_file;
+  if (stat(path, &st) != 0 || !(data = kd_read_file(path, NULL, &ferr))) {
+    if (c->file_token) return KD_OK;
+    return kd_error_set(err, KD_EIO, "cannot read the token file %s (user "
+                        "\"%s\", context \"%s\")", path, c->conn->user,
+                        c->conn->context);
+  }
+  if (c->file_token && st.st_mtim.tv_sec == c->file_st.st_mtim.tv_sec &&
+      st.st_mtim.tv_nsec == c->file_st.st_mtim.tv_nsec &&
+      st.st_size == c->file_st.st_size && st.st_ino == c->file_st.st_ino) {
+    free(data);
+    return KD_OK;
+  }
+  e = data + strlen(data);
+  while (e > data && strchr(" \t\r\n", e[-1])) *--e = 0;
+  if (!data[0]) {
+    free(data);
+    if (c->file_token) return KD_OK;
+    return kd_error_set(err, KD_EIO, "the token file %s is empty", path);
+  }
+  free(c->file_token);
+  c->file_token = data;
+  c->file_st = st;
+  return KD_OK;
+}
+
+static int exec_cred(kube_client *c, kd_error *err)
+{
+  if (c->have_cred && (c->cred.expires == 0 || (double)time(NULL) < c->cred.expires))
+    return KD_OK;
+  kube_cred_clear(&c->cred);
+  c->have_cred = 0;
+  if (kube_exec_run(c->conn, isatty(0), &c->cred, err)) return KD_EEXEC;
+  c->have_cred = 1;
+  return KD_OK;
+}
+
+static int add_header(kube_call *call, const char *name, const char *value)
+{
+  kd_buf b = {0};
+  struct curl_slist *l;
+  if (kd_buf_printf(&b, "%s: %s", name, value)) return KD_ENOMEM;
+  l = curl_slist_append(call->headers, b.data);
+  kd_buf_free(&b);
+  if (!l) return KD_ENOMEM;
+  call->headers = l;
+  return KD_OK;
+}
+
+/* Authorization for one attempt: headers, basic auth or client cert. */
+static int set_auth(kube_call *call, CURL *easy, kd_error *err)
+{
+  kube_client *c = call->c;
+  const kube_conn *k = c->conn;
+  const char *token = NULL;
+  int rc;
+  if (k->exec) {
+    if ((rc = exec_cred(c, err))) return rc;
+    token = c->cred.token;
+    if (c->cred.cert_data) {
+      struct curl_blob cert = {c->cred.cert_data, c->cred.cert_len, CURL_BLOB_COPY};
+      struct curl_blob key = {c->cred.key_data, c->cred.key_len, CURL_BLOB_COPY};
+      curl_easy_setopt(easy, CURLOPT_SSLCERT_BLOB, &cert);
+      curl_easy_setopt(easy, CURLOPT_SSLKEY_BLOB, &key);
+    }
+  } else if (k->token_file) {
+    if ((rc = read_token_file(c, err))) return rc;
+    token = c->file_token;
+  } else {
+    token = k->token;
+  }
+  if (token) {
+    kd_buf b = {0};
+    if (kd_buf_printf(&b, "Bearer %s", token) || add_header(call, "Authorization", b.data)) {
+      kd_buf_free(&b);
+      return kd_error_set(err, KD_ENOMEM, "out of memory");
+    }
+    kd_buf_free(&b);
+  } else if (k->username || k->password) {
+    curl_easy_setopt(easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+    curl_easy_setopt(easy, CURLOPT_USERNAME, k->username ? k->username : "");
+    curl_easy_setopt(easy, CURLOPT_PASSWORD, k->password ? k->password : "");
+  }
+  return KD_OK;
+}
+
+/* ---- one attempt --------------------------------------------------------- */
+
+static size_t on_write(char *p, size_t size, size_t n, void *ud)
+{
+  kube_call *call = ud;
+  size_t len = size * n;
+  if (call->stream) {
+    if (!call->checked) {
+      long code = 0;
+      curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &code);
+      call->stream_ok = code >= 200 && code < 300;
+      call->checked = 1;
+    }
+    if (call->stream_ok) {
+      call->delivered = 1;
+      return call->data(call->ctx, p, len) ? 0 : len;
+    }
+  }
+  return kd_buf_add(&call->resp, p, len) ? 0 : len;
+}
+
+static CURL *get_easy(kube_client *c)
+{
+  return c->npool ? c->pool[--c->npool] : curl_easy_init();
+}
+
+static void put_easy(kube_client *c, CURL *easy)
+{
+  if (!easy) return;
+  curl_easy_reset(easy);
+  if (c->npool < POOL_MAX) c->pool[c->npool++] = easy;
+  else curl_easy_cleanup(easy);
+}
+
+static void on_done(void *ctx, CURL *easy, CURLcode rc);
+
+static int configure(kube_call *call, CURL *easy, kd_error *err)
+{
+  kube_client *c = call->c;
+  const kube_conn *k = c->conn;
+  kd_buf url = {0};
+  double left = call->deadline ? call->deadline - loop_now() : 0;
+  int rc;
+  if (kd_buf_printf(&url, "%s%s", c->base, call->path))
+    return kd_error_set(err, KD_ENOMEM, "out of memory");
+  curl_easy_setopt(easy, CURLOPT_URL, url.data);   /* curl copies strings */
+  kd_buf_free(&url);
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+  curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+  curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, call->errbuf);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_write);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, call);
+  curl_easy_setopt(easy, CURLOPT_USERAGENT, "kdeploy/0.1");
+  curl_easy_setopt(easy, CURLOPT_NOPROXY, c->noproxy);
+  if (k->proxy_url) curl_easy_setopt(easy, CURLOPT_PROXY, k->proxy_url);
+  if (!k->disable_compression) curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+  if (c->o.connect_timeout > 0)
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->o.connect_timeout * 1000));
+  if (call->deadline) {
+    if (left < 0.001) left = 0.001;
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(left * 1000));
+  }
+  if (k->ca_data) {
+    struct curl_blob ca = {k->ca_data, k->ca_len, CURL_BLOB_NOCOPY};
+    curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &ca);
+    curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);   /* that CA only */
+  }
+  if (k->insecure) {
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (k->cert_data) {
+    struct curl_blob cert = {k->cert_data, k->cert_len, CURL_BLOB_NOCOPY};
+    struct curl_blob key = {k->key_data, k->key_len, CURL_BLOB_NOCOPY};
+    curl_easy_setopt(easy, CURLOPT_SSLCERT_BLOB, &cert);
+    curl_easy_setopt(easy, CURLOPT_SSLKEY_BLOB, &key);
+  }
+  if (c->connect_to) curl_easy_setopt(easy, CURLOPT_CONNECT_TO, c->connect_to);
+  if (strcmp(call->verb, "GET") == 0) {
+    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+  } else {
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, call->verb);
+    if (call->body || strcmp(call->verb, "DELETE") != 0) {
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->body_len);
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDS, call->body ? call->body : "");
+    }
+  }
+  curl_slist_free_all(call->headers);
+  call->headers = NULL;
+  if (add_header(call, "Accept", call->accept) || add_header(call, "Expect", "") ||
+      (call->body && add_header(call, "Content-Type", call->content_type)) ||
+      (c->host_header && !curl_slist_append(call->headers, c->host_header)))
+    return kd_error_set(err, KD_ENOMEM, "out of memory");
+  if ((rc = set_auth(call, easy, err))) return rc;
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, call->headers);
+  return KD_OK;
+}
+
+/* Sends one attempt now. Fails without side effects on the loop. */
+static int send_attempt(kube_call *call, kd_error *err)
+{
+  CURL *easy = get_easy(call->c);
+  int rc;
+  if (!easy) return kd_error_set(err, KD_ENOMEM, "cannot create a curl handle");
+  call->attempts++;
+  call->checked = call->stream_ok = 0;
+  call->resp.len = 0;
+  call->errbuf[0] = 0;
+  call->easy = easy;
+  if ((rc = configure(call, easy, err)) ||
+      (rc = loop_add(call->c->l, easy, on_done, call, err))) {
+    call->easy = NULL;
+    put_easy(call->c, easy);
+    return rc;
+  }
+  return KD_OK;
+}
+
+/* ---- finishing ------------------------------------------------------------ */
+
+static void finish(kube_call *call, kube_resp *r)
+{
+  r->attempts = call->attempts;
+  if (!r->body) {
+    r->body = call->resp.data ? call->resp.data : "";
+    r->len = call->resp.len;
+  }
+  call->done(call->ctx, r);
+  call_free(call);
+}
+
+static void finish_error(kube_call *call, const kd_error *e, const char *reason)
+{
+  kube_resp r;
+  memset(&r, 0, sizeof r);
+  r.err = *e;
+  r.reason = reason;
+  finish(call, &r);
+}
+
+static void attempt_cb(void *ctx)
+{
+  kube_call *call = ctx;
+  kd_error err = {0};
+  call->timer = 0;
+  if (send_attempt(call, &err)) finish_error(call, &err, "ClientError");
+}
+
+/* Token bucket: the call goes on the next loop round, or after a wait in
+ * arrival order. Returns KD_OK or KD_ENOMEM. */
+static int admit(kube_call *call, double extra_delay)
+{
+  kube_client *c = call->c;
+  double now = loop_now(), wait = extra_delay;
+  if (c->o.qps > 0) {
+    c->tokens += (now - c->refilled) * c->o.qps;
+    if (c->tokens > c->o.burst) c->tokens = c->o.burst;
+    c->refilled = now;
+    c->tokens -= 1;
+    if (c->tokens < 0 && -c->tokens / c->o.qps > wait) wait = -c->tokens / c->o.qps;
+  }
+  call->timer = loop_timer(c->l, wait, attempt_cb, call);
+  return call->timer ? KD_OK : KD_ENOMEM;
+}
+
+/* admit from inside the loop: a failure ends the call. */
+static void readmit(kube_call *call, double delay)
+{
+  if (admit(call, delay)) {
+    kd_error e = {0};
+    kd_error_set(&e, KD_ENOMEM, "out of memory");
+    finish_error(call, &e, "ClientError");
+  }
+}
+
+static const char *classify(CURLcode rc)
+{
+  switch (rc) {
+  case CURLE_COULDNT_RESOLVE_HOST: case CURLE_COULDNT_CONNECT:
+  case CURLE_COULDNT_RESOLVE_PROXY:
+    return "Unreachable";
+  case CURLE_OPERATION_TIMEDOUT:
+    return "Timeout";
+  case CURLE_SSL_CONNECT_ERROR: case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CERTPROBLEM: case CURLE_SSL_CIPHER:
+  case CURLE_SSL_CACERT_BADFILE: case CURLE_SSL_ISSUER_ERROR:
+  case CURLE_SSL_PINNEDPUBKEYNOTMATCH: case CURLE_SSL_INVALIDCERTSTATUS:
+  case CURLE_SSL_ENGINE_NOTFOUND: case CURLE_SSL_ENGINE_SETFAILED:
+  case CURLE_SSL_CRL_BADFILE: case CURLE_SSL_SHUTDOWN_FAILED:
+    return "TLSError";
+  case CURLE_GOT_NOTHING: case CURLE_SEND_ERROR: case CURLE_RECV_ERROR:
+  case CURLE_PARTIAL_FILE: case CURLE_HTTP2: case CURLE_HTTP2_STREAM:
+    return "ConnectionReset";
+  default:
+    return "TransportError";
+  }
+}
+
+static void transport_message(kube_call *call, CURLcode rc, const char *reason,
+                              kd_error *e)
+{
+  const kube_conn *k = call->c->conn;
+  const char *detail = call->errbuf[0] ? call->errbuf : curl_easy_strerror(rc);
+  if (strcmp(reason, "Unreachable") == 0)
+    kd_error_set(e, KD_EIO, "cannot connect to server %s (context \"%s\"): %s",
+                 k->server, k->context, detail);
+  else if (strcmp(reason, "Timeout") == 0)
+    kd_error_set(e, KD_ETIMEOUT, "no answer from server %s (context \"%s\") "
+                 "within %gs: %s", k->server, k->context, call->timeout, detail);
+  else if (strcmp(reason, "TLSError") == 0)
+    kd_error_set(e, KD_EIO, "TLS handshake with server %s (context \"%s\") "
+                 "failed: %s", k->server, k->context, detail);
+  else
+    kd_error_set(e, KD_EIO, "connection to server %s (context \"%s\") failed: %s",
+                 k->server, k->context, detail);
+}
+
+/* Fills R (and *REASON_OUT, owned) from an HTTP error response. */
+static void http_message(kube_call *call, int status, kube_resp *r, char **reason_out)
+{
+  const kube_conn *k = call->c->conn;
+  kd_value doc;
+  const kd_value *msg = NULL, *reason = NULL;
+  const char *text;
+  kd_value_null(&doc);
+  if (call->resp.len && json_decode(call->resp.data, call->resp.len, "response",
+                                    &doc, NULL) == KD_OK && doc.type == KD_OBJ) {
+    msg = kd_obj_gets(&doc, "message");
+    reason = kd_obj_gets(&doc, "reason");
+  }
+  if (reason && reason->type == KD_STR && reason->u.str.len)
+    *reason_out = dupstr(reason->u.str.s);
+  else
+    *reason_out = dupstr(status == 401 ? "Unauthorized" : status == 403 ? "Forbidden"
+                         : status == 404 ? "NotFound" : status == 429 ? "TooManyRequests"
+                         : status >= 500 ? "InternalError" : "BadRequest");
+  r->reason = *reason_out;
+  text = msg && msg->type == KD_STR ? msg->u.str.s : NULL;
+  if (status == 401)
+    kd_error_set(&r->err, KD_EHTTP, "401 Unauthorized: server %s (context \"%s\") "
+                 "rejected the credentials of user \"%s\" (%s)", k->server,
+                 k->context, k->user, kube_conn_auth_kind(k));
+  else if (status == 403)
+    kd_error_set(&r->err, KD_EHTTP, "403 Forbidden: %s (server %s, context "
+                 "\"%s\", user \"%s\")", text ? text : "access denied", k->server,
+                 k->context, k->user);
+  else if (text)
+    kd_error_set(&r->err, KD_EHTTP, "%s", text);
+  else
+    kd_error_set(&r->err, KD_EHTTP, "server %s answered HTTP %d: %.200s",
+                 k->server, status, call->resp.data ? call->resp.data : "");
+  r->err.http_status = status;
+  kd_value_clear(&doc);
+}
+
+/* Seconds to wait before retry number N (1-based): exponential with
+ * jitter, or the server's Retry-After. */
+static double backoff(kube_call *call, CURL *easy)
+{
+  curl_off_t after = -1;
+  double d;
+  if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after >= 0)
+    return after > 30 ? 30 : (double)after;
+  d = 0.1 * (double)(1 << (call->attempts < 8 ? call->attempts - 1 : 7));
+  if (d > 5) d = 5;
+  return d * (0.8 + 0.4 * (double)rand_r(&call->c->seed) / RAND_MAX);
+}
+
+static int should_retry(kube_call *call, CURLcode rc, int status)
+{
+  if (call->delivered || call->attempts > call->c->o.max_retries) return 0;
+  if (rc != CURLE_OK) return call->idempotent &&
+                             strcmp(classify(rc), "ConnectionReset") == 0;
+  if (status == 429) return 1;   /* the server did not process it */
+  return call->idempotent && (status == 500 || status == 502 || status == 503 ||
+                              status == 504);
+}
+
+static void on_done(void *ctx, CURL *easy, CURLcode rc)
+{
+  kube_call *call = ctx;
+  kube_client *c = call->c;
+  long status = 0;
+  char *reason = NULL, *ctype = NULL;
+  kube_resp r;
+  memset(&r, 0, sizeof r);
+  call->easy = NULL;
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  /* A rejected token may have been rotated: fetch fresh credentials once. */
+  if (rc == CURLE_OK && status == 401 && !call->auth_retried &&
+      (c->conn->exec || c->conn->token_file)) {
+    call->auth_retried = 1;
+    kube_cred_clear(&c->cred);
+    c->have_cred = 0;
+    put_easy(c, easy);
+    readmit(call, 0);
+    return;
+  }
+  if (should_retry(call, rc, (int)status)) {
+    double d = backoff(call, easy);
+    if (!call->deadline || loop_now() + d < call->deadline) {
+      put_easy(c, easy);
+      readmit(call, d);
+      return;
+    }
+  }
+  r.status = (int)status;
+  if (rc != CURLE_OK) {
+    r.reason = classify(rc);
+    if (rc == CURLE_WRITE_ERROR && call->stream_ok) r.reason = "Aborted";
+    transport_message(call, rc, r.reason, &r.err);
+    r.status = 0;
+  } else if (status >= 300 || status < 200) {
+    http_message(call, (int)status, &r, &reason);
+  }
+  if (curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &ctype) == CURLE_OK && ctype)
+    ctype = dupstr(ctype);
+  else
+    ctype = NULL;
+  r.content_type = ctype;
+  put_easy(c, easy);
+  finish(call, &r);
+  free(reason);
+  free(ctype);
+}
+
+/* ---- calls ----------------------------------------------------------------- */
+
+static void call_free(kube_call *call)
+{
+  kube_client *c = call->c;
+  if (call->prev) call->prev->next = call->next;
+  else c->calls = call->next;
+  if (call->next) call->next->prev = call->prev;
+  free(call->verb); free(call->path); free(call->body);
+  free(call->content_type); free(call->accept);
+  curl_slist_free_all(call->headers);
+  kd_buf_free(&call->resp);
+  free(call);
+}
+
+void kube_call_cancel(kube_call *call)
+{
+  if (!call) return;
+  if (call->easy) {
+    loop_remove(call->c->l, call->easy);
+    put_easy(call->c, call->easy);
+  }
+  if (call->timer) loop_timer_cancel(call->c->l, call->timer);
+  call_free(call);
+}
+
+static int default_idempotent(const char *verb, const char *ctype)
+{
+  if (strcmp(verb, "GET") == 0 || strcmp(verb, "HEAD") == 0 ||
+      strcmp(verb, "PUT") == 0 || strcmp(verb, "DELETE") == 0)
+    return 1;
+  /* server-side apply sends the whole intent: repeating it is harmless */
+  return ctype && strcmp(ctype, "application/apply-patch+yaml") == 0;
+}
+
+kube_call *kube_call_start(kube_client *c, const kube_req *req,
+                           kube_done_fn done, kube_data_fn data, void *ctx,
+                           kd_error *err)
+{
+  kube_call *call;
+  if (!req->verb || !req->path || req->path[0] != '/') {
+    kd_error_set(err, KD_EINVAL, "request needs a verb and a path starting with /");
+    return NULL;
+  }
+  if (req->stream && !data) {
+    kd_error_set(err, KD_EINVAL, "a streaming request needs a data callback");
+    return NULL;
+  }
+  if (!(call = calloc(1, sizeof *call))) goto oom;
+  call->c = c;
+  call->verb = dupstr(req->verb);
+  call->path = dupstr(req->path);
+  call->content_type = dupstr(req->content_type ? req->content_type : "application/json");
+  call->accept = dupstr(req->accept ? req->accept : "application/json");
+  if (req->body) call->body = kd_strndup(req->body, req->body_len);
+  call->body_len = req->body_len;
+  if (!call->verb || !call->path || !call->content_type || !call->accept ||
+      (req->body && !call->body)) {
+    free(call->verb); free(call->path); free(call->content_type);
+    free(call->accept); free(call->body); free(call);
+    goto oom;
+  }
+  call->resp.cap = BODY_CAP;
+  call->stream = req->stream;
+  call->idempotent = req->idempotent >= 0 ? req->idempotent
+                     : default_idempotent(req->verb, call->content_type);
+  call->timeout = req->timeout > 0 ? req->timeout : req->timeout < 0 ? 0 : c->o.timeout;
+  call->deadline = call->timeout > 0 ? loop_now() + call->timeout : 0;
+  call->done = done;
+  call->data = data;
+  call->ctx = ctx;
+  call->next = c->calls;
+  if (c->calls) c->calls->prev = call;
+  c->calls = call;
+  /* Credentials are checked now, so a bad token file or exec plugin fails
+   * the call at once with a clear error instead of inside the loop. */
+  if (c->conn->exec ? exec_cred(c, err) : c->conn->token_file ? read_token_file(c, err) : 0) {
+    call_free(call);
+    return NULL;
+  }
+  if (admit(call, 0)) {
+    call_free(call);
+    goto oom;
+  }
+  return call;
+oom:
+  kd_error_set(err, KD_ENOMEM, "out of memory");
+  return NULL;
+}

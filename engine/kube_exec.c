@@ -1,0 +1,289 @@
+/* engine/kube_exec.c: exec credential plugins (client.authentication.k8s.io
+ * v1 and v1beta1), run without a shell, and RFC 3339 times. */
+#define _GNU_SOURCE   /* pipe2 */
+#include "json.h"
+#include "kube.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define MAX_OUTPUT ((size_t)16 << 20)
+
+void kube_cred_clear(kube_cred *cr)
+{
+  free(cr->token);
+  free(cr->cert_data);
+  free(cr->key_data);
+  memset(cr, 0, sizeof *cr);
+}
+
+static int digits(const char **p, int n, int *out)
+{
+  int v = 0;
+  while (n-- > 0) {
+    if (!isdigit((unsigned char)**p)) return 0;
+    v = v * 10 + (*(*p)++ - '0');
+  }
+  *out = v;
+  return 1;
+}
+
+int kube_parse_time(const char *s, double *out)
+{
+  struct tm tm;
+  int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+  double frac = 0, scale = 0.1;
+  memset(&tm, 0, sizeof tm);
+  if (!digits(&s, 4, &y) || *s++ != '-' || !digits(&s, 2, &mo) || *s++ != '-' ||
+      !digits(&s, 2, &d) || (*s != 'T' && *s != 't') || !++s ||
+      !digits(&s, 2, &h) || *s++ != ':' || !digits(&s, 2, &mi) ||
+      *s++ != ':' || !digits(&s, 2, &sec))
+    return KD_EPARSE;
+  if (*s == '.') {
+    if (!isdigit((unsigned char)*++s)) return KD_EPARSE;
+    while (isdigit((unsigned char)*s)) {
+      frac += (*s++ - '0') * scale;
+      scale /= 10;
+    }
+  }
+  if (*s == 'Z' || *s == 'z') s++;
+  else if (*s == '+' || *s == '-') {
+    sign = *s++ == '-' ? -1 : 1;
+    if (!digits(&s, 2, &oh) || *s++ != ':' || !digits(&s, 2, &om)) return KD_EPARSE;
+  } else return KD_EPARSE;
+  if (*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+    return KD_EPARSE;
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  *out = (double)timegm(&tm) + frac - sign * (oh * 3600 + om * 60);
+  return KD_OK;
+}
+
+/* KUBERNETES_EXEC_INFO: the ExecCredential the plugin gets as input. */
+static int exec_info(const kube_conn *c, int interactive, kd_buf *out)
+{
+  kd_value root, *spec, *v;
+  int rc = KD_ENOMEM;
+  const char *ver = c->exec->api_version;
+  kd_value_obj(&root);
+  if (!(v = kd_obj_add(&root, "apiVersion", 10)) || kd_value_str(v, ver, strlen(ver)) ||
+      !(v = kd_obj_add(&root, "kind", 4)) || kd_value_str(v, "ExecCredential", 14) ||
+      !(spec = kd_obj_add(&root, "spec", 4)))
+    goto done;
+  kd_value_obj(spec);
+  if (c->exec->provide_cluster_info) {
+    kd_value *cl = kd_obj_add(spec, "cluster", 7);
+    if (!cl || kd_value_copy(cl, &c->exec_cluster)) goto done;
+    if (c->tls_server_name && (!(v = kd_obj_add(cl, "tls-server-name", 15)) ||
+        kd_value_str(v, c->tls_server_name, strlen(c->tls_server_name))))
+      goto done;
+    if (c->insecure) {
+      if (!(v = kd_obj_add(cl, "insecure-skip-tls-verify", 24))) goto done;
+      kd_value_bool(v, 1);
+    }
+    if (c->ca_data) {
+      kd_buf b64 = {0};
+      if (kube_base64_encode(c->ca_data, c->ca_len, &b64) ||
+          !(v = kd_obj_add(cl, "certificate-authority-data", 26)) ||
+          kd_value_str(v, b64.data ? b64.data : "", b64.len)) {
+        kd_buf_free(&b64);
+        goto done;
+      }
+      kd_buf_free(&b64);
+    }
+    if (c->proxy_url && (!(v = kd_obj_add(cl, "proxy-url", 9)) ||
+        kd_value_str(v, c->proxy_url, strlen(c->proxy_url))))
+      goto done;
+  }
+  if (!(v = kd_obj_add(spec, "interactive", 11))) goto done;
+  kd_value_bool(v, interactive);
+  rc = json_encode(&root, JSON_SORT_KEYS, out, NULL);
+done:
+  kd_value_clear(&root);
+  return rc;
+}
+
+/* Our environment, minus names the plugin's env overrides, plus them. */
+static char **build_env(const kube_exec *e, const char *info)
+{
+  size_t n = 0, k = 0, i, j;
+  char **env;
+  while (environ[n]) n++;
+  if (!(env = calloc(n + e->nenv + 2, sizeof *env))) return NULL;
+  for (i = 0; i < n; i++) {
+    const char *eq = strchr(environ[i], '=');
+    size_t len = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
+    int keep = !(len == 20 && strncmp(environ[i], "KUBERNETES_EXEC_INFO", 20) == 0);
+    for (j = 0; keep && j < e->nenv; j++)
+      if (strncmp(e->env[j], environ[i], len) == 0 && e->env[j][len] == '=') keep = 0;
+    if (keep) env[k++] = environ[i];
+  }
+  for (j = 0; j < e->nenv; j++) env[k++] = e->env[j];
+  env[k] = (char *)info;
+  return env;
+}
+
+static int spawn_plugin(const kube_conn *c, int interactive, kd_buf *out,
+                        kd_error *err)
+{
+  const kube_exec *e = c->exec;
+  posix_spawn_file_actions_t fa;
+  kd_buf info = {0};
+  char **argv = NULL, **env = NULL, buf[4096];
+  int fds[2] = {-1, -1}, rc = KD_OK, status, sp;
+  pid_t pid;
+  ssize_t n;
+  size_t i;
+  if (kd_buf_adds(&info, "KUBERNETES_EXEC_INFO=") || exec_info(c, interactive, &info) ||
+      !(argv = calloc(e->nargs + 2, sizeof *argv)) || !(env = build_env(e, info.data))) {
+    rc = kd_error_set(err, KD_ENOMEM, "out of memory");
+    goto done;
+  }
+  argv[0] = e->command;
+  for (i = 0; i < e->nargs; i++) argv[i + 1] = e->args[i];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    rc = kd_error_set(err, KD_EIO, "exec plugin: pipe: %s", strerror(errno));
+    goto done;
+  }
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+  if (!interactive) posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  sp = posix_spawnp(&pid, e->command, &fa, NULL, argv, env);
+  posix_spawn_file_actions_destroy(&fa);
+  close(fds[1]);
+  fds[1] = -1;
+  if (sp != 0) {
+    rc = kd_error_set(err, KD_EEXEC, "exec plugin: cannot run %s: %s%s%s",
+                      e->command, strerror(sp), e->install_hint ? "; " : "",
+                      e->install_hint ? e->install_hint : "");
+    goto done;
+  }
+  out->cap = MAX_OUTPUT;
+  while ((n = read(fds[0], buf, sizeof buf)) != 0) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 || kd_buf_add(out, buf, (size_t)n)) {
+      rc = kd_error_set(err, KD_EEXEC, "exec plugin %s: cannot read its output",
+                        e->command);
+      break;
+    }
+  }
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  if (!rc && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+    if (WIFEXITED(status))
+      rc = kd_error_set(err, KD_EEXEC, "exec plugin %s failed with exit code %d",
+                        e->command, WEXITSTATUS(status));
+    else
+      rc = kd_error_set(err, KD_EEXEC, "exec plugin %s was killed by signal %d",
+                        e->command, WTERMSIG(status));
+  }
+done:
+  if (fds[0] >= 0) close(fds[0]);
+  if (fds[1] >= 0) close(fds[1]);
+  free(argv);
+  free(env);
+  kd_buf_free(&info);
+  return rc;
+}
+
+static int take_str(const kd_value *o, const char *key, char **out, size_t *len)
+{
+  const kd_value *v = kd_obj_gets(o, key);
+  if (!v || v->type != KD_STR || v->u.str.len == 0) return KD_OK;
+  if (!(*out = kd_strndup(v->u.str.s, v->u.str.len))) return KD_ENOMEM;
+  if (len) *len = v->u.str.len;
+  return KD_OK;
+}
+
+static int parse_cred(const kube_conn *c, const kd_buf *text, kube_cred *out,
+                      kd_error *err)
+{
+  const char *cmd = c->exec->command;
+  kd_value doc;
+  const kd_value *v, *st, *exp;
+  kd_error jerr = {0};
+  int rc = KD_EEXEC;
+  if (json_decode(text->data ? text->data : "", text->len, "stdout", &doc, &jerr)) {
+    kd_error_set(err, KD_EEXEC, "exec plugin %s: decoding its output: %s", cmd,
+                 jerr.msg);
+    return KD_EEXEC;
+  }
+  v = doc.type == KD_OBJ ? kd_obj_gets(&doc, "kind") : NULL;
+  if (!v || v->type != KD_STR || strcmp(v->u.str.s, "ExecCredential") != 0) {
+    kd_error_set(err, KD_EEXEC, "exec plugin %s did not print an ExecCredential", cmd);
+    goto done;
+  }
+  v = kd_obj_gets(&doc, "apiVersion");
+  if (!v || v->type != KD_STR || strcmp(v->u.str.s, c->exec->api_version) != 0) {
+    kd_error_set(err, KD_EEXEC, "exec plugin %s is configured to use API version "
+                 "%s, plugin returned version %s", cmd, c->exec->api_version,
+                 v && v->type == KD_STR ? v->u.str.s : "(none)");
+    goto done;
+  }
+  if (!(st = kd_obj_gets(&doc, "status")) || st->type != KD_OBJ) {
+    kd_error_set(err, KD_EEXEC, "exec plugin %s didn't return a status field", cmd);
+    goto done;
+  }
+  memset(out, 0, sizeof *out);
+  if (take_str(st, "token", &out->token, NULL) ||
+      take_str(st, "clientCertificateData", &out->cert_data, &out->cert_len) ||
+      take_str(st, "clientKeyData", &out->key_data, &out->key_len)) {
+    kd_error_set(err, KD_ENOMEM, "out of memory");
+    rc = KD_ENOMEM;
+    goto done;
+  }
+  if (!out->token && !out->cert_data && !out->key_data) {
+    kd_error_set(err, KD_EEXEC, "exec plugin %s didn't return a token or "
+                 "cert/key pair", cmd);
+    goto done;
+  }
+  if (!out->cert_data != !out->key_data) {
+    kd_error_set(err, KD_EEXEC, "exec plugin %s returned only certificate or "
+                 "key, not both", cmd);
+    goto done;
+  }
+  exp = kd_obj_gets(st, "expirationTimestamp");
+  if (exp && exp->type == KD_STR && kube_parse_time(exp->u.str.s, &out->expires)) {
+    kd_error_set(err, KD_EEXEC, "exec plugin %s: bad expirationTimestamp %s",
+                 cmd, exp->u.str.s);
+    goto done;
+  }
+  rc = KD_OK;
+done:
+  if (rc) kube_cred_clear(out);
+  kd_value_clear(&doc);
+  return rc;
+}
+
+int kube_exec_run(const kube_conn *c, int stdin_tty, kube_cred *out,
+                  kd_error *err)
+{
+  const char *mode = c->exec->interactive_mode;
+  kd_buf text = {0};
+  int interactive = 0, rc;
+  memset(out, 0, sizeof *out);
+  if (strcmp(mode, "IfAvailable") == 0) interactive = stdin_tty;
+  else if (strcmp(mode, "Always") == 0) {
+    if (!stdin_tty)
+      return kd_error_set(err, KD_EEXEC, "exec plugin %s cannot support "
+                          "interactive mode: standard input is not a terminal",
+                          c->exec->command);
+    interactive = 1;
+  }
+  rc = spawn_plugin(c, interactive, &text, err);
+  if (!rc) rc = parse_cred(c, &text, out, err);
+  kd_buf_free(&text);
+  return rc;
+}

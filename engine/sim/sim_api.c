@@ -1,0 +1,856 @@
+/* engine/sim/sim_api.c: request routing and the REST verbs on resources:
+ * get, list (selectors, limit/continue), create, update, patch, delete,
+ * deletecollection, the status and scale subresources, faults, auth. */
+#include "sim_int.h"
+#include "sim_mpatch.h"
+#include "sim_proto.h"
+
+#include "json.h"
+#include "yaml.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/evp.h>
+
+typedef struct route {
+  sim_resource *res;
+  const char *ns;      /* "" when not in a namespace path */
+  const char *name;    /* NULL: the collection */
+  const char *sub;     /* subresource or NULL */
+} route;
+
+static int is_true(const char *v)
+{
+  return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0);
+}
+
+static void send_json(sim *s, sim_conn *c, int status, const char *p,
+                      size_t n)
+{
+  sim_respond(s, c, status, "application/json", NULL, p, n);
+}
+
+static void send_value(sim *s, sim_conn *c, int status, const kd_value *v)
+{
+  kd_buf b = {0};
+  json_encode(v, 0, &b, NULL);
+  kd_buf_addc(&b, '\n');
+  send_json(s, c, status, b.data ? b.data : "", b.len);
+  kd_buf_free(&b);
+}
+
+static void not_found_path(sim *s, sim_conn *c)
+{
+  sim_send_status(s, c, 404, "NotFound",
+                  "the server could not find the requested resource", NULL);
+}
+
+static void method_not_allowed(sim *s, sim_conn *c)
+{
+  sim_send_status(s, c, 405, "MethodNotAllowed",
+                  "the server does not allow this method on the requested "
+                  "resource", NULL);
+}
+
+/* The apiVersion an object must carry when served through R (versions of
+ * a CRD share storage). Returns the JSON to send (a reference). */
+static sim_blob *json_for(sim *s, sim_resource *r, sim_obj *o)
+{
+  char gv[300];
+  const char *av = sim_str(&o->v, "apiVersion");
+  sim_blob *b = sim_obj_json(o);
+  kd_value tmp;
+  kd_buf out = {0};
+  (void)s;
+  if (!r->crd || !av || strcmp(av, sim_res_gvstr(r, gv, sizeof gv)) == 0)
+    return sim_blob_ref(b);
+  if (kd_value_copy(&tmp, &o->v) != KD_OK) return sim_blob_ref(b);
+  sim_set_str(&tmp, "apiVersion", gv);
+  json_encode(&tmp, 0, &out, NULL);
+  kd_value_clear(&tmp);
+  b = sim_blob_new(out.data ? out.data : "", out.len);
+  kd_buf_free(&out);
+  return b;
+}
+
+static void send_obj(sim *s, sim_conn *c, int status, sim_resource *r,
+                     const char *ns, const char *name)
+{
+  sim_obj *o = sim_table_find(r->table, r->namespaced ? ns : "", name, NULL);
+  sim_blob *b;
+  if (!o) {
+    kd_error err = {0};
+    sim_err_notfound(s, &err, r, name);
+    sim_send_error(s, c, &err);
+    return;
+  }
+  b = json_for(s, r, o);
+  if (!b) { sim_send_status(s, c, 500, "InternalError", "encode", NULL); return; }
+  send_json(s, c, status, b->data, b->len);
+  sim_blob_unref(b);
+}
+
+/* ---- body decoding -------------------------------------------------------*/
+
+static int media_is(const char *ctype, const char *want)
+{
+  size_t n = strlen(want);
+  if (!ctype) return 0;
+  while (*ctype == ' ') ctype++;
+  return strncasecmp(ctype, want, n) == 0 &&
+         (ctype[n] == 0 || ctype[n] == ';' || ctype[n] == ' ');
+}
+
+/* Decodes a JSON or YAML request body into OUT. Sends the error itself
+ * and returns non-zero on failure. */
+static int decode_body(sim *s, sim_conn *c, sim_req *req, int yaml_ok,
+                       kd_value *out)
+{
+  const char *ct = sim_req_header(req, "content-type");
+  kd_error err = {0};
+  int rc;
+  const char *data = req->body.data ? req->body.data : "";
+  kd_value_null(out);
+  if (!req->body.len) {
+    sim_send_status(s, c, 400, "BadRequest", "the request body is empty",
+                    NULL);
+    return -1;
+  }
+  if (!ct || media_is(ct, "application/json") || media_is(ct, "*/*"))
+    rc = json_decode(data, req->body.len, "body", out, &err);
+  else if (yaml_ok && (media_is(ct, "application/yaml") ||
+                       media_is(ct, "application/apply-patch+yaml")))
+    rc = yaml_decode(data, req->body.len, "body", out, &err);
+  else if (media_is(ct, "application/vnd.kubernetes.protobuf")) {
+    rc = sim_proto_decode(data, req->body.len, out, &err);
+    if (rc == KD_EINVAL) {
+      sim_send_status(s, c, 415, "UnsupportedMediaType", err.msg, NULL);
+      return -1;
+    }
+  } else {
+    char msg[600];
+    snprintf(msg, sizeof msg, "the body of the request was in an unknown "
+             "format - accepted media types include: application/json, "
+             "application/yaml");
+    sim_send_status(s, c, 415, "UnsupportedMediaType", msg, NULL);
+    return -1;
+  }
+  if (rc) {
+    char msg[700];
+    snprintf(msg, sizeof msg, "the object provided is unrecognized or "
+             "malformed: %s", err.msg);
+    sim_send_status(s, c, 400, "BadRequest", msg, NULL);
+    return -1;
+  }
+  if (out->type != KD_OBJ) {
+    kd_value_clear(out);
+    sim_send_status(s, c, 400, "BadRequest", "the object provided is "
+                    "unrecognized or malformed: not a JSON object", NULL);
+    return -1;
+  }
+  return 0;
+}
+
+/* dryRun: "All" or absent; anything else is a 400 as in kube. */
+static int dry_run(sim *s, sim_conn *c, sim_req *req, int *dry)
+{
+  char *v = sim_query_get(req->query, "dryRun");
+  *dry = 0;
+  if (v && v[0] && strcmp(v, "All") != 0) {
+    char msg[300];
+    snprintf(msg, sizeof msg, "Invalid dryRun: supported values: \"All\", "
+             "got \"%.100s\"", v);
+    free(v);
+    sim_send_status(s, c, 400, "BadRequest", msg, NULL);
+    return -1;
+  }
+  *dry = v && v[0];
+  free(v);
+  return 0;
+}
+
+/* ---- list ----------------------------------------------------------------*/
+
+static void b64(kd_buf *out, const char *p, size_t n)
+{
+  char *tmp = malloc(4 * ((n + 2) / 3) + 1);
+  if (!tmp) return;
+  EVP_EncodeBlock((unsigned char *)tmp, (const unsigned char *)p, (int)n);
+  kd_buf_adds(out, tmp);
+  free(tmp);
+}
+
+/* Continue tokens: base64 of {"rv":N,"start":"ns/name"} (kube's own token
+ * is the same shape). Returns 0 on success with the owned start key. */
+static int parse_continue(const char *tok, uint64_t *rv, char **ns,
+                          char **name)
+{
+  size_t n = strlen(tok);
+  unsigned char *raw = malloc(n + 4);
+  int len;
+  kd_value v;
+  kd_error err;
+  const kd_value *x;
+  const char *start, *slash;
+  if (!raw) return -1;
+  len = EVP_DecodeBlock(raw, (const unsigned char *)tok, (int)n);
+  if (len < 0) { free(raw); return -1; }
+  while (len > 0 && raw[len - 1] == 0) len--;
+  if (json_decode((char *)raw, (size_t)len, "continue", &v, &err)) {
+    free(raw);
+    return -1;
+  }
+  free(raw);
+  x = kd_obj_gets(&v, "rv");
+  start = sim_str(&v, "start");
+  if (!x || x->type != KD_INT || !start || !(slash = strchr(start, '/'))) {
+    kd_value_clear(&v);
+    return -1;
+  }
+  *rv = (uint64_t)x->u.i;
+  *ns = kd_strndup(start, (size_t)(slash - start));
+  *name = sim_strdup(slash + 1);
+  kd_value_clear(&v);
+  return 0;
+}
+
+static void do_list(sim *s, sim_conn *c, sim_req *req, route *rt)
+{
+  char *lsel = sim_query_get(req->query, "labelSelector");
+  char *fsel = sim_query_get(req->query, "fieldSelector");
+  char *lim = sim_query_get(req->query, "limit");
+  char *cont = sim_query_get(req->query, "continue");
+  sim_selector *ls = NULL, *fs = NULL;
+  kd_error err = {0};
+  kd_buf b = {0};
+  sim_table *t = rt->res->table;
+  size_t i = 0, count = 0, limit = 0;
+  uint64_t list_rv = s->rv;
+  char gv[300];
+  const char *ns = rt->res->namespaced ? rt->ns : "";
+  int more = 0;
+  if (lsel && !(ls = sim_selector_parse(lsel, 0, &err))) goto bad;
+  if (fsel && !(fs = sim_selector_parse(fsel, 1, &err))) goto bad;
+  if (lim && lim[0]) limit = (size_t)strtoull(lim, NULL, 10);
+  if (cont && cont[0]) {
+    char *cns = NULL, *cname = NULL;
+    if (parse_continue(cont, &list_rv, &cns, &cname)) {
+      kd_error_set(&err, KD_EINVAL, "continue key is not valid: illegal "
+                   "base64 data at input byte 0");
+      goto bad;
+    }
+    if (list_rv < s->log_min_rv) {
+      free(cns);
+      free(cname);
+      sim_send_status(s, c, 410, "Expired", "The provided continue parameter "
+                      "is too old to display a consistent list result. You "
+                      "can start a new list without the continue parameter.",
+                      NULL);
+      goto done;
+    }
+    sim_table_find(t, cns, cname, &i);
+    if (i < t->len && strcmp(t->items[i]->ns, cns) == 0 &&
+        strcmp(t->items[i]->name, cname) == 0)
+      i++;
+    free(cns);
+    free(cname);
+  } else if (ns[0]) {
+    sim_table_find(t, ns, "", &i);   /* first object of the namespace */
+  }
+  kd_buf_printf(&b, "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{"
+                "\"resourceVersion\":\"%llu\"", rt->res->list_kind,
+                sim_res_gvstr(rt->res, gv, sizeof gv),
+                (unsigned long long)list_rv);
+  {
+    size_t meta_end = b.len, last = 0;
+    kd_buf_adds(&b, "},\"items\":[");
+    for (; i < t->len; i++) {
+      sim_obj *o = t->items[i];
+      sim_blob *json;
+      if (ns[0] && strcmp(o->ns, ns) != 0) break;
+      if (ls && !sim_selector_match(ls, &o->v)) continue;
+      if (fs && !sim_selector_match(fs, &o->v)) continue;
+      if (limit && count == limit) { more = 1; break; }
+      json = json_for(s, rt->res, o);
+      if (!json) continue;
+      if (count++) kd_buf_addc(&b, ',');
+      kd_buf_add(&b, json->data, json->len);
+      sim_blob_unref(json);
+      last = i;
+    }
+    kd_buf_adds(&b, "]}\n");
+    if (more) {
+      kd_buf tok = {0}, enc = {0}, tail = {0};
+      sim_obj *o = t->items[last];
+      kd_buf_printf(&tok, "{\"v\":\"meta.k8s.io/v1\",\"rv\":%llu,\"start\":",
+                    (unsigned long long)list_rv);
+      {
+        kd_buf key = {0};
+        kd_buf_printf(&key, "%s/%s", o->ns, o->name);
+        json_encode_string(key.data, key.len, 0, &tok);
+        kd_buf_free(&key);
+      }
+      kd_buf_addc(&tok, '}');
+      b64(&enc, tok.data, tok.len);
+      kd_buf_adds(&tail, ",\"continue\":\"");
+      kd_buf_add(&tail, enc.data, enc.len);
+      kd_buf_adds(&tail, "\"");
+      /* splice the token into metadata */
+      kd_buf_reserve(&b, tail.len);
+      memmove(b.data + meta_end + tail.len, b.data + meta_end,
+              b.len - meta_end + 1);
+      memcpy(b.data + meta_end, tail.data, tail.len);
+      b.len += tail.len;
+      kd_buf_free(&tok);
+      kd_buf_free(&enc);
+      kd_buf_free(&tail);
+    }
+  }
+  send_json(s, c, 200, b.data, b.len);
+  goto done;
+bad:
+  sim_send_status(s, c, 400, "BadRequest", err.msg, NULL);
+done:
+  kd_buf_free(&b);
+  sim_selector_free(ls);
+  sim_selector_free(fs);
+  free(lsel);
+  free(fsel);
+  free(lim);
+  free(cont);
+}
+
+/* ---- mutations -----------------------------------------------------------*/
+
+static void do_create(sim *s, sim_conn *c, sim_req *req, route *rt)
+{
+  kd_value body, out;
+  kd_error err = {0};
+  int dry;
+  if (dry_run(s, c, req, &dry) || decode_body(s, c, req, 1, &body)) return;
+  kd_value_null(&out);
+  if (sim_store_create(s, rt->res, rt->ns, &body, dry, &out, &err)) {
+    sim_send_error(s, c, &err);
+  } else {
+    send_value(s, c, 201, &out);
+  }
+  kd_value_clear(&body);
+  kd_value_clear(&out);
+}
+
+static int mode_of(const route *rt)
+{
+  return rt->sub && strcmp(rt->sub, "status") == 0 ? 1 : 0;
+}
+
+static void do_update(sim *s, sim_conn *c, sim_req *req, route *rt)
+{
+  kd_value body, out;
+  kd_error err = {0};
+  int dry;
+  if (dry_run(s, c, req, &dry) || decode_body(s, c, req, 1, &body)) return;
+  kd_value_null(&out);
+  if (sim_store_update(s, rt->res, rt->ns, rt->name, &body, mode_of(rt), dry,
+                       &out, &err))
+    sim_send_error(s, c, &err);
+  else
+    send_value(s, c, 200, &out);
+  kd_value_clear(&body);
+  kd_value_clear(&out);
+}
+
+static int patch_type(const char *ct)
+{
+  if (media_is(ct, "application/json-patch+json")) return SIM_PATCH_JSON;
+  if (media_is(ct, "application/merge-patch+json")) return SIM_PATCH_MERGE;
+  if (media_is(ct, "application/strategic-merge-patch+json"))
+    return SIM_PATCH_STRATEGIC;
+  if (media_is(ct, "application/apply-patch+yaml") ||
+      media_is(ct, "application/apply-patch+cbor"))
+    return SIM_PATCH_APPLY;
+  return 0;
+}
+
+static void do_patch(sim *s, sim_conn *c, sim_req *req, route *rt)
+{
+  const char *ct = sim_req_header(req, "content-type");
+  int type = patch_type(ct), dry, rc;
+  kd_value patch, merged, out;
+  kd_error err = {0};
+  sim_obj *o;
+  const char *ns = rt->res->namespaced ? rt->ns : "";
+  if (!type) {
+    sim_send_status(s, c, 415, "UnsupportedMediaType", "the body of the "
+                    "request was in an unknown format - accepted media types "
+                    "include: application/json-patch+json, application/"
+                    "merge-patch+json, application/apply-patch+yaml, "
+                    "application/strategic-merge-patch+json", NULL);
+    return;
+  }
+  if (type == SIM_PATCH_STRATEGIC && rt->res->crd) {
+    sim_send_status(s, c, 415, "UnsupportedMediaType", "the body of the "
+                    "request was in an unknown format - accepted media types "
+                    "include: application/json-patch+json, application/"
+                    "merge-patch+json, application/apply-patch+yaml", NULL);
+    return;
+  }
+  if (dry_run(s, c, req, &dry)) return;
+  {
+    const char *data = req->body.data ? req->body.data : "";
+    rc = type == SIM_PATCH_APPLY
+             ? yaml_decode(data, req->body.len, "patch", &patch, &err)
+             : json_decode(data, req->body.len, "patch", &patch, &err);
+    if (rc || (type != SIM_PATCH_JSON && patch.type != KD_OBJ)) {
+      char msg[700];
+      if (!rc) kd_value_clear(&patch);
+      snprintf(msg, sizeof msg, "error decoding patch: %s",
+               rc ? err.msg : "not an object");
+      sim_send_status(s, c, 400, "BadRequest", msg, NULL);
+      return;
+    }
+  }
+  o = sim_table_find(rt->res->table, ns, rt->name, NULL);
+  kd_value_null(&out);
+  if (!o && type == SIM_PATCH_APPLY) {
+    /* server-side apply creates what does not exist */
+    if (sim_mpatch_apply(type, NULL, &patch, &merged, &err) == KD_OK) {
+      sim_set_str(&merged, "metadata.name", rt->name);
+      if (sim_store_create(s, rt->res, ns, &merged, dry, &out, &err))
+        sim_send_error(s, c, &err);
+      else
+        send_value(s, c, 201, &out);
+      kd_value_clear(&merged);
+    } else {
+      sim_send_status(s, c, 400, "BadRequest", err.msg, NULL);
+    }
+  } else if (!o) {
+    sim_err_notfound(s, &err, rt->res, rt->name);
+    sim_send_error(s, c, &err);
+  } else if (sim_mpatch_apply(type, &o->v, &patch, &merged, &err)) {
+    int code = err.code == KD_EPARSE ? 400 : 422;
+    sim_send_status(s, c, code, sim_reason_for(code), err.msg, NULL);
+  } else {
+    /* a patch may not move the object; the rv in it is a precondition */
+    const char *prv = type == SIM_PATCH_JSON ? NULL
+                      : sim_str(&patch, "metadata.resourceVersion");
+    if (!prv) sim_obj_del(kd_value_path(&merged, "metadata"), "resourceVersion");
+    if (sim_store_update(s, rt->res, ns, rt->name, &merged, mode_of(rt), dry,
+                         &out, &err))
+      sim_send_error(s, c, &err);
+    else
+      send_value(s, c, 200, &out);
+    kd_value_clear(&merged);
+  }
+  kd_value_clear(&patch);
+  kd_value_clear(&out);
+}
+
+/* DeleteOptions come in the body or the query. */
+static void delete_opts(sim_req *req, kd_value *opts, char **policy)
+{
+  char *q = sim_query_get(req->query, "propagationPolicy");
+  const char *ct = sim_req_header(req, "content-type");
+  kd_error err;
+  int rc = -1;
+  kd_value_null(opts);
+  if (req->body.len && media_is(ct, "application/vnd.kubernetes.protobuf"))
+    rc = sim_proto_decode(req->body.data, req->body.len, opts, &err);
+  else if (req->body.len)
+    rc = json_decode(req->body.data, req->body.len, "body", opts, &err);
+  if (rc == KD_OK && opts->type == KD_OBJ) {
+    const char *p = sim_str(opts, "propagationPolicy");
+    const kd_value *orphan = kd_obj_gets(opts, "orphanDependents");
+    if (!q && p) q = sim_strdup(p);
+    if (!q && orphan && orphan->type == KD_BOOL)
+      q = sim_strdup(orphan->u.b ? "Orphan" : "Background");
+  }
+  if (!q) {
+    char *o = sim_query_get(req->query, "orphanDependents");
+    if (o) q = sim_strdup(is_true(o) ? "Orphan" : "Background");
+    free(o);
+  }
+  *policy = q;
+}
+
+static void send_deleted(sim *s, sim_conn *c, sim_resource *r,
+                         const kd_value *obj)
+{
+  kd_buf b = {0};
+  const char *uid = sim_str(obj, "metadata.uid");
+  const char *name = sim_str(obj, "metadata.name");
+  kd_buf_adds(&b, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+                  "\"status\":\"Success\",\"details\":{\"name\":");
+  json_encode_string(name ? name : "", name ? strlen(name) : 0, 0, &b);
+  if (r->group[0]) {
+    kd_buf_adds(&b, ",\"group\":");
+    json_encode_string(r->group, strlen(r->group), 0, &b);
+  }
+  kd_buf_printf(&b, ",\"kind\":\"%s\",\"uid\":", r->plural);
+  json_encode_string(uid ? uid : "", uid ? strlen(uid) : 0, 0, &b);
+  kd_buf_adds(&b, "}}\n");
+  send_json(s, c, 200, b.data, b.len);
+  kd_buf_free(&b);
+}
+
+/* Kinds whose DELETE answers with the object, as their kube stores do. */
+static int returns_object(const sim_resource *r)
+{
+  return r->crd || (!r->group[0] && (strcmp(r->plural, "pods") == 0 ||
+                                     strcmp(r->plural, "services") == 0 ||
+                                     strcmp(r->plural, "namespaces") == 0));
+}
+
+static void do_delete(sim *s, sim_conn *c, sim_req *req, route *rt)
+{
+  kd_value opts, out;
+  char *policy = NULL;
+  kd_error err = {0};
+  int dry, deleted = 0;
+  if (dry_run(s, c, req, &dry)) return;
+  delete_opts(req, &opts, &policy);
+  if (!dry) {
+    const kd_value *d = kd_obj_gets(&opts, "dryRun");
+    dry = d && d->type == KD_ARR && d->u.arr.len > 0;
+  }
+  kd_value_null(&out);
+  if (sim_store_delete(s, rt->res, rt->ns, rt->name, policy,
+                       sim_str(&opts, "preconditions.uid"),
+                       sim_str(&opts, "preconditions.resourceVersion"), dry,
+                       &out, &deleted, &err))
+    sim_send_error(s, c, &err);
+  else if (!deleted || returns_object(rt->res))
+    send_value(s, c, 200, &out);
+  else
+    send_deleted(s, c, rt->res, &out);
+  free(policy);
+  kd_value_clear(&opts);
+  kd_value_clear(&out);
+}
+
+static void do_delete_collection(sim *s, sim_conn *c, sim_req *req, route *rt)
+{
+  char *lsel = sim_query_get(req->query, "labelSelector");
+  char *fsel = sim_query_get(req->query, "fieldSelector");
+  sim_selector *ls = NULL, *fs = NULL;
+  kd_error err = {0};
+  kd_value opts, names;
+  char *policy = NULL;
+  kd_buf b = {0};
+  char gv[300];
+  size_t i;
+  int dry, n = 0;
+  const char *ns = rt->res->namespaced ? rt->ns : "";
+  kd_value_null(&names);
+  kd_value_null(&opts);
+  if (dry_run(s, c, req, &dry)) goto done;
+  if ((lsel && !(ls = sim_selector_parse(lsel, 0, &err))) ||
+      (fsel && !(fs = sim_selector_parse(fsel, 1, &err)))) {
+    sim_send_status(s, c, 400, "BadRequest", err.msg, NULL);
+    goto done;
+  }
+  delete_opts(req, &opts, &policy);
+  kd_value_arr(&names);
+  for (i = 0; i < rt->res->table->len; i++) {   /* collect, then delete */
+    sim_obj *o = rt->res->table->items[i];
+    kd_value *slot;
+    if (ns[0] && strcmp(o->ns, ns) != 0) continue;
+    if ((ls && !sim_selector_match(ls, &o->v)) ||
+        (fs && !sim_selector_match(fs, &o->v)))
+      continue;
+    slot = kd_arr_push(&names);
+    if (slot) kd_value_copy(slot, &o->v);
+  }
+  kd_buf_printf(&b, "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{"
+                "\"resourceVersion\":\"%llu\"},\"items\":[",
+                rt->res->list_kind, sim_res_gvstr(rt->res, gv, sizeof gv),
+                (unsigned long long)s->rv);
+  for (i = 0; i < names.u.arr.len; i++) {
+    const kd_value *o = &names.u.arr.items[i];
+    kd_value out;
+    int deleted;
+    kd_value_null(&out);
+    if (sim_store_delete(s, rt->res, sim_str(o, "metadata.namespace")
+                         ? sim_str(o, "metadata.namespace") : "",
+                         sim_str(o, "metadata.name"), policy, NULL, NULL,
+                         dry, &out, &deleted, &err) == KD_OK) {
+      if (n++) kd_buf_addc(&b, ',');
+      json_encode(&out, 0, &b, NULL);
+    }
+    sim_errd_reset(s);
+    kd_value_clear(&out);
+  }
+  kd_buf_adds(&b, "]}\n");
+  send_json(s, c, 200, b.data, b.len);
+done:
+  kd_buf_free(&b);
+  kd_value_clear(&names);
+  kd_value_clear(&opts);
+  free(policy);
+  sim_selector_free(ls);
+  sim_selector_free(fs);
+  free(lsel);
+  free(fsel);
+}
+
+/* ---- /scale ----------------------------------------------------------------*/
+
+static void send_scale(sim *s, sim_conn *c, sim_obj *o)
+{
+  kd_buf b = {0};
+  const kd_value *spec = kd_value_path(&o->v, "spec.replicas");
+  const kd_value *st = kd_value_path(&o->v, "status.replicas");
+  const kd_value *ml = kd_value_path(&o->v, "spec.selector.matchLabels");
+  const char *f[] = {"name", "namespace", "uid", "resourceVersion",
+                     "creationTimestamp"};
+  size_t i;
+  kd_buf_adds(&b, "{\"kind\":\"Scale\",\"apiVersion\":\"autoscaling/v1\","
+                  "\"metadata\":{");
+  for (i = 0; i < 5; i++) {
+    char path[64];
+    const char *v;
+    snprintf(path, sizeof path, "metadata.%s", f[i]);
+    v = sim_str(&o->v, path);
+    if (!v) continue;
+    kd_buf_printf(&b, "%s\"%s\":", b.data[b.len - 1] == '{' ? "" : ",", f[i]);
+    json_encode_string(v, strlen(v), 0, &b);
+  }
+  kd_buf_printf(&b, "},\"spec\":{\"replicas\":%lld},\"status\":{\"replicas\":"
+                "%lld", spec && spec->type == KD_INT ? (long long)spec->u.i : 0,
+                st && st->type == KD_INT ? (long long)st->u.i : 0);
+  if (ml && ml->type == KD_OBJ && ml->u.obj.len) {
+    kd_buf sel = {0};
+    for (i = 0; i < ml->u.obj.len; i++)
+      kd_buf_printf(&sel, "%s%s=%s", i ? "," : "", ml->u.obj.m[i].key,
+                    ml->u.obj.m[i].val.type == KD_STR
+                        ? ml->u.obj.m[i].val.u.str.s : "");
+    kd_buf_adds(&b, ",\"selector\":");
+    json_encode_string(sel.data, sel.len, 0, &b);
+    kd_buf_free(&sel);
+  }
+  kd_buf_adds(&b, "}}\n");
+  send_json(s, c, 200, b.data, b.len);
+  kd_buf_free(&b);
+}
+
+static void do_scale(sim *s, sim_conn *c, sim_req *req, route *rt)
+{
+  const char *ns = rt->res->namespaced ? rt->ns : "";
+  sim_obj *o = sim_table_find(rt->res->table, ns, rt->name, NULL);
+  kd_error err = {0};
+  kd_value body, upd;
+  int dry;
+  if (!o) {
+    sim_err_notfound(s, &err, rt->res, rt->name);
+    sim_send_error(s, c, &err);
+    return;
+  }
+  if (strcmp(req->method, "GET") == 0) { send_scale(s, c, o); return; }
+  if (strcmp(req->method, "PUT") != 0 && strcmp(req->method, "PATCH") != 0) {
+    method_not_allowed(s, c);
+    return;
+  }
+  if (dry_run(s, c, req, &dry)) return;
+  {
+    const char *data = req->body.data ? req->body.data : "";
+    if (json_decode(data, req->body.len, "body", &body, &err)) {
+      sim_send_status(s, c, 400, "BadRequest", err.msg, NULL);
+      return;
+    }
+  }
+  {
+    const kd_value *rep = kd_value_path(&body, "spec.replicas");
+    if (!rep || rep->type != KD_INT) {
+      kd_value_clear(&body);
+      sim_send_status(s, c, 422, "Invalid", "spec.replicas: Required value",
+                      NULL);
+      return;
+    }
+    kd_value_copy(&upd, &o->v);
+    sim_set_int(&upd, "spec.replicas", rep->u.i);
+  }
+  kd_value_clear(&body);
+  sim_obj_del(kd_value_path(&upd, "metadata"), "resourceVersion");
+  if (sim_store_update(s, rt->res, ns, rt->name, &upd, 0, dry, NULL, &err))
+    sim_send_error(s, c, &err);
+  else if ((o = sim_table_find(rt->res->table, ns, rt->name, NULL)))
+    send_scale(s, c, o);
+  kd_value_clear(&upd);
+}
+
+/* ---- routing ---------------------------------------------------------------*/
+
+/* Splits PATH into at most N segments; returns the count (-1: too many). */
+static int split(char *path, char **seg, int n)
+{
+  int k = 0;
+  char *p = path;
+  while (*p == '/') p++;
+  while (*p) {
+    char *e = strchr(p, '/');
+    if (k == n) return -1;
+    seg[k++] = p;
+    if (!e) break;
+    *e = 0;
+    p = e + 1;
+  }
+  return k;
+}
+
+/* Fills RT from the segments after /api/v1 or /apis/G/V. */
+static int resolve(sim *s, const char *group, const char *version,
+                   char **seg, int n, route *rt)
+{
+  memset(rt, 0, sizeof *rt);
+  rt->ns = "";
+  if (n >= 3 && strcmp(seg[0], "namespaces") == 0 &&
+      sim_res_find(s, group, version, seg[2]) &&
+      sim_res_find(s, group, version, seg[2])->namespaced) {
+    rt->ns = seg[1];
+    seg += 2;
+    n -= 2;
+  }
+  if (n < 1 || n > 3) return -1;
+  rt->res = sim_res_find(s, group, version, seg[0]);
+  if (!rt->res) return -1;
+  if (n >= 2) rt->name = seg[1];
+  if (n == 3) rt->sub = seg[2];
+  return 0;
+}
+
+/* With TLS: a client certificate of our CA or the bearer token. Over plain
+ * HTTP client-go never sends credentials (it refuses to leak them), so
+ * there, like kube's old insecure port on loopback, a request without an
+ * Authorization header is let in; a wrong token is still refused. */
+static int authorized(sim *s, sim_conn *c, sim_req *req)
+{
+  const char *a = sim_req_header(req, "authorization");
+  if (!c->ssl && !a) return 1;
+  if (c->ssl && SSL_get_verify_result(c->ssl) == X509_V_OK) {
+    X509 *peer = SSL_get1_peer_certificate(c->ssl);
+    if (peer) {
+      X509_free(peer);
+      return 1;
+    }
+  }
+  return a && strncasecmp(a, "Bearer ", 7) == 0 && strcmp(a + 7, s->token) == 0;
+}
+
+static int inject_fault(sim *s, sim_conn *c)
+{
+  const sim_faults *f = &s->cfg.faults;
+  double x = (double)(sim_rand(s) >> 11) / 9007199254740992.0;
+  if (f->err500_rate > 0 && x < f->err500_rate) {
+    kd_buf b = {0};
+    s->n_500++;
+    kd_buf_adds(&b, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":"
+                "{},\"status\":\"Failure\",\"message\":\"Internal error "
+                "occurred: injected fault\",\"reason\":\"InternalError\","
+                "\"details\":{\"causes\":[{\"message\":\"injected fault\"}]},"
+                "\"code\":500}\n");
+    send_json(s, c, 500, b.data, b.len);
+    kd_buf_free(&b);
+    return 1;
+  }
+  x = (double)(sim_rand(s) >> 11) / 9007199254740992.0;
+  if (f->err429_rate > 0 && x < f->err429_rate) {
+    static const char body[] =
+      "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+      "\"status\":\"Failure\",\"message\":\"Too many requests, please try "
+      "again later.\",\"reason\":\"TooManyRequests\",\"details\":{"
+      "\"retryAfterSeconds\":1},\"code\":429}\n";
+    s->n_429++;
+    sim_respond(s, c, 429, "application/json", "Retry-After: 1\r\n", body,
+                sizeof body - 1);
+    return 1;
+  }
+  return 0;
+}
+
+static void resource_request(sim *s, sim_conn *c, sim_req *req, route *rt)
+{
+  const char *m = req->method;
+  int item = rt->name != NULL;
+  if (rt->res->namespaced && !rt->ns[0] && item) {
+    not_found_path(s, c);
+    return;
+  }
+  if (!rt->res->namespaced && rt->ns[0]) { not_found_path(s, c); return; }
+  if (inject_fault(s, c)) return;
+  if (rt->sub) {
+    if (strcmp(rt->sub, "status") == 0 && rt->res->has_status) {
+      if (strcmp(m, "GET") == 0) send_obj(s, c, 200, rt->res, rt->ns, rt->name);
+      else if (strcmp(m, "PUT") == 0) do_update(s, c, req, rt);
+      else if (strcmp(m, "PATCH") == 0) do_patch(s, c, req, rt);
+      else method_not_allowed(s, c);
+    } else if (strcmp(rt->sub, "scale") == 0 && rt->res->has_scale) {
+      do_scale(s, c, req, rt);
+    } else if (strcmp(rt->sub, "log") == 0 && !rt->res->group[0] &&
+               strcmp(rt->res->plural, "pods") == 0) {
+      if (strcmp(m, "GET") != 0) method_not_allowed(s, c);
+      else sim_logs_handle(s, c, req, rt->ns, rt->name);
+    } else {
+      not_found_path(s, c);
+    }
+    return;
+  }
+  if (strcmp(m, "GET") == 0) {
+    char *w = sim_query_get(req->query, "watch");
+    int watch = is_true(w);
+    free(w);
+    if (watch) sim_watch_start(s, c, req, rt->res, rt->ns);
+    else if (item) send_obj(s, c, 200, rt->res, rt->ns, rt->name);
+    else do_list(s, c, req, rt);
+  } else if (strcmp(m, "POST") == 0 && !item) {
+    do_create(s, c, req, rt);
+  } else if (strcmp(m, "PUT") == 0 && item) {
+    do_update(s, c, req, rt);
+  } else if (strcmp(m, "PATCH") == 0 && item) {
+    do_patch(s, c, req, rt);
+  } else if (strcmp(m, "DELETE") == 0) {
+    if (item) do_delete(s, c, req, rt);
+    else do_delete_collection(s, c, req, rt);
+  } else {
+    method_not_allowed(s, c);
+  }
+}
+
+static int public_path(const char *p)
+{
+  return strcmp(p, "/version") == 0 || strcmp(p, "/healthz") == 0 ||
+         strcmp(p, "/livez") == 0 || strcmp(p, "/readyz") == 0;
+}
+
+void sim_api_handle(sim *s, sim_conn *c, sim_req *req)
+{
+  char *path, *seg[8];
+  int n;
+  route rt;
+  if (!public_path(req->path) && !authorized(s, c, req)) {
+    sim_send_status(s, c, 401, "Unauthorized", "Unauthorized", NULL);
+    return;
+  }
+  if (strcmp(req->path, "/healthz") == 0 || strcmp(req->path, "/livez") == 0 ||
+      strcmp(req->path, "/readyz") == 0) {
+    sim_respond(s, c, 200, "text/plain; charset=utf-8", NULL, "ok", 2);
+    return;
+  }
+  if (sim_discovery_handle(s, c, req) || sim_openapi_handle(s, c, req)) return;
+  path = sim_strdup(req->path);
+  if (!path) { sim_send_status(s, c, 500, "InternalError", "oom", NULL); return; }
+  n = split(path, seg, 8);
+  if (n >= 3 && strcmp(seg[0], "api") == 0 && strcmp(seg[1], "v1") == 0 &&
+      resolve(s, "", "v1", seg + 2, n - 2, &rt) == 0)
+    resource_request(s, c, req, &rt);
+  else if (n >= 4 && strcmp(seg[0], "apis") == 0 &&
+           resolve(s, seg[1], seg[2], seg + 3, n - 3, &rt) == 0)
+    resource_request(s, c, req, &rt);
+  else if (n >= 1 && (strcmp(seg[0], "api") == 0 || strcmp(seg[0], "apis") == 0))
+    not_found_path(s, c);
+  else
+    sim_respond(s, c, 404, "text/plain; charset=utf-8", NULL,
+                "404 page not found\n", 19);
+  free(path);
+}

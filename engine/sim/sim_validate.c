@@ -1,0 +1,266 @@
+/* engine/sim/sim_validate.c: the validation kube-apiserver does that
+ * clients notice: names, pod template containers, workload selectors,
+ * service ports, CRD names. Messages and field paths as kube prints them.*/
+#include "sim_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char SUBDOMAIN_MSG[] =
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
+  "characters, '-' or '.', and must start and end with an alphanumeric "
+  "character (e.g. 'example.com', regex used for validation is "
+  "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+static const char LABEL_MSG[] =
+  "a lowercase RFC 1123 label must consist of lower case alphanumeric "
+  "characters or '-', and must start and end with an alphanumeric character "
+  "(e.g. 'my-name',  or '123-abc', regex used for validation is "
+  "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+static const char DNS1035_MSG[] =
+  "a DNS-1035 label must consist of lower case alphanumeric characters or "
+  "'-', start with an alphabetic character, and end with an alphanumeric "
+  "character (e.g. 'my-name',  or 'abc-123', regex used for validation is "
+  "'[a-z]([-a-z0-9]*[a-z0-9])?')";
+
+static int alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+int sim_valid_label(const char *s)
+{
+  size_t i, n = strlen(s);
+  if (n == 0 || !alnum(s[0]) || !alnum(s[n - 1])) return 0;
+  for (i = 0; i < n; i++) if (!alnum(s[i]) && s[i] != '-') return 0;
+  return 1;
+}
+
+int sim_valid_subdomain(const char *s)
+{
+  const char *p = s;
+  if (!*s) return 0;
+  for (;;) {
+    const char *dot = strchr(p, '.');
+    size_t n = dot ? (size_t)(dot - p) : strlen(p);
+    char part[256];
+    if (n == 0 || n >= sizeof part) return 0;
+    memcpy(part, p, n);
+    part[n] = 0;
+    if (!sim_valid_label(part)) return 0;
+    if (!dot) return 1;
+    p = dot + 1;
+  }
+}
+
+static int valid_1035(const char *s)
+{
+  return sim_valid_label(s) && s[0] >= 'a' && s[0] <= 'z';
+}
+
+static int is(const sim_resource *r, const char *group, const char *plural)
+{
+  return strcmp(r->group, group) == 0 && strcmp(r->plural, plural) == 0;
+}
+
+static void check_name(const sim_resource *r, const char *name, sim_verr *v)
+{
+  size_t n;
+  if (!name || !name[0]) {
+    sim_verr_add(v, "FieldValueRequired", "metadata.name",
+                 "Required value: name or generateName is required");
+    return;
+  }
+  n = strlen(name);
+  if (is(r, "", "namespaces")) {
+    if (n > 63)
+      sim_verr_add(v, "FieldValueInvalid", "metadata.name", "Invalid value: "
+                   "\"%s\": must be no more than 63 characters", name);
+    else if (!sim_valid_label(name))
+      sim_verr_add(v, "FieldValueInvalid", "metadata.name",
+                   "Invalid value: \"%s\": %s", name, LABEL_MSG);
+  } else if (is(r, "", "services")) {
+    if (n > 63)
+      sim_verr_add(v, "FieldValueInvalid", "metadata.name", "Invalid value: "
+                   "\"%s\": must be no more than 63 characters", name);
+    else if (!valid_1035(name))
+      sim_verr_add(v, "FieldValueInvalid", "metadata.name",
+                   "Invalid value: \"%s\": %s", name, DNS1035_MSG);
+  } else if (!r->group[0] || strcmp(r->group, "rbac.authorization.k8s.io")) {
+    /* RBAC objects accept any path segment name; the rest subdomains */
+    if (n > 253)
+      sim_verr_add(v, "FieldValueInvalid", "metadata.name", "Invalid value: "
+                   "\"%s\": must be no more than 253 characters", name);
+    else if (!sim_valid_subdomain(name))
+      sim_verr_add(v, "FieldValueInvalid", "metadata.name",
+                   "Invalid value: \"%s\": %s", name, SUBDOMAIN_MSG);
+  } else if (strchr(name, '/') || strcmp(name, ".") == 0 ||
+             strcmp(name, "..") == 0) {
+    sim_verr_add(v, "FieldValueInvalid", "metadata.name", "Invalid value: "
+                 "\"%s\": may not contain '/'", name);
+  }
+}
+
+static void check_containers(const kd_value *spec, const char *prefix,
+                             sim_verr *v)
+{
+  static const char *const lists[] = {"containers", "initContainers", NULL};
+  int l;
+  char f[300];
+  const kd_value *cs = spec ? kd_obj_gets(spec, "containers") : NULL;
+  if (!cs || cs->type != KD_ARR || cs->u.arr.len == 0) {
+    snprintf(f, sizeof f, "%scontainers", prefix);
+    sim_verr_add(v, "FieldValueRequired", f, "Required value");
+  }
+  for (l = 0; lists[l]; l++) {
+    const kd_value *list = spec ? kd_obj_gets(spec, lists[l]) : NULL;
+    size_t i;
+    if (!list || list->type != KD_ARR) continue;
+    for (i = 0; i < list->u.arr.len; i++) {
+      const kd_value *c = &list->u.arr.items[i];
+      const char *name = sim_str(c, "name"), *image = sim_str(c, "image");
+      if (!name || !name[0]) {
+        snprintf(f, sizeof f, "%s%s[%zu].name", prefix, lists[l], i);
+        sim_verr_add(v, "FieldValueRequired", f, "Required value");
+      } else if (strlen(name) > 63 || !sim_valid_label(name)) {
+        snprintf(f, sizeof f, "%s%s[%zu].name", prefix, lists[l], i);
+        sim_verr_add(v, "FieldValueInvalid", f, "Invalid value: \"%s\": %s",
+                     name, LABEL_MSG);
+      }
+      if (!image || !image[0]) {
+        snprintf(f, sizeof f, "%s%s[%zu].image", prefix, lists[l], i);
+        sim_verr_add(v, "FieldValueRequired", f, "Required value");
+      }
+    }
+  }
+}
+
+/* Go's %#v of a map[string]string, as kube prints label maps. */
+static void go_map(kd_buf *b, const kd_value *m)
+{
+  size_t i, j, n = m && m->type == KD_OBJ ? m->u.obj.len : 0;
+  const kd_member **sorted = n ? calloc(n, sizeof *sorted) : NULL;
+  kd_buf_adds(b, "map[string]string{");
+  for (i = 0; i < n && sorted; i++) sorted[i] = &m->u.obj.m[i];
+  for (i = 1; i < n && sorted; i++)
+    for (j = i; j > 0 && strcmp(sorted[j - 1]->key, sorted[j]->key) > 0; j--) {
+      const kd_member *t = sorted[j];
+      sorted[j] = sorted[j - 1];
+      sorted[j - 1] = t;
+    }
+  for (i = 0; i < n && sorted; i++)
+    kd_buf_printf(b, "%s\"%s\":\"%s\"", i ? ", " : "", sorted[i]->key,
+                  sorted[i]->val.type == KD_STR ? sorted[i]->val.u.str.s : "");
+  kd_buf_addc(b, '}');
+  free(sorted);
+}
+
+static void check_workload(const kd_value *obj, sim_verr *v)
+{
+  const kd_value *sel = kd_value_path(obj, "spec.selector");
+  const kd_value *ml = kd_value_path(obj, "spec.selector.matchLabels");
+  const kd_value *tl = kd_value_path(obj, "spec.template.metadata.labels");
+  size_t i;
+  if (!sel || sel->type != KD_OBJ) {
+    sim_verr_add(v, "FieldValueRequired", "spec.selector", "Required value");
+  } else if (ml && ml->type == KD_OBJ) {
+    for (i = 0; i < ml->u.obj.len; i++) {
+      const kd_member *m = &ml->u.obj.m[i];
+      const kd_value *have = tl && tl->type == KD_OBJ
+                                 ? kd_obj_gets(tl, m->key) : NULL;
+      if (!have || !kd_value_equal(have, &m->val)) {
+        kd_buf b = {0};
+        go_map(&b, tl);
+        sim_verr_add(v, "FieldValueInvalid", "spec.template.metadata.labels",
+                     "Invalid value: %s: `selector` does not match template "
+                     "`labels`", b.data ? b.data : "");
+        kd_buf_free(&b);
+        break;
+      }
+    }
+  }
+  check_containers(kd_value_path(obj, "spec.template.spec"),
+                   "spec.template.spec.", v);
+}
+
+static void check_service(const kd_value *obj, sim_verr *v)
+{
+  const kd_value *ports = kd_value_path(obj, "spec.ports");
+  const char *type = sim_str(obj, "spec.type");
+  const char *cip = sim_str(obj, "spec.clusterIP");
+  size_t i;
+  int headless = cip && strcmp(cip, "None") == 0;
+  int external = type && strcmp(type, "ExternalName") == 0;
+  if ((!ports || ports->type != KD_ARR || !ports->u.arr.len) && !headless &&
+      !external) {
+    sim_verr_add(v, "FieldValueRequired", "spec.ports", "Required value");
+    return;
+  }
+  for (i = 0; ports && ports->type == KD_ARR && i < ports->u.arr.len; i++) {
+    const kd_value *p = kd_obj_gets(&ports->u.arr.items[i], "port");
+    char f[64];
+    if (!p || p->type != KD_INT || p->u.i < 1 || p->u.i > 65535) {
+      snprintf(f, sizeof f, "spec.ports[%zu].port", i);
+      sim_verr_add(v, "FieldValueInvalid", f, "Invalid value: %lld: must be "
+                   "between 1 and 65535, inclusive",
+                   p && p->type == KD_INT ? (long long)p->u.i : 0LL);
+    }
+  }
+  if (type && strcmp(type, "ClusterIP") && strcmp(type, "NodePort") &&
+      strcmp(type, "LoadBalancer") && !external)
+    sim_verr_add(v, "FieldValueNotSupported", "spec.type", "Unsupported "
+                 "value: \"%s\": supported values: \"ClusterIP\", "
+                 "\"ExternalName\", \"LoadBalancer\", \"NodePort\"", type);
+}
+
+static void check_crd(const kd_value *obj, sim_verr *v)
+{
+  const char *name = sim_str(obj, "metadata.name");
+  const char *plural = sim_str(obj, "spec.names.plural");
+  const char *group = sim_str(obj, "spec.group");
+  const kd_value *vs = kd_value_path(obj, "spec.versions");
+  char want[600];
+  if (!group || !group[0])
+    sim_verr_add(v, "FieldValueRequired", "spec.group", "Required value");
+  if (!plural || !plural[0])
+    sim_verr_add(v, "FieldValueRequired", "spec.names.plural",
+                 "Required value");
+  if (!sim_str(obj, "spec.names.kind"))
+    sim_verr_add(v, "FieldValueRequired", "spec.names.kind", "Required value");
+  if (!vs || vs->type != KD_ARR || !vs->u.arr.len)
+    sim_verr_add(v, "FieldValueRequired", "spec.versions", "Required value");
+  if (name && plural && group) {
+    snprintf(want, sizeof want, "%s.%s", plural, group);
+    if (strcmp(want, name) != 0)
+      sim_verr_add(v, "FieldValueInvalid", "metadata.name", "Invalid value: "
+                   "\"%s\": must be spec.names.plural+\".\"+spec.group",
+                   name);
+  }
+}
+
+void sim_validate(sim *s, sim_resource *r, const kd_value *obj,
+                  const kd_value *old, sim_verr *v)
+{
+  (void)s;
+  check_name(r, sim_str(obj, "metadata.name"), v);
+  if (is(r, "", "pods")) {
+    check_containers(kd_value_path(obj, "spec"), "spec.", v);
+  } else if (is(r, "apps", "deployments") || is(r, "apps", "replicasets") ||
+             is(r, "apps", "statefulsets") || is(r, "apps", "daemonsets")) {
+    const kd_value *ns = kd_value_path(obj, "spec.selector");
+    const kd_value *os = old ? kd_value_path(old, "spec.selector") : NULL;
+    if (ns && os && !kd_value_equal(ns, os))
+      sim_verr_add(v, "FieldValueInvalid", "spec.selector", "Invalid value: "
+                   "v1.LabelSelector{...}: field is immutable");
+    check_workload(obj, v);
+  } else if (is(r, "batch", "jobs")) {
+    check_containers(kd_value_path(obj, "spec.template.spec"),
+                     "spec.template.spec.", v);
+  } else if (is(r, "batch", "cronjobs")) {
+    if (!sim_str(obj, "spec.schedule"))
+      sim_verr_add(v, "FieldValueRequired", "spec.schedule", "Required value");
+    check_containers(kd_value_path(obj, "spec.jobTemplate.spec.template.spec"),
+                     "spec.jobTemplate.spec.template.spec.", v);
+  } else if (is(r, "", "services")) {
+    check_service(obj, v);
+  } else if (is(r, "apiextensions.k8s.io", "customresourcedefinitions")) {
+    check_crd(obj, v);
+  }
+}

@@ -1,0 +1,350 @@
+--- kdeploy.task: the coroutine scheduler over kdeploy.core.loop.
+-- A task is a coroutine started with `task.spawn`. When it waits (on a
+-- request, a watch, a timer or another task) it parks on loop ids and
+-- yields; the scheduler resumes it when one of them is ready. The same
+-- calls made outside a task (a plain script, the REPL, a user's own
+-- `coroutine.wrap`) block instead, by driving the loop until done, and
+-- every other task keeps running meanwhile.
+--
+-- Awaitables are tasks and handles from the C bindings: anything with
+-- `h:id()` (a loop id) and `h:ready()` (true once it is done).
+local loop = require "kdeploy.core.loop"
+local core = require "kdeploy.core"
+
+local task = {}
+
+local Task = {}
+Task.__index = Task
+Task.__name = "kdeploy.task"
+
+local by_co = setmetatable({}, { __mode = "k" })  -- coroutine -> task
+local waiting = {}        -- loop id -> array of waiters parked on it
+local queue = {}          -- runnable waiters: queue[head .. tail-1]
+local head, tail = 1, 1
+local PARK = {}           -- what a parking task yields
+local CANCEL = {}         -- what a cancelled task is resumed with
+
+local function fail(reason, message)
+  return core.error({ reason = reason, message = message })
+end
+
+-- Parking ------------------------------------------------------------------
+
+local function park_on(w, ids)
+  w.parked, w.woke = ids, nil
+  for i = 1, #ids do
+    local list = waiting[ids[i]]
+    if not list then
+      list = {}
+      waiting[ids[i]] = list
+    end
+    list[#list + 1] = w
+  end
+end
+
+local function unpark(w)
+  local ids = w.parked
+  if not ids then return end
+  w.parked = nil
+  for i = 1, #ids do
+    local list = waiting[ids[i]]
+    if list then
+      for j = #list, 1, -1 do
+        if list[j] == w then table.remove(list, j) end
+      end
+      if #list == 0 then waiting[ids[i]] = nil end
+    end
+  end
+end
+
+local function schedule(w, value)
+  queue[tail] = { w, value }
+  tail = tail + 1
+end
+
+--- Marks loop id `id` as happened: every waiter parked on it wakes up
+-- (tasks in the order they parked). Ids nobody waits for are dropped.
+function task.wake(id)
+  local list = waiting[id]
+  if not list then return end
+  waiting[id] = nil
+  for i = 1, #list do
+    local w = list[i]
+    if w.parked then
+      unpark(w)
+      w.woke = id
+      if w.co then schedule(w, id) end
+    end
+  end
+end
+
+-- Running tasks ------------------------------------------------------------
+
+local function finish(t, ok, ...)
+  if ok then
+    t.status, t.results = "done", table.pack(...)
+  else
+    local err = ...
+    t.status, t.err = (err == CANCEL or (core.is_error(err) and
+      err.reason == "Cancelled")) and "cancelled" or "failed", err
+    if err == CANCEL then t.err = fail("Cancelled", "task cancelled") end
+  end
+  task.wake(t.done_id)
+end
+
+local function resume(t, value)
+  if t.status ~= "ready" and t.status ~= "waiting" then return end
+  if t.cancel_req then value, t.cancel_req = CANCEL, nil end
+  t.status = "running"
+  local r
+  if t.args then
+    local args = t.args
+    t.args = nil
+    r = table.pack(coroutine.resume(t.co, table.unpack(args, 1, args.n)))
+  else
+    r = table.pack(coroutine.resume(t.co, value))
+  end
+  if coroutine.status(t.co) == "dead" then
+    finish(t, table.unpack(r, 1, r.n))
+  elseif r[2] == PARK then
+    t.status = "waiting"
+  else                    -- a plain coroutine.yield inside a task: run later
+    t.status = "ready"
+    schedule(t, nil)
+  end
+end
+
+local function run_queue()
+  while head < tail do
+    local item = queue[head]
+    queue[head] = nil
+    head = head + 1
+    resume(item[1], item[2])
+  end
+end
+
+--- One round of the scheduler: runs every runnable task, then waits for
+-- the loop at most `timeout` seconds (nil: until something happens) and
+-- wakes what became ready. Returns false when nothing at all is pending.
+function task.step(timeout)
+  run_queue()
+  if head < tail then timeout = 0 end
+  local ids = loop.run(timeout)
+  for i = 1, #ids do task.wake(ids[i]) end
+  run_queue()
+  return #ids > 0 or head < tail or loop.pending() > 0
+end
+
+--- The running task, or nil outside one (also inside a user's own
+-- coroutine, where waiting calls block instead of yielding).
+function task.current()
+  return by_co[coroutine.running()]
+end
+
+-- Parks the caller on IDS until one of them is ready; returns that id.
+local function park(ids)
+  local t = task.current()
+  if t then
+    park_on(t, ids)
+    local v = coroutine.yield(PARK)
+    unpark(t)
+    if v == CANCEL then error(fail("Cancelled", "task cancelled"), 0) end
+    return v
+  end
+  local d = {}            -- outside a task: drive the loop right here
+  park_on(d, ids)
+  while d.woke == nil do
+    if not task.step(nil) and d.woke == nil then
+      unpark(d)
+      error(fail("Deadlock", "waiting for something nothing can finish " ..
+        "(no request, timer or task is pending)"), 2)
+    end
+  end
+  return d.woke
+end
+
+-- park(IDS) where TIMER (may be nil) is one of IDS: a timer left behind
+-- by a cancelled or failed wait is cancelled, so it keeps nothing pending.
+local function park_timed(ids, timer)
+  if not timer then return park(ids) end
+  local ok, v = pcall(park, ids)
+  if not ok then
+    loop.cancel(timer)
+    error(v, 0)
+  end
+  return v
+end
+
+-- Awaiting -----------------------------------------------------------------
+
+local function check_timeout(timeout)
+  if timeout ~= nil and (type(timeout) ~= "number" or timeout < 0) then
+    error("timeout must be a non-negative number of seconds", 3)
+  end
+end
+
+--- Waits until awaitable `h` is ready. In a task this yields; elsewhere
+-- it drives the loop. With `timeout` (seconds) raises a kdeploy.error with
+-- reason "Timeout" when it passes first. Returns h.
+function task.await(h, timeout)
+  check_timeout(timeout)
+  if h:ready() then return h end
+  local timer = timeout and loop.timer(timeout)
+  local ids = { h:id(), timer }
+  while not h:ready() do
+    if park_timed(ids, timer) == timer and not h:ready() then
+      error(fail("Timeout", string.format("timed out after %gs", timeout)), 2)
+    end
+  end
+  if timer then loop.cancel(timer) end
+  return h
+end
+
+--- Sleeps `seconds` (other tasks run meanwhile).
+function task.sleep(seconds)
+  check_timeout(seconds)
+  local timer = loop.timer(seconds)
+  park_timed({ timer }, timer)
+end
+
+--- Lets other runnable tasks run, then continues.
+function task.yield()
+  if task.current() then
+    if coroutine.yield() == CANCEL then
+      error(fail("Cancelled", "task cancelled"), 2)
+    end
+  else
+    task.step(0)
+  end
+end
+
+-- Tasks --------------------------------------------------------------------
+
+--- Starts `fn(...)` as a new task; it first runs when the caller waits or
+-- yields. Returns the task.
+function task.spawn(fn, ...)
+  if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
+    error("spawn: bad argument #1 (function expected)", 2)
+  end
+  local t = setmetatable({ status = "ready", done_id = loop.new_id(),
+    args = table.pack(...) }, Task)
+  t.co = coroutine.create(fn)
+  by_co[t.co] = t
+  schedule(t, nil)
+  return t
+end
+
+function Task:id() return self.done_id end
+
+--- True once the task finished (done, failed or cancelled).
+function Task:ready()
+  local s = self.status
+  return s == "done" or s == "failed" or s == "cancelled"
+end
+
+--- Status: "ready", "running", "waiting", "done", "failed", "cancelled".
+function Task:state() return self.status end
+
+--- The task's results (raises its error if it failed); nil while running.
+function Task:result()
+  if self.status == "failed" or self.status == "cancelled" then
+    error(self.err, 2)
+  end
+  if self.results then
+    return table.unpack(self.results, 1, self.results.n)
+  end
+end
+
+--- Cancels the task: a waiting task is resumed with a "Cancelled" error
+-- (so its pcall/cleanup code runs); one not started never runs.
+function Task:cancel()
+  local s = self.status
+  if s == "ready" and self.args then
+    self.status, self.err = "cancelled", fail("Cancelled", "task cancelled")
+    task.wake(self.done_id)
+  elseif s == "ready" then         -- queued after a yield: cancel on resume
+    self.cancel_req = true
+  elseif s == "waiting" then
+    unpark(self)
+    schedule(self, CANCEL)
+  elseif s == "running" then
+    error(fail("Cancelled", "task cancelled"), 2)
+  end
+end
+
+function Task:__tostring()
+  return "kdeploy.task (" .. self.status .. ")"
+end
+
+local function split_opts(n, ...)
+  local list = table.pack(...)
+  local last = list[n]
+  if n > 0 and type(last) == "table" and getmetatable(last) ~= Task then
+    return list, n - 1, last
+  end
+  return list, n, nil
+end
+
+-- Waits for tasks list[1..n]; raises the first failure as soon as it is
+-- seen, or a Timeout.
+local function wait_tasks(list, n, timeout)
+  check_timeout(timeout)
+  for i = 1, n do
+    if getmetatable(list[i]) ~= Task then
+      error(string.format("wait: bad argument #%d (task expected, got %s)",
+        i, type(list[i])), 3)
+    end
+  end
+  local timer = timeout and loop.timer(timeout)
+  while true do
+    local ids = {}
+    for i = 1, n do
+      local t = list[i]
+      if t.status == "failed" or t.status == "cancelled" then
+        if timer then loop.cancel(timer) end
+        error(t.err, 0)
+      elseif t.status ~= "done" then
+        ids[#ids + 1] = t.done_id
+      end
+    end
+    if #ids == 0 then break end
+    ids[#ids + 1] = timer
+    if park_timed(ids, timer) == timer then
+      error(fail("Timeout", string.format("timed out after %gs waiting " ..
+        "for %d task(s)", timeout, #ids - 1)), 3)
+    end
+  end
+  if timer then loop.cancel(timer) end
+end
+
+--- Waits for tasks: `wait(t)` returns all of t's results, `wait(t1, t2,
+-- ...)` the first result of each. A last argument `{timeout = s}` bounds
+-- the wait (a "Timeout" error). If a task fails, wait raises its error
+-- as soon as it is seen; the other tasks keep running.
+function task.wait(...)
+  local list, n, opts = split_opts(select("#", ...), ...)
+  wait_tasks(list, n, opts and opts.timeout)
+  if n == 1 then return list[1]:result() end
+  local firsts = {}
+  for i = 1, n do firsts[i] = list[i].results[1] end
+  return table.unpack(firsts, 1, n)
+end
+
+--- Waits for every task in array `tasks`; returns an array of their first
+-- results. Options as for wait.
+function task.wait_all(tasks, opts)
+  wait_tasks(tasks, #tasks, opts and opts.timeout)
+  local out = {}
+  for i = 1, #tasks do out[i] = tasks[i].results[1] end
+  return out
+end
+
+--- Spawns `fn(...)` as a task and waits for it; returns its results.
+function task.run(fn, ...)
+  return task.wait(task.spawn(fn, ...))
+end
+
+--- True when `v` is a task.
+function task.is_task(v) return getmetatable(v) == Task end
+
+return task

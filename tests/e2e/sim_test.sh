@@ -1,0 +1,217 @@
+# tests/e2e/sim_test.sh: `kdeploy sim` against the real kubectl: discovery,
+# CRUD, apply/diff/delete of the shared charts' manifests, watch, errors,
+# CRDs, state, TLS, faults.
+. tests/e2e/lib.sh
+. tests/e2e/simlib.sh
+CHARTS=../shared/charts-expected
+[ -d "$CHARTS" ] || CHARTS=/work/shared/charts-expected
+
+if [ ! -x "$KUBECTL" ]; then
+  fail kubectl_installed "tests/tools.sh could not provide kubectl"
+  finish
+  exit 1
+fi
+
+start_sim --nodes 2 || fail sim_starts "no kubeconfig: $(cat "$TMP/sim.err")"
+grep -q 'current-context: kdeploy-sim' "$KC" && pass sim_writes_kubeconfig ||
+  fail sim_writes_kubeconfig "$(cat "$KC")"
+
+run k version -o json
+expect kubectl_version 0 '"gitVersion": "v1.33'
+
+run k get ns -o name
+expect namespaces_seeded 0 'namespace/kube-system'
+
+run k get nodes -o name
+[ "$(echo "$OUT" | grep -c '^node/')" = 2 ] && pass nodes_flag ||
+  fail nodes_flag "want 2 nodes: $OUT"
+
+run k api-resources -o name
+expect discovery_lists_groups 0 'deployments.apps'
+
+# typed clients send protobuf
+run k create namespace ns1
+expect create_namespace_protobuf 0 'namespace/ns1 created'
+run k -n ns1 create configmap c1 --from-literal=a=b
+expect create_configmap_protobuf 0 'configmap/c1 created'
+run k -n ns1 get configmap c1 -o jsonpath='{.data.a}'
+expect get_configmap 0 '^b$'
+run k -n ns1 create secret generic s1 --from-literal=k=v
+run k -n ns1 get secret s1 -o jsonpath='{.data.k}'
+expect secret_data_base64 0 '^dg==$'
+
+# apply the rendered charts (rendered with -n ns)
+k create namespace ns >/dev/null
+for chart in nginx podinfo traefik prometheus; do
+  run k apply -f "$CHARTS/$chart.yaml"
+  expect "apply_$chart" 0 'created'
+done
+run k -n ns get deploy rel-nginx -o jsonpath='{.metadata.generation} {.spec.replicas}'
+expect applied_deployment_present 0 '^1 1$'
+RV1=$(k -n ns get deploy rel-podinfo -o jsonpath='{.metadata.resourceVersion}')
+run k apply -f "$CHARTS/podinfo.yaml"
+expect reapply 0 'service/rel-podinfo unchanged'
+run k -n ns get deploy rel-podinfo -o jsonpath='{.metadata.resourceVersion}'
+expect noop_patch_keeps_resource_version 0 "^$RV1\$"
+
+run k diff -f "$CHARTS/podinfo.yaml"
+expect diff_no_change 0
+sed 's/replicas: 1$/replicas: 4/' "$CHARTS/podinfo.yaml" > "$TMP/podinfo4.yaml"
+run k diff -f "$TMP/podinfo4.yaml"
+expect diff_shows_change 1 '\+  replicas: 4'
+run k -n ns get deploy rel-podinfo -o jsonpath='{.spec.replicas}'
+expect diff_is_dry_run 0 '^1$'
+run k apply -f "$TMP/podinfo4.yaml"
+expect apply_change 0 'deployment.apps/rel-podinfo configured'
+run k -n ns get deploy rel-podinfo -o jsonpath='{.spec.replicas} {.metadata.generation}'
+expect generation_bumped_on_spec_change 0 '^4 2$'
+run k -n ns label deploy rel-podinfo extra=yes
+run k -n ns get deploy rel-podinfo -o jsonpath='{.metadata.generation}'
+expect generation_kept_on_metadata_change 0 '^2$'
+
+# label selectors and field selectors
+run k -n ns get deploy -l app.kubernetes.io/name=rel-podinfo -o name
+expect label_selector 0 '^deployment.apps/rel-podinfo$'
+run k -n ns1 get cm --field-selector metadata.name=c1 -o name
+expect field_selector 0 '^configmap/c1$'
+run k -n ns get cm --chunk-size=1 -o name
+[ "$(echo "$OUT" | grep -c '^configmap/')" -ge 2 ] && pass list_chunks ||
+  fail list_chunks "$OUT"
+
+# watch
+k -n ns1 get cm -w --output-watch-events >"$TMP/watch.out" 2>&1 &
+WPID=$!
+sleep 1
+k -n ns1 create configmap watched --from-literal=x=1 >/dev/null
+k -n ns1 delete configmap watched >/dev/null
+sleep 1
+kill "$WPID" 2>/dev/null; wait "$WPID" 2>/dev/null
+grep -Eq '^ADDED +watched' "$TMP/watch.out" &&
+  grep -Eq '^DELETED +watched' "$TMP/watch.out" &&
+  pass watch_sees_add_and_delete || fail watch_sees_add_and_delete "$(cat "$TMP/watch.out")"
+
+# delete
+run k delete -f "$CHARTS/nginx.yaml"
+expect delete_manifests 0 'deployment.apps "rel-nginx" deleted'
+run k -n ns get deploy rel-nginx
+expect deleted_is_gone 1 '' 'NotFound'
+
+# errors as kube sends them
+run k -n ns1 get configmap nope
+expect not_found 1 '' 'configmaps "nope" not found'
+run k -n nope create configmap c --from-literal=a=b
+expect missing_namespace_404 1 '' 'namespaces "nope" not found'
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\n' > "$TMP/bad.yaml"
+run k -n ns1 apply -f "$TMP/bad.yaml"
+expect invalid_name_422 1 '' 'metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain'
+cat > "$TMP/badsel.yaml" <<'EOF'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: badsel}
+spec:
+  selector: {matchLabels: {app: a}}
+  template:
+    metadata: {labels: {app: b}}
+    spec:
+      containers: [{name: c}]
+EOF
+run k -n ns1 apply -f "$TMP/badsel.yaml"
+expect selector_mismatch_422 1 '' 'selector` does not match template `labels`'
+echo "$ERR" | grep -q 'spec.template.spec.containers\[0\].image: Required value' &&
+  pass container_image_required || fail container_image_required "$ERR"
+run k -n ns1 create configmap c1 --from-literal=a=b
+expect already_exists_409 1 '' 'configmaps "c1" already exists'
+
+# raw HTTP: bad bodies never crash the server
+URL=$(sim_url)
+run curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+  --data '{"kind": ' "$URL/api/v1/namespaces/ns1/configmaps"
+expect malformed_json_400 0 '^400$'
+run curl -s -X POST -H 'Content-Type: text/csv' --data 'a,b' \
+  "$URL/api/v1/namespaces/ns1/configmaps"
+expect wrong_content_type_415 0 '"code":415'
+head -c 4000000 /dev/zero | tr '\0' 'a' > "$TMP/big"
+run curl -s -X POST -H 'Content-Type: application/json' --data-binary @"$TMP/big" \
+  "$URL/api/v1/namespaces/ns1/configmaps"
+expect body_too_large_413 0 '"code":413'
+run curl -s -H 'Authorization: Bearer wrong' "$URL/api/v1/namespaces"
+expect wrong_token_401 0 '"code":401'
+run curl -s -X PUT -H 'Content-Type: application/json' --data '{}' "$URL/api/v1/namespaces/ns1/configmaps"
+expect method_not_allowed_405 0 '"reason":"MethodNotAllowed"'
+run k get --raw /api/v1/namespaces/ns1/configmaps/c1
+expect still_serving_after_bad_input 0 '"name":"c1"'
+
+# update with a stale resourceVersion
+run k -n ns1 get cm c1 -o json
+printf '%s' "$OUT" | sed 's/"resourceVersion": "[0-9]*"/"resourceVersion": "1"/' > "$TMP/stale.json"
+run k replace -f "$TMP/stale.json"
+expect stale_update_409 1 '' 'the object has been modified'
+
+# CRDs
+cat > "$TMP/crd.yaml" <<'EOF'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+    subresources: {status: {}}
+EOF
+run k apply -f "$TMP/crd.yaml"
+expect crd_created 0 'widgets.example.com created'
+printf 'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 3\n' > "$TMP/w1.yaml"
+run k -n ns1 apply -f "$TMP/w1.yaml"
+expect custom_resource_created 0 'widget.example.com/w1 created'
+run k -n ns1 get wd w1 -o jsonpath='{.spec.size}'
+expect custom_resource_short_name 0 '^3$'
+run k delete crd widgets.example.com
+expect crd_deleted 0 'deleted'
+run k -n ns1 get widgets
+expect crd_resources_gone 1 '' "could not find the requested resource|doesn.t have a resource type"
+
+# helm-style status subresource and scale
+run k -n ns scale deploy rel-podinfo --replicas=2
+expect scale_subresource 0 'scaled'
+run k -n ns get deploy rel-podinfo -o jsonpath='{.spec.replicas}'
+expect scale_applied 0 '^2$'
+
+stop_sim
+[ "$SIM_RC" = 0 ] && pass sigterm_exits_0 || fail sigterm_exits_0 "rc $SIM_RC"
+grep -q '^requests: [0-9]' "$TMP/sim.err" && pass report_on_exit ||
+  fail report_on_exit "$(cat "$TMP/sim.err")"
+
+# --state keeps objects across restarts
+start_sim --state "$TMP/state.json"
+k create namespace keep >/dev/null && k -n keep create configmap kept --from-literal=a=1 >/dev/null
+stop_sim
+start_sim --state "$TMP/state.json"
+run k -n keep get configmap kept -o jsonpath='{.data.a}'
+expect state_survives_restart 0 '^1$'
+stop_sim
+
+# TLS with the token user and the client-certificate user
+start_sim --tls || fail tls_starts "$(cat "$TMP/sim.err")"
+grep -q 'server: https://127.0.0.1' "$KC" && pass tls_kubeconfig || fail tls_kubeconfig "$(cat "$KC")"
+run k get ns default -o name
+expect tls_token_auth 0 '^namespace/default$'
+run k --context kdeploy-sim-cert get ns default -o name
+expect tls_client_cert_auth 0 '^namespace/default$'
+run k --token wrong --user '' get ns default
+expect tls_rejects_wrong_token 1 '' 'Unauthorized|provide credentials'
+stop_sim
+
+# faults are injected and counted
+start_sim --fault-500 1
+run k get configmaps -n default
+expect fault_500 1 '' 'InternalError|Internal error'
+stop_sim
+grep -Eq 'faults: [1-9][0-9]* x 500' "$TMP/sim.err" && pass fault_counted ||
+  fail fault_counted "$(cat "$TMP/sim.err")"
+
+finish
