@@ -97,18 +97,24 @@ static int next(lexer *l)
     l->at_eof = 1;
     return EOF_RUNE;
   }
+  r = (unsigned char)l->in[l->pos];
+  if (r < 0x80) {   /* ASCII, nearly everything in templates */
+    l->pos++;
+    if (r == '\n') l->line++;
+    return r;
+  }
   r = decode_rune((const unsigned char *)l->in + l->pos, l->n - l->pos, &w);
   l->pos += (size_t)w;
-  if (r == '\n') l->line++;
   return r;
 }
 
 static void backup(lexer *l)
 {
   if (!l->at_eof && l->pos > 0) {
-    int w = last_rune_width((const unsigned char *)l->in, l->pos);
+    unsigned char c = (unsigned char)l->in[l->pos - 1];
+    int w = c < 0x80 ? 1 : last_rune_width((const unsigned char *)l->in, l->pos);
     l->pos -= (size_t)w;
-    if (w == 1 && l->in[l->pos] == '\n') l->line--;
+    if (c == '\n') l->line--;
   }
 }
 
@@ -221,7 +227,10 @@ static int right_trim_marker(const lexer *l, size_t at)
 /* At a right delimiter, maybe preceded by " -"? */
 static int at_right_delim(const lexer *l, int *trim)
 {
+  unsigned char c = l->pos < l->n ? (unsigned char)l->in[l->pos] : 0;
   *trim = 0;
+  /* the common case: neither a delimiter nor a trim marker starts here */
+  if (c != (unsigned char)l->rd[0] && !is_space(c)) return 0;
   if (right_trim_marker(l, l->pos) && has_prefix(l, l->pos + 2, l->rd, l->rdn)) {
     *trim = 1;
     return 1;
@@ -245,7 +254,19 @@ static size_t left_trim_len(const char *s, size_t n)
 
 static int at_terminator(lexer *l)
 {
-  int r = peek(l);
+  int r;
+  if (l->pos < l->n) {
+    unsigned char c = (unsigned char)l->in[l->pos];
+    switch (c) {
+    case ' ': case '\t': case '\r': case '\n': case '.': case ',': case '|':
+    case ':': case ')': case '(':
+      return 1;
+    default:
+      if (c < 0x80 && c != (unsigned char)l->rd[0]) return 0;
+      break;
+    }
+  }
+  r = peek(l);
   if (is_space(r)) return 1;
   switch (r) {
   case EOF_RUNE: case '.': case ',': case '|': case ':': case ')': case '(':
@@ -427,19 +448,39 @@ static lstate lex_space(lexer *l)
 
 static tok_type keyword(const char *s, size_t n)
 {
-  static const struct { const char *w; tok_type t; } kw[] = {
-    {".", T_DOT}, {"block", T_BLOCK}, {"break", T_BREAK},
-    {"continue", T_CONTINUE}, {"define", T_DEFINE}, {"else", T_ELSE},
-    {"end", T_END}, {"if", T_IF}, {"range", T_RANGE}, {"nil", T_NIL},
-    {"template", T_TEMPLATE}, {"with", T_WITH}};
-  size_t i;
-  for (i = 0; i < sizeof kw / sizeof kw[0]; i++)
-    if (strlen(kw[i].w) == n && memcmp(kw[i].w, s, n) == 0) return kw[i].t;
+#define KW(w, t) if (n == sizeof w - 1 && memcmp(s, w, n) == 0) return t
+  switch (s[0]) {
+  case '.': KW(".", T_DOT); break;
+  case 'b': KW("block", T_BLOCK); KW("break", T_BREAK); break;
+  case 'c': KW("continue", T_CONTINUE); break;
+  case 'd': KW("define", T_DEFINE); break;
+  case 'e': KW("else", T_ELSE); KW("end", T_END); break;
+  case 'i': KW("if", T_IF); break;
+  case 'n': KW("nil", T_NIL); break;
+  case 'r': KW("range", T_RANGE); break;
+  case 't': KW("template", T_TEMPLATE); break;
+  case 'w': KW("with", T_WITH); break;
+  default: break;
+  }
+#undef KW
   return T_ERROR;
+}
+
+/* Consumes a run of ASCII identifier bytes without the rune machinery. */
+static void skip_ascii_alnum(lexer *l)
+{
+  while (l->pos < l->n) {
+    unsigned char c = (unsigned char)l->in[l->pos];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9') || c == '_'))
+      break;
+    l->pos++;
+  }
 }
 
 static lstate lex_ident(lexer *l)
 {
+  skip_ascii_alnum(l);
   for (;;) {
     int r = next(l);
     const char *w;
@@ -468,6 +509,7 @@ static lstate lex_field_or_var(lexer *l, tok_type t)
 {
   int r;
   if (at_terminator(l)) return emit(l, t == T_VARIABLE ? T_VARIABLE : T_DOT);
+  skip_ascii_alnum(l);
   for (;;) {
     r = next(l);
     if (!is_alnum(r)) {
