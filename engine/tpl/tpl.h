@@ -221,6 +221,17 @@ extern const tpl_func_def *const tpl_fn_library[];
 
 /* ---- templates ---------------------------------------------------------- */
 
+/* Method signatures of a native class (tpl_class), so the arguments of
+ * method calls convert and fail as Go's do ("expected string; found 1",
+ * "wrong number of args for Get: want 1 got 2"): SIG gives the Go
+ * signature of method NAME in tpl_func_def letters ("s" for Files.Get),
+ * or NULL when NAME is a field. Without an entry for its class, a call's
+ * arguments are passed as interface{} values. */
+typedef struct tpl_methods {
+  const tpl_class *cls;
+  const char *(*sig)(const char *name);
+} tpl_methods;
+
 /* Host hooks and behaviour switches for one set. Everything may be 0. */
 typedef struct tpl_options {
   /* Function tables on top of the builtins, NULL-terminated (usually
@@ -250,6 +261,8 @@ typedef struct tpl_options {
   /* Stop an execution after this many evaluation steps (0: no limit; a
    * guard for untrusted templates, Go has none). */
   long max_steps;
+  /* Method signatures of native classes, {NULL, NULL}-terminated. */
+  const tpl_methods *methods;
 } tpl_options;
 
 typedef struct tpl_set tpl_set;
