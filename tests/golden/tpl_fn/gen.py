@@ -32,7 +32,7 @@ def main():
             p = render(helm, d, cases, errs)
             if p.returncode == 0:
                 break
-            m = re.search(r'executing "c(\d+)" at <[^>]*>: (.*)', p.stderr)
+            m = re.search(r'executing "c(\d+)" at <.*?>: (.*)', p.stderr)
             if not m:
                 sys.exit('unexpected helm error: ' + p.stderr)
             msg = m.group(2).strip()
