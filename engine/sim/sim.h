@@ -144,6 +144,11 @@ int sim_obj_delete_opts(sim *s, const sim_resource *r, const char *ns,
                         const char *name, const sim_delete_opts *opts,
                         kd_error *err);
 
+/* Writes through these functions are recorded in managedFields (operation
+ * Update) under a field manager: "kube-controller-manager" unless set here
+ * (e.g. "kubelet" around the kubelet's writes; NULL restores the default).*/
+void sim_obj_manager(sim *s, const char *manager);
+
 /* ---- store events ------------------------------------------------------ */
 
 enum { SIM_ADDED = 1, SIM_MODIFIED = 2, SIM_DELETED = 3 };

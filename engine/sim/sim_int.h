@@ -5,6 +5,7 @@
 
 #include "sim.h"
 #include "sim_http.h"
+#include "sim_patch.h"
 
 #include <openssl/ssl.h>
 
@@ -158,6 +159,11 @@ struct sim {
   char errd_reason[64];
   kd_value errd_details;
   unsigned features;         /* SIM_F_* set by plugins */
+  /* managedFields tracking of the write in progress (sim_patch_track_update
+   * after defaulting); NULL: none. track_done: the patch already did it. */
+  const sim_patch_ctx *track;
+  int track_done;
+  char *manager;             /* field manager of writes through sim.h */
 };
 
 /* sim_loop.c */

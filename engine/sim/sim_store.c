@@ -325,6 +325,15 @@ static void copy_field(kd_value *dst, const kd_value *src, const char *path)
   kd_value_copy(slot, v);
 }
 
+/* Records the write in managedFields (see sim_int.h: s->track). */
+static int track(sim *s, const kd_value *old, kd_value *obj, kd_error *err)
+{
+  int rc;
+  if (!s->track || s->track_done) return KD_OK;
+  rc = sim_patch_track_update(s->track, old, obj, err);
+  return rc ? kd_error_set(err, rc, "sim: out of memory") : KD_OK;
+}
+
 /* ---- create --------------------------------------------------------------*/
 
 int sim_store_create(sim *s, sim_resource *r, const char *ns, kd_value *obj,
@@ -388,6 +397,7 @@ int sim_store_create(sim *s, sim_resource *r, const char *ns, kd_value *obj,
       strcmp(r->plural, "nodes") != 0)
     sim_obj_del(obj, "status");
   sim_defaults(s, r, obj, NULL);
+  if ((rc = track(s, NULL, obj, err))) return rc;
   if (dry) {
     sim_obj_del(kd_value_path(obj, "metadata"), "resourceVersion");
     if (out) { *out = *obj; kd_value_null(obj); }
@@ -659,6 +669,10 @@ int sim_store_update(sim *s, sim_resource *r, const char *ns,
     if (kd_value_copy(&nv, &o->v) != KD_OK)
       return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
     copy_field(&nv, obj, "status");
+    if ((rc = track(s, &o->v, &nv, err))) {
+      kd_value_clear(&nv);
+      return rc;
+    }
   } else {
     nv = *obj;
     kd_value_null(obj);
@@ -670,10 +684,14 @@ int sim_store_update(sim *s, sim_resource *r, const char *ns,
     copy_field(&nv, &o->v, "metadata.deletionTimestamp");
     copy_field(&nv, &o->v, "metadata.deletionGracePeriodSeconds");
     copy_field(&nv, &o->v, "metadata.generation");
-    if (!kd_value_path(&nv, "metadata.managedFields"))
+    if (!s->track && !kd_value_path(&nv, "metadata.managedFields"))
       copy_field(&nv, &o->v, "metadata.managedFields");
     if (mode == 0 && r->has_status) copy_field(&nv, &o->v, "status");
     sim_defaults(s, r, &nv, &o->v);
+    if ((rc = track(s, &o->v, &nv, err))) {
+      kd_value_clear(&nv);
+      return rc;
+    }
     sim_validate(s, r, &nv, &o->v, &verr);
     if ((rc = sim_verr_finish(s, &verr, r, name, err))) {
       kd_value_clear(&nv);

@@ -69,6 +69,22 @@ run k -n ns label deploy rel-podinfo extra=yes
 run k -n ns get deploy rel-podinfo -o jsonpath='{.metadata.generation}'
 expect generation_kept_on_metadata_change 0 '^2$'
 
+# server-side apply: managedFields, conflicts between managers, force
+run k get deploy -n ns rel-podinfo -o jsonpath='{.metadata.managedFields[*].manager}'
+expect client_apply_tracked 0 'kubectl-client-side-apply'
+run k apply --server-side -f "$CHARTS/traefik.yaml"
+expect server_side_apply 0 'deployment.apps/rel-traefik serverside-applied'
+run k -n ns get deploy rel-traefik -o jsonpath='{range .metadata.managedFields[*]}{.manager}:{.operation} {end}'
+expect ssa_managed_fields 0 '(^| )kubectl:Apply '
+
+sed 's/replicas: 1$/replicas: 5/' "$CHARTS/traefik.yaml" > "$TMP/traefik5.yaml"
+run k apply --server-side --field-manager=other -f "$TMP/traefik5.yaml"
+expect ssa_conflict 1 '' 'conflict.*"kubectl".*\.spec\.replicas|Apply failed with [0-9]+ conflict'
+run k apply --server-side --field-manager=other --force-conflicts -f "$TMP/traefik5.yaml"
+expect ssa_force 0 'serverside-applied'
+run k -n ns get deploy rel-traefik -o jsonpath='{.spec.replicas}'
+expect ssa_force_applied 0 '^5$'
+
 # label selectors and field selectors
 run k -n ns get deploy -l app.kubernetes.io/name=rel-podinfo -o name
 expect label_selector 0 '^deployment.apps/rel-podinfo$'

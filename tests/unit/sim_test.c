@@ -1,5 +1,5 @@
 /* tests/unit/sim_test.c: engine/sim without sockets: the HTTP parser,
- * selectors, interim patches, protobuf decoding, and the store/event/timer
+ * selectors, protobuf decoding, and the store/event/timer
  * API that the simulated controllers use. */
 #include "test.h"
 
@@ -7,7 +7,6 @@
 #include "sim/sim.h"
 #include "sim/sim_http.h"
 #include "sim/sim_int.h"
-#include "sim/sim_mpatch.h"
 #include "sim/sim_proto.h"
 
 #include <arpa/inet.h>
@@ -114,47 +113,6 @@ static void test_selectors(void)
     CHECK(sim_selector_parse("app in (x", 0, &err) == NULL);
   }
   kd_value_clear(&o);
-}
-
-static void test_patches(void)
-{
-  kd_value orig = J("{\"a\":1,\"b\":{\"c\":2,\"d\":3},\"l\":[{\"name\":\"x\","
-                    "\"v\":1},{\"name\":\"y\",\"v\":2}]}");
-  kd_value mp = J("{\"b\":{\"c\":null,\"e\":4},\"a\":9}");
-  kd_value smp = J("{\"l\":[{\"name\":\"y\",\"v\":5},{\"name\":\"x\","
-                   "\"$patch\":\"delete\"},{\"name\":\"z\"}]}");
-  kd_value jp = J("[{\"op\":\"replace\",\"path\":\"/a\",\"value\":0},"
-                  "{\"op\":\"add\",\"path\":\"/l/0\",\"value\":{\"name\":\"w\"}},"
-                  "{\"op\":\"remove\",\"path\":\"/b/d\"},"
-                  "{\"op\":\"test\",\"path\":\"/b/c\",\"value\":2}]");
-  kd_value bad = J("[{\"op\":\"remove\",\"path\":\"/nope\"}]");
-  kd_value out;
-  kd_error err = {0};
-  char *s;
-  CHECK(sim_mpatch_apply(SIM_PATCH_MERGE, &orig, &mp, &out, &err) == KD_OK);
-  s = enc(&out);
-  CHECK_STR(s, "{\"a\":9,\"b\":{\"d\":3,\"e\":4},\"l\":[{\"name\":\"x\",\"v\":1},"
-               "{\"name\":\"y\",\"v\":2}]}");
-  free(s);
-  kd_value_clear(&out);
-  CHECK(sim_mpatch_apply(SIM_PATCH_STRATEGIC, &orig, &smp, &out, &err) == KD_OK);
-  s = enc(&out);
-  CHECK_STR(s, "{\"a\":1,\"b\":{\"c\":2,\"d\":3},\"l\":[{\"name\":\"y\",\"v\":5},"
-               "{\"name\":\"z\"}]}");
-  free(s);
-  kd_value_clear(&out);
-  CHECK(sim_mpatch_apply(SIM_PATCH_JSON, &orig, &jp, &out, &err) == KD_OK);
-  s = enc(&out);
-  CHECK_STR(s, "{\"a\":0,\"b\":{\"c\":2},\"l\":[{\"name\":\"w\"},{\"name\":\"x\","
-               "\"v\":1},{\"name\":\"y\",\"v\":2}]}");
-  free(s);
-  kd_value_clear(&out);
-  CHECK(sim_mpatch_apply(SIM_PATCH_JSON, &orig, &bad, &out, &err) == KD_EINVAL);
-  kd_value_clear(&orig);
-  kd_value_clear(&mp);
-  kd_value_clear(&smp);
-  kd_value_clear(&jp);
-  kd_value_clear(&bad);
 }
 
 static void test_proto(void)
@@ -401,7 +359,6 @@ int main(void)
   RUN(test_http_parse);
   RUN(test_http_incomplete_and_errors);
   RUN(test_selectors);
-  RUN(test_patches);
   RUN(test_proto);
   RUN(test_store);
   RUN(test_graceful_pods);
