@@ -50,7 +50,7 @@ static int ev_is_invalid(const ev *e) { return e->v.kind == TPL_NIL && !(e->flag
 int elem_flags(tpl_val container)
 {
   if (container.kind == TPL_LIST) return container.sub == TPL_ELEM_ANY ? EV_IFACE : 0;
-  if (container.kind == TPL_MAP) return container.sub == TPL_MAPV_ANY ? EV_IFACE : 0;
+  if (container.kind == TPL_MAP) return container.sub != TPL_MAPV_STR ? EV_IFACE : 0;
   return 0;
 }
 

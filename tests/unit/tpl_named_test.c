@@ -88,6 +88,7 @@ static void test_bytes(void)
          "hi\n|[104 105 10]|\"hi\\n\"|68690a|[104 105 10]|[]uint8|"
          "[]byte{0x68, 0x69, 0xa}");
   expect("{{ .b | toString | quote }} {{ .b | quote }}", "\"hi\\n\" \"hi\\n\"");
+  expect("{{ .b | toString }}", "hi\n");   /* string(b), printed as text */
   expect("{{ .b | toJson }} {{ dict \"x\" .b | toYaml }}", "\"aGkK\" x: aGkK");
   expect("{{ len .b }} {{ index .b 0 }} {{ range .b }}{{ . }},{{ end }}",
          "3 104 104,105,10,");
@@ -115,6 +116,11 @@ static void test_values_type(void)
          "{{ with .v }}{{ typeOf . }}{{ end }} {{ .v.a }} {{ typeOf .m }}",
          "map[string]interface {} common.Values common.Values 1 "
          "map[string]interface {}");
+  /* its elements are interface{} values, as in any map[string]interface{} */
+  expect("{{ .v.a.b }}", "template: t:1:5: executing \"t\" at <.v.a.b>: "
+         "can't evaluate field b in type interface {}");
+  expect("{{ range .v }}{{ .x }}{{ end }}", "template: t:1:17: executing \"t\" "
+         "at <.x>: can't evaluate field x in type interface {}");
 }
 
 static void test_object_collections(void)
