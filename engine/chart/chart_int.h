@@ -85,6 +85,9 @@ int chart_helm_exec_error(const char *msg, kd_buf *out);
 
 /* The .Files object over FILES (borrowed pointers, array copied). */
 int chart_files_obj(const chart_file *const *files, size_t n, tpl_val *out);
+/* Method signatures of the .Files and .Capabilities classes, for
+ * tpl_options.methods. */
+extern const tpl_methods chart_methods[];
 /* The .Capabilities object. */
 int chart_caps_obj(const chart_render_opts *o, tpl_val *out, kd_error *err);
 

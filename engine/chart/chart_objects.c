@@ -303,7 +303,14 @@ static int files_member(tpl_call *c, tpl_obj *o, const char *name,
     if ((rc = want_args(c, name, args, nargs, 0))) return rc;
     return files_as(c, fd, name[2] == 'S', out);
   }
-  return KD_ENOTFOUND;
+  /* files is a map type: any other .Name is a key, []byte(nil) when absent */
+  tpl_val key;
+  if (nargs != 0 || tpl_str_cstr(&key, name)) return KD_ENOTFOUND;
+  const chart_file *f = files_find(fd, key);
+  tpl_unref(key);
+  rc = tpl_str_new(out, f ? f->data : "", f ? f->len : 0);
+  if (rc == KD_OK) out->sub = TPL_STR_BYTES;
+  return rc;
 }
 
 static int files_print(tpl_obj *o, kd_buf *b)
@@ -642,3 +649,35 @@ const char *chart_caps_kube_version(tpl_val caps)
   caps_data *cd = tpl_obj_data(caps);
   return cd ? cd->version : DEFAULT_KUBE;
 }
+
+/* ---- method signatures (Go's argument checks for method calls) ----------- */
+
+static const char *files_sig(const char *name)
+{
+  if (!strcmp(name, "Get") || !strcmp(name, "GetBytes") ||
+      !strcmp(name, "Glob") || !strcmp(name, "Lines"))
+    return "s";
+  if (!strcmp(name, "AsConfig") || !strcmp(name, "AsSecrets")) return "";
+  return NULL;
+}
+
+static const char *kube_sig(const char *name)
+{
+  return !strcmp(name, "String") || !strcmp(name, "GitVersion") ? "" : NULL;
+}
+
+static const char *apis_sig(const char *name)
+{
+  return !strcmp(name, "Has") ? "s" : NULL;
+}
+
+static const char *fields_only(const char *name)
+{
+  (void)name;
+  return NULL;
+}
+
+const tpl_methods chart_methods[] = {
+  {&files_class, files_sig}, {&kube_class, kube_sig}, {&apis_class, apis_sig},
+  {&helm_class, fields_only}, {&caps_class, fields_only}, {NULL, NULL},
+};

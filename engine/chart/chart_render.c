@@ -273,6 +273,7 @@ static int run_templates(jobs *js, const char *top_name,
   memset(&opt, 0, sizeof opt);
   if (o->tpl) opt = *o->tpl;
   if (!opt.funcs) opt.funcs = tpl_fn_library;
+  if (!opt.methods) opt.methods = chart_methods;
   tpl_set *set = tpl_set_new(&opt, err);
   if (!set) return err->code;
   qsort(js->j, js->n, sizeof *js->j, cmp_job);
