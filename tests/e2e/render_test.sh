@@ -181,6 +181,10 @@ B=$TMP/b12; mkchart "$B" b12
 cp "$B/templates/cm.yaml" "$B/templates/cm2.yaml"
 bad duplicate_resource 'b12/templates/cm2?.yaml: ConfigMap "release-name-cm" in namespace "default" is also defined in b12/templates/cm2?.yaml' "$B"
 
+# helm writes every file, then fails to find --show-only's templates in the
+# (empty) printed stream: the same error here, before anything is written
+bad show_only_with_output_dir 'could not find template templates/cm.yaml in chart' \
+  "$C" --show-only templates/cm.yaml
 bad missing_chart "$TMP/none" "$TMP/none"
 mkdir -p "$TMP/notachart"
 bad not_a_chart 'Chart.yaml file is missing' "$TMP/notachart"
