@@ -189,6 +189,9 @@ spec:
 EOF
 run k apply -f "$TMP/crd.yaml"
 expect crd_created 0 'widgets.example.com created'
+run k wait --for=condition=Established --timeout=5s crd/widgets.example.com
+expect crd_established 0 'condition met'
+
 printf 'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 3\n' > "$TMP/w1.yaml"
 run k -n ns1 apply -f "$TMP/w1.yaml"
 expect custom_resource_created 0 'widget.example.com/w1 created'
