@@ -162,8 +162,35 @@ run curl -s -H 'Authorization: Bearer wrong' "$URL/api/v1/namespaces"
 expect wrong_token_401 0 '"code":401'
 run curl -s -X PUT -H 'Content-Type: application/json' --data '{}' "$URL/api/v1/namespaces/ns1/configmaps"
 expect method_not_allowed_405 0 '"reason":"MethodNotAllowed"'
+run curl -s -X POST -H 'Content-Type: application/json' \
+  --data '{"metadata":{"name":"t","labels":["x"]}}' "$URL/api/v1/namespaces/ns1/configmaps"
+expect wrong_json_type_400 0 'cannot unmarshal array into Go struct field ObjectMeta.metadata.labels of type map\[string\]string'
+for body in '[]' '5' '{"metadata":5}' '{"metadata":{"name":"x"},"spec":{"containers":"x"}}' \
+    '{"metadata":{"name":"y"},"spec":{"template":{"spec":{"containers":[5]}},"selector":{"matchLabels":[1]}}}'; do
+  curl -s -o /dev/null -X POST -H 'Content-Type: application/json' --data "$body" \
+    "$URL/apis/apps/v1/namespaces/ns1/deployments"
+done
 run k get --raw /api/v1/namespaces/ns1/configmaps/c1
 expect still_serving_after_bad_input 0 '"name":"c1"'
+
+# dry run, status subresource, deletecollection
+run k -n ns1 create configmap dry --from-literal=a=b --dry-run=server -o name
+expect create_dry_run 0 'configmap/dry'
+run k -n ns1 get configmap dry
+expect dry_run_not_stored 1 '' 'NotFound'
+k -n ns1 create configmap dc1 --from-literal=a=b >/dev/null
+k -n ns1 create configmap dc2 --from-literal=a=b >/dev/null
+k -n ns1 label configmap dc1 dc2 sweep=yes >/dev/null
+run curl -s -X DELETE "$URL/api/v1/namespaces/ns1/configmaps?labelSelector=sweep%3Dyes"
+expect deletecollection 0 '"kind":"ConfigMapList".*"name":"dc1".*"name":"dc2"'
+run k -n ns1 get configmap -l sweep=yes -o name
+[ -z "$OUT" ] && pass deletecollection_removed || fail deletecollection_removed "$OUT"
+run curl -s -X PUT -H 'Content-Type: application/json' --data \
+  '{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"rel-podinfo","namespace":"ns"},"spec":{"replicas":99},"status":{"replicas":7}}' \
+  "$URL/apis/apps/v1/namespaces/ns/deployments/rel-podinfo/status"
+expect status_subresource_put 0 '"status":\{"replicas":7\}'
+run k -n ns get deploy rel-podinfo -o jsonpath='{.spec.replicas} {.status.replicas}'
+expect status_put_keeps_spec 0 '^4 7$'
 
 # update with a stale resourceVersion
 run k -n ns1 get cm c1 -o json
