@@ -131,7 +131,7 @@ struct sim {
   sim_resource *dead;        /* removed CRD resources, freed after dispatch */
   uint64_t rv;
   sim_logev *log;            /* ring buffer */
-  size_t log_cap, log_start, log_len;
+  size_t log_cap, log_start, log_len, log_bytes;
   uint64_t log_min_rv;       /* oldest rv a watch may resume from */
   sim_qev *queue;
   size_t q_len, q_cap;

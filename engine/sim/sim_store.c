@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define LOG_CAP 50000
+#define LOG_BYTES ((size_t)128 << 20)
 
 /* ---- tables ------------------------------------------------------------- */
 
@@ -80,20 +81,26 @@ static void log_append(sim *s, sim_table *t, const char *ns, int type,
                        sim_blob *json, uint64_t rv)
 {
   sim_logev *e;
+  if (!json) return;   /* out of memory while encoding: nothing to replay */
   if (!s->log) {
     size_t cap = s->cfg.watch_cache ? s->cfg.watch_cache : LOG_CAP;
     s->log = calloc(cap, sizeof *s->log);
     if (!s->log) return;
     s->log_cap = cap;
   }
-  if (s->log_len == s->log_cap) {   /* drop the oldest */
+  /* drop the oldest past the count or the byte cap (big objects such as
+   * helm release Secrets would otherwise pin a lot of memory) */
+  while (s->log_len && (s->log_len == s->log_cap ||
+                        s->log_bytes + json->len > LOG_BYTES)) {
     e = &s->log[s->log_start];
     s->log_min_rv = e->rv;
+    s->log_bytes -= e->json ? e->json->len : 0;
     free(e->ns);
     sim_blob_unref(e->json);
     s->log_start = (s->log_start + 1) % s->log_cap;
     s->log_len--;
   }
+  s->log_bytes += json->len;
   e = &s->log[(s->log_start + s->log_len) % s->log_cap];
   e->rv = rv;
   e->table = t;
@@ -124,7 +131,7 @@ static void queue_event(sim *s, sim_resource *r, int type, const kd_value *obj,
                         kd_value *old, sim_blob *json, uint64_t rv)
 {
   sim_qev *q;
-  if (s->n_subs == 0 && s->n_watches == 0) goto drop;
+  if ((s->n_subs == 0 && s->n_watches == 0) || !json) goto drop;
   if (s->q_len == s->q_cap) {
     size_t ncap = s->q_cap ? s->q_cap * 2 : 64;
     sim_qev *n = realloc(s->queue, ncap * sizeof *n);
