@@ -190,6 +190,8 @@ static void service_defaults(sim *s, kd_value *obj, const kd_value *old)
                                      : 30000 + (int64_t)(sim_rand(s) % 2768));
     }
   }
+  if (strcmp(type, "NodePort") == 0)
+    dflt_str(obj, "spec.externalTrafficPolicy", "Cluster");
   if (strcmp(type, "LoadBalancer") == 0) {
     dflt_str(obj, "spec.externalTrafficPolicy", "Cluster");
     if (!has(obj, "spec.allocateLoadBalancerNodePorts")) {

@@ -40,6 +40,20 @@ run k -n ns1 create secret generic s1 --from-literal=k=v
 run k -n ns1 get secret s1 -o jsonpath='{.data.k}'
 expect secret_data_base64 0 '^dg==$'
 
+run k -n ns1 create service nodeport np --tcp=80:8080 --node-port=30001
+expect create_service_protobuf 0 'service/np created'
+run k -n ns1 get svc np -o jsonpath='{.spec.ports[0].nodePort} {.spec.ports[0].targetPort}'
+expect service_fields_decoded 0 '^30001 8080$'
+run k -n ns1 create role r1 --verb=get,list --resource=pods --resource-name=x
+expect create_role_protobuf 0 'role.rbac.authorization.k8s.io/r1 created'
+run k -n ns1 create rolebinding rb1 --role=r1 --serviceaccount=ns1:sa1
+expect create_rolebinding_protobuf 0 'created'
+run k -n ns1 get rolebinding rb1 -o jsonpath='{.subjects[0].kind}/{.subjects[0].name} {.roleRef.name}'
+expect rolebinding_fields_decoded 0 '^ServiceAccount/sa1 r1$'
+run k -n ns1 create quota q1 --hard=pods=2,requests.cpu=1
+run k -n ns1 get quota q1 -o jsonpath='{.spec.hard.requests\.cpu}'
+expect quota_quantity_decoded 0 '^1$'
+
 # apply the rendered charts (rendered with -n ns)
 k create namespace ns >/dev/null
 for chart in nginx podinfo traefik prometheus; do
