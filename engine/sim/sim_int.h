@@ -164,6 +164,8 @@ struct sim {
   const sim_patch_ctx *track;
   int track_done;
   char *manager;             /* field manager of writes through sim.h */
+  const char *last_name;     /* name of the last object created (borrowed,
+                                valid until the next store mutation) */
 };
 
 /* sim_loop.c */

@@ -514,6 +514,7 @@ int sim_store_create(sim *s, sim_resource *r, const char *ns, kd_value *obj,
   }
   o->v = *obj;
   kd_value_null(obj);
+  s->last_name = o->name;
   commit(s, r, o, SIM_ADDED, NULL);
   if (is_crd(r)) sim_crd_sync(s, &o->v, err);
   if (out) kd_value_copy(out, &o->v);
