@@ -121,6 +121,7 @@ struct sim {
   sim_config cfg;
   char *dir, *state_file, *token;
   int listen_fd, port;
+  int64_t accept_pause;      /* no accept() until then (out of fds) */
   SSL_CTX *ssl_ctx;
   char *ca_pem, *client_cert_pem, *client_key_pem;
   sim_conn *conns;
