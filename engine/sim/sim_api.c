@@ -739,10 +739,15 @@ static void do_scale(sim *s, sim_conn *c, sim_req *req, route *rt)
   }
   kd_value_clear(&body);
   sim_obj_del(kd_value_path(&upd, "metadata"), "resourceVersion");
-  if (sim_store_update(s, rt->res, ns, rt->name, &upd, 0, dry, NULL, &err))
-    sim_send_error(s, c, &err);
-  else if ((o = sim_table_find(rt->res->table, ns, rt->name, NULL)))
-    send_scale(s, c, o);
+  {
+    wctx w;   /* a scale write is an Update of subresource "scale" */
+    wctx_begin(s, req, rt, 0, &w);
+    if (sim_store_update(s, rt->res, ns, rt->name, &upd, 0, dry, NULL, &err))
+      sim_send_error(s, c, &err);
+    else if ((o = sim_table_find(rt->res->table, ns, rt->name, NULL)))
+      send_scale(s, c, o);
+    wctx_end(s, &w);
+  }
   kd_value_clear(&upd);
 }
 

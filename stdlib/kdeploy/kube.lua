@@ -26,13 +26,7 @@ kube.defaults = {
 }
 
 --- Flags a command can offer to select the cluster (specs for kdeploy.flags).
-kube.flags = {
-  { name = "kubeconfig", arg = "FILE", help = "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)" },
-  { name = "kube-context", arg = "NAME", help = "kubeconfig context to use" },
-  { name = "namespace", short = "n", arg = "NS", help = "namespace (default: the context's)" },
-  { name = "kube-qps", arg = "N", help = "client-side request rate limit per second" },
-  { name = "kube-burst", arg = "N", help = "requests allowed at once above the rate" },
-}
+kube.flags = require "kdeploy.kubeflags"
 
 --- Applies parsed kube.flags values (opts.kubeconfig, opts.kube_context,
 -- opts.namespace, opts.kube_qps, opts.kube_burst) to kube.defaults.
@@ -360,6 +354,21 @@ end
 
 -- Verbs -----------------------------------------------------------------------
 
+-- Client:path for a verb: a discovery failure (the cluster is unreachable,
+-- TLS, 401...) is reported as a failure of the verb the caller attempted.
+local function locate(self, verb, ref, collection, sub)
+  local ok, path, m, ns = pcall(self.path, self, ref, collection, sub)
+  if ok then return path, m, ns end
+  local err = path
+  if kcore.is_error(err) and err.verb == "discover" then
+    local what = kube.describe(kube.ref(ref))
+    if collection then what = ref.kind or what end
+    err.verb, err.object = verb, what
+    err.where = verb .. " " .. what
+  end
+  error(err, 0)
+end
+
 local function common_query(opts, q)
   q = q or {}
   if opts.dry_run then q.dryRun = "All" end
@@ -370,7 +379,7 @@ end
 --- Gets an object; raises NotFound (code 404) when absent.
 function Client:get(ref, opts)
   opts = opts or {}
-  local path, _, ns = self:path(ref, false, opts.subresource)
+  local path, _, ns = locate(self, "get", ref, false, opts.subresource)
   local r = kube.ref(ref)
   r.namespace = ns
   return (self:request({ path = path, what = "get", object = kube.describe(r),
@@ -380,7 +389,7 @@ end
 --- Like get, but returns nil when the object does not exist.
 function Client:find(ref, opts)
   opts = opts or {}
-  local path, _, ns = self:path(ref, false, opts.subresource)
+  local path, _, ns = locate(self, "get", ref, false, opts.subresource)
   local r = kube.ref(ref)
   r.namespace = ns
   return (self:request({ path = path, what = "get", object = kube.describe(r),
@@ -401,7 +410,7 @@ end
 -- fieldSelector=, limit= (page size)}. Follows every page; items get
 -- apiVersion and kind set. Returns the items array and the list metadata.
 function Client:list(ref)
-  local path, m = self:path(ref, true)
+  local path, m = locate(self, "list", ref, true)
   local items, cont, meta = kcore.array(), nil, nil
   local what = ref.kind .. ((m.namespaced and (ref.namespace or self.namespace) ~= "")
     and ("/" .. (ref.namespace or self.namespace)) or "")
@@ -423,7 +432,7 @@ end
 --- Creates obj. opts: dry_run, field_manager. Returns the created object.
 function Client:create(obj, opts)
   opts = opts or {}
-  local path, _, ns = self:path(obj, true)
+  local path, _, ns = locate(self, "create", obj, true)
   local r = kube.ref(obj)
   r.namespace = ns
   return (self:request({ verb = "POST", path = path, body = obj, query = common_query(opts),
@@ -433,7 +442,7 @@ end
 --- Replaces obj (PUT; metadata.resourceVersion makes it conditional).
 function Client:update(obj, opts)
   opts = opts or {}
-  local path, _, ns = self:path(obj, false, opts.subresource)
+  local path, _, ns = locate(self, "update", obj, false, opts.subresource)
   local r = kube.ref(obj)
   r.namespace = ns
   return (self:request({ verb = "PUT", path = path, body = obj, query = common_query(opts),
@@ -454,7 +463,8 @@ function Client:patch(ref, patch, opts)
   opts = opts or {}
   local ctype = kube.patch_types[opts.type or "merge"]
   if not ctype then usage("patch: unknown patch type " .. tostring(opts.type)) end
-  local path, _, ns = self:path(ref, false, opts.subresource)
+  local path, _, ns = locate(self, opts.type == "apply" and "apply" or "patch", ref, false,
+    opts.subresource)
   local q = common_query(opts)
   if opts.type == "apply" then
     q.fieldManager = q.fieldManager or kube.defaults.field_manager
@@ -481,7 +491,7 @@ end
 -- Returns the server's answer (the object or a Status), nil when missing.
 function Client:delete(ref, opts)
   opts = opts or {}
-  local path, _, ns = self:path(ref, false)
+  local path, _, ns = locate(self, "delete", ref, false)
   local body = { kind = "DeleteOptions", apiVersion = "v1",
     propagationPolicy = opts.propagation, gracePeriodSeconds = opts.grace_period }
   if opts.dry_run then body.dryRun = kcore.array({ "All" }) end
