@@ -387,10 +387,16 @@ static void do_create(sim *s, sim_conn *c, sim_req *req, route *rt)
   if (dry_run(s, c, req, &dry) || decode_body(s, c, req, 1, &body)) return;
   kd_value_null(&out);
   wctx_begin(s, req, rt, 0, &w);
-  if (sim_store_create(s, rt->res, rt->ns, &body, dry, &out, &err)) {
-    sim_send_error(s, c, &err);
-  } else {
-    send_value(s, c, 201, &out);
+  {
+    /* the stored object's own encoding is the answer: no copy, no re-encode */
+    const char *name = NULL;
+    if (sim_store_create(s, rt->res, rt->ns, &body, dry, dry ? &out : NULL,
+                         &err))
+      sim_send_error(s, c, &err);
+    else if (dry)
+      send_value(s, c, 201, &out);
+    else if ((name = s->last_name))
+      send_obj(s, c, 201, rt->res, rt->ns, name, NULL);
   }
   wctx_end(s, &w);
   kd_value_clear(&body);

@@ -243,6 +243,13 @@ static void test_store(void)
   sim_free(s);
 }
 
+static int count_res(void *ctx, const sim_resource *r)
+{
+  (void)r;
+  (*(int *)ctx)++;
+  return 0;
+}
+
 static void test_graceful_pods(void)
 {
   sim_config cfg;
@@ -273,6 +280,28 @@ static void test_graceful_pods(void)
     CHECK(sim_obj_delete_opts(s, pods, "default", "p", &now, &err) == KD_OK);
   }
   CHECK(sim_obj_get(s, pods, "default", "p") == NULL);
+  /* sim_obj_replace writes spec and status together */
+  CHECK(sim_obj_create(s, pods, "default", &pod, NULL, &err) == KD_OK);
+  {
+    kd_value rep;
+    kd_value_copy(&rep, sim_obj_get(s, pods, "default", "p"));
+    sim_set_str(&rep, "status.phase", "Running");
+    sim_set_str(&rep, "spec.nodeName", "n2");
+    sim_obj_del(kd_value_path(&rep, "metadata"), "resourceVersion");
+    CHECK(sim_obj_replace(s, pods, &rep, NULL, &err) == KD_OK);
+    got = sim_obj_get(s, pods, "default", "p");
+    CHECK(got && !strcmp(sim_str(got, "status.phase"), "Running") &&
+          !strcmp(sim_str(got, "spec.nodeName"), "n2"));
+    kd_value_clear(&rep);
+  }
+  CHECK(sim_obj_delete_grace(s, pods, "default", "p", NULL, 0, &err) == KD_OK);
+  CHECK(sim_obj_get(s, pods, "default", "p") == NULL);
+  CHECK(sim_plugin_state(s, "no-such-plugin") == NULL);
+  {
+    int n = 0;
+    sim_resource_each(s, count_res, &n);
+    CHECK(n >= 30);
+  }
   kd_value_clear(&pod);
   sim_free(s);
 }
