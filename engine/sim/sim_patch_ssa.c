@@ -579,12 +579,12 @@ static int resolve(ssa *s, const sim_patch_ctx *ctx, const sim_schema *t,
         sim_fields_clear(&allowed);
         goto oom;
       }
+      sim_fields_clear(&csets[i]);
       if (sim_fields_empty(&rest)) {
         sim_fields_clear(&rest);
         continue;
       }
       who[w] = who[i];
-      sim_fields_clear(&csets[i]);
       csets[w++] = rest;
     }
     for (i = w; i < nc; i++) sim_fields_clear(&csets[i]);
