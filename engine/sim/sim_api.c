@@ -464,6 +464,7 @@ static void do_patch(sim *s, sim_conn *c, sim_req *req, route *rt)
     pc.kind = rt->res->kind;
     pc.custom = rt->res->crd != NULL;
     pc.custom_status = rt->res->has_status;
+    pc.crd_schema = sim_crd_schema(s, rt->res);
     pc.subresource = rt->sub;
     pc.manager = fm;
     pc.force = is_true(force);

@@ -402,16 +402,19 @@ int sim_patch_track_update(const sim_patch_ctx *ctx, const kd_value *old,
   sim_mgrs mgrs = {0};
   fs_node added, modified, removed, ignored, current, tmp;
   const sim_schema *root;
+  sim_schema_arena arena = {0};
   sim_mgr *me;
   size_t i;
   int rc;
   if (!ctx || !obj || obj->type != KD_OBJ)
     return kd_error_set(err, KD_EINVAL, "sim_patch_track_update: bad "
                         "arguments");
-  root = sim_schema_root(ctx->api_version, ctx->kind, ctx->custom);
+  root = sim_schema_of(ctx, &arena);
   kd_value_obj(&oldc);
-  if (old && old->type == KD_OBJ && kd_value_copy(&oldc, old))
+  if (old && old->type == KD_OBJ && kd_value_copy(&oldc, old)) {
+    sim_schema_arena_free(&arena);
     return kd_error_set(err, KD_ENOMEM, "out of memory");
+  }
   sim_patch_take_managed(&oldc, &oldmf);
   sim_patch_take_managed(obj, &newmf);
   /* decodeLiveOrNew */
@@ -480,5 +483,6 @@ done:
   kd_value_clear(&oldc);
   kd_value_clear(&newmf);
   kd_value_clear(&oldmf);
+  sim_schema_arena_free(&arena);
   return rc;
 }

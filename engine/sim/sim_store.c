@@ -326,6 +326,25 @@ static void copy_field(kd_value *dst, const kd_value *src, const char *path)
   kd_value_copy(slot, v);
 }
 
+const kd_value *sim_crd_schema(sim *s, const sim_resource *r)
+{
+  sim_resource *crds;
+  sim_obj *o;
+  const kd_value *vs;
+  size_t i;
+  if (!r->crd) return NULL;
+  crds = sim_res_find(s, "apiextensions.k8s.io", "v1",
+                      "customresourcedefinitions");
+  o = crds ? sim_table_find(crds->table, "", r->crd, NULL) : NULL;
+  vs = o ? kd_value_path(&o->v, "spec.versions") : NULL;
+  for (i = 0; vs && vs->type == KD_ARR && i < vs->u.arr.len; i++) {
+    const char *name = sim_str(&vs->u.arr.items[i], "name");
+    if (name && strcmp(name, r->version) == 0)
+      return kd_value_path(&vs->u.arr.items[i], "schema.openAPIV3Schema");
+  }
+  return NULL;
+}
+
 /* Records a write of the request's field manager in managedFields
  * (an Update operation; engine/sim/sim_patch.h). MODE 1: /status. */
 static void track_fields(sim *s, sim_resource *r, const kd_value *old,
@@ -342,6 +361,7 @@ static void track_fields(sim *s, sim_resource *r, const kd_value *old,
   pc.kind = r->kind;
   pc.custom = r->crd != NULL;
   pc.custom_status = r->has_status;
+  pc.crd_schema = sim_crd_schema(s, r);
   pc.subresource = s->fm_subresource ? s->fm_subresource
                   : mode == 1 ? "status" : NULL;
   pc.manager = s->fm_manager;

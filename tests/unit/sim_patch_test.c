@@ -1137,6 +1137,57 @@ static void test_ssa_null_and_bad_entries(void)
   kd_value_clear(&obj);
 }
 
+static void test_ssa_crd_schema(void)
+{
+  /* a CRD's x-kubernetes-list-type: map lets two managers own items */
+  kd_value schema = J("{'type':'object','properties':{'spec':{'type':"
+                      "'object','properties':{'items':{'type':'array',"
+                      "'x-kubernetes-list-type':'map',"
+                      "'x-kubernetes-list-map-keys':['name'],'items':{'type':"
+                      "'object','properties':{'name':{'type':'string'},'v':"
+                      "{'type':'integer'}}}},'tags':{'type':'array',"
+                      "'x-kubernetes-list-type':'set','items':{'type':"
+                      "'string'}},'sel':{'type':'object',"
+                      "'x-kubernetes-map-type':'atomic'}}}}}");
+  kd_value obj, out, st, p;
+  kd_error err = {0};
+  sim_patch_ctx c = ctx_for("ex.com/v1", "Widget", "m1");
+  c.custom = 1;
+  c.crd_schema = &schema;
+  p = J("{'apiVersion':'ex.com/v1','kind':'Widget','metadata':{'name':'w'},"
+        "'spec':{'items':[{'name':'a','v':1}],'tags':['x'],'sel':{'a':'1'}}}");
+  CHECK(sim_patch_apply(&c, SIM_PATCH_APPLY, NULL, &p, &obj, &st, &err) ==
+        KD_OK);
+  CHECK(strstr(MF(&obj), "'k:{\\'name\\':\\'a\\'}'") != NULL);
+  CHECK(strstr(MF(&obj), "'v:\\'x\\''") != NULL);
+  CHECK(strstr(MF(&obj), "'f:sel':{}") != NULL);
+  kd_value_clear(&p);
+  c.manager = "m2";
+  p = J("{'apiVersion':'ex.com/v1','kind':'Widget','metadata':{'name':'w'},"
+        "'spec':{'items':[{'name':'b','v':2}],'tags':['y']}}");
+  CHECK(sim_patch_apply(&c, SIM_PATCH_APPLY, &obj, &p, &out, &st, &err) ==
+        KD_OK);
+  CHECK_STR(S(kd_obj_gets(&out, "spec")),
+            canon("{'items':[{'name':'a','v':1},{'name':'b','v':2}],'sel':"
+                  "{'a':'1'},'tags':['x','y']}"));
+  /* and an update through another verb keys its fields the same way */
+  {
+    kd_value nv;
+    sim_patch_ctx u = c;
+    kd_value_copy(&nv, &out);
+    kd_value_path(&nv, "spec.items")->u.arr.items[0].u.obj.m[1].val.u.i = 5;
+    u.manager = "editor";
+    CHECK(sim_patch_track_update(&u, &out, &nv, &err) == KD_OK);
+    CHECK(strstr(MF(&nv), "'f:items':{'k:{\\'name\\':\\'a\\'}':"
+                          "{'f:v':{}}}") != NULL);
+    kd_value_clear(&nv);
+  }
+  kd_value_clear(&p);
+  kd_value_clear(&out);
+  kd_value_clear(&obj);
+  kd_value_clear(&schema);
+}
+
 int main(void)
 {
   RUN(test_content_types);
@@ -1168,5 +1219,6 @@ int main(void)
   RUN(test_ssa_custom_lists_atomic);
   RUN(test_ssa_status_subresource);
   RUN(test_ssa_null_and_bad_entries);
+  RUN(test_ssa_crd_schema);
   TEST_EXIT();
 }
