@@ -705,6 +705,7 @@ int sim_store_update(sim *s, sim_resource *r, const char *ns,
     if (kd_value_copy(&nv, &o->v) != KD_OK)
       return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
     copy_field(&nv, obj, "status");
+    if (s->fm_apply) copy_field(&nv, obj, "metadata.managedFields");
   } else {
     nv = *obj;
     kd_value_null(obj);

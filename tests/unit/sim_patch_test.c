@@ -835,6 +835,20 @@ static void test_ssa_errors(void)
             "{'name':'x'}]}}}}", &obj, &st, &err) == KD_EINVAL);
   CHECK(strstr(err.msg, "duplicate entries for key [name=\"x\"]") != NULL);
   kd_value_clear(&st);
+  /* a list where the schema has a map and the other way round */
+  CHECK(run(&c, SIM_PATCH_APPLY, NULL,
+            "{'apiVersion':'apps/v1','kind':'Deployment','metadata':{'name':"
+            "'d'},'spec':{'template':{'spec':{'containers':{'name':'x'}}}}}",
+            &obj, &st, &err) == KD_EINVAL);
+  CHECK(strstr(err.msg, ".spec.template.spec.containers: expected list, got "
+               "&{map[name:x]}") != NULL);
+  kd_value_clear(&st);
+  CHECK(run(&c, SIM_PATCH_APPLY, NULL,
+            "{'apiVersion':'apps/v1','kind':'Deployment','metadata':{'name':"
+            "'d','labels':['a']}}", &obj, &st, &err) == KD_EINVAL);
+  CHECK(strstr(err.msg, ".metadata.labels: expected map, got &{[a]}") !=
+        NULL);
+  kd_value_clear(&st);
 }
 
 static void test_ssa_status_ignored(void)
