@@ -19,6 +19,7 @@ local kube = {}
 kube.defaults = {
   kubeconfig = nil, context = nil, namespace = nil,
   qps = 2000, burst = 4000, timeout = 60, connect_timeout = 10, retries = 5,
+  max_inflight = 64,          -- requests on the wire at once, per client
   field_manager = "kdeploy",
   discovery_ttl = 6 * 3600,   -- seconds, like kubectl's cache
   cache_dir = nil,            -- nil: $KDEPLOY_CACHE_DIR or ~/.cache/kdeploy
@@ -60,6 +61,7 @@ end
 --- Builds the error object for a failed response `res` of request handle
 -- results: `verb` and `object` say what was attempted.
 function kube.error(res, verb, object, client)
+  if type(object) == "table" then object = kube.describe(object) end
   local st = type(res.body) == "table" and res.body.kind == "Status" and res.body or nil
   local info = client and client._info or {}
   local where = object and (verb .. " " .. object) or verb
@@ -118,15 +120,16 @@ function kube.connect(opts)
   local d = kube.defaults
   local o = {}
   for _, k in ipairs({ "kubeconfig", "context", "namespace", "qps", "burst",
-    "timeout", "connect_timeout", "retries" }) do
+    "timeout", "connect_timeout", "retries", "max_inflight" }) do
     if opts[k] ~= nil then o[k] = opts[k] else o[k] = d[k] end
   end
   local key = table.concat({ tostring(o.kubeconfig), tostring(o.context),
-    tostring(o.namespace), o.qps, o.burst, o.timeout, o.connect_timeout, o.retries }, "\0")
+    tostring(o.namespace), o.qps, o.burst, o.timeout, o.connect_timeout, o.retries,
+    tostring(o.max_inflight) }, "\0")
   if clients[key] and not opts.new then return clients[key] end
   local c = kube.config(o.kubeconfig):client(o.context, o.namespace, {
     qps = o.qps, burst = o.burst, timeout = o.timeout,
-    connect_timeout = o.connect_timeout, retries = o.retries })
+    connect_timeout = o.connect_timeout, retries = o.retries, max_inflight = o.max_inflight })
   local self = setmetatable({ _c = c, _map = {} }, Client)
   self._info = c:info()
   self.context, self.namespace, self.server = self._info.context,
@@ -154,7 +157,9 @@ end
 -- Requests -------------------------------------------------------------------
 
 local function urlencode(s)
-  return (tostring(s):gsub("[^%w%-%._~]", function(ch)
+  s = tostring(s)
+  if not s:find("[^%w%-%._~]") then return s end   -- names: nothing to escape
+  return (s:gsub("[^%w%-%._~]", function(ch)
     return string.format("%%%02X", ch:byte())
   end))
 end
@@ -382,7 +387,7 @@ function Client:get(ref, opts)
   local path, _, ns = locate(self, "get", ref, false, opts.subresource)
   local r = kube.ref(ref)
   r.namespace = ns
-  return (self:request({ path = path, what = "get", object = kube.describe(r),
+  return (self:request({ path = path, what = "get", object = r,
     timeout = opts.timeout }))
 end
 
@@ -392,7 +397,7 @@ function Client:find(ref, opts)
   local path, _, ns = locate(self, "get", ref, false, opts.subresource)
   local r = kube.ref(ref)
   r.namespace = ns
-  return (self:request({ path = path, what = "get", object = kube.describe(r),
+  return (self:request({ path = path, what = "get", object = r,
     missing_ok = true, timeout = opts.timeout }))
 end
 
@@ -436,7 +441,7 @@ function Client:create(obj, opts)
   local r = kube.ref(obj)
   r.namespace = ns
   return (self:request({ verb = "POST", path = path, body = obj, query = common_query(opts),
-    what = "create", object = kube.describe(r), timeout = opts.timeout }))
+    what = "create", object = r, timeout = opts.timeout }))
 end
 
 --- Replaces obj (PUT; metadata.resourceVersion makes it conditional).
@@ -446,7 +451,7 @@ function Client:update(obj, opts)
   local r = kube.ref(obj)
   r.namespace = ns
   return (self:request({ verb = "PUT", path = path, body = obj, query = common_query(opts),
-    what = "update", object = kube.describe(r), timeout = opts.timeout }))
+    what = "update", object = r, timeout = opts.timeout }))
 end
 
 kube.patch_types = {
@@ -474,7 +479,7 @@ function Client:patch(ref, patch, opts)
   r.namespace = ns
   return (self:request({ verb = "PATCH", path = path, body = patch, content_type = ctype,
     query = q, what = opts.type == "apply" and "apply" or "patch",
-    object = kube.describe(r), timeout = opts.timeout }))
+    object = r, timeout = opts.timeout }))
 end
 
 --- Server-side apply of obj: opts field_manager (default kube.defaults'),
@@ -500,7 +505,7 @@ function Client:delete(ref, opts)
   return (self:request({ verb = "DELETE", path = path, body = body,
     query = { propagationPolicy = opts.propagation, gracePeriodSeconds = opts.grace_period,
       dryRun = opts.dry_run and "All" or nil },
-    what = "delete", object = kube.describe(r), missing_ok = opts.missing_ok,
+    what = "delete", object = r, missing_ok = opts.missing_ok,
     timeout = opts.timeout }))
 end
 
