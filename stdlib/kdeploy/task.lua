@@ -249,6 +249,28 @@ function task.yield()
   end
 end
 
+local signal_ids = {}
+
+--- Waits until signal `name` ("INT", "TERM", "HUP", "QUIT", "USR1", "USR2",
+-- "WINCH") arrives, at most `timeout` seconds (a Timeout error). The first
+-- wait for a signal installs its handler: from then on that signal no
+-- longer ends the process by itself, the flow decides. A signal that
+-- arrives while nobody waits for it is not kept.
+function task.wait_signal(name, timeout)
+  check_timeout(timeout)
+  local key = tostring(name):gsub("^SIG", "")
+  local id = signal_ids[key]
+  if not id then
+    id = loop.signal(key)
+    signal_ids[key] = id
+  end
+  local timer = timeout and loop.timer(timeout)
+  if park_timed({ id, timer }, timer) == timer then
+    error(fail("Timeout", string.format("no SIG%s within %gs", key, timeout)), 2)
+  end
+  if timer then loop.cancel(timer) end
+end
+
 -- Tasks --------------------------------------------------------------------
 
 --- Starts `fn(...)` as a new task; it first runs when the caller waits or
