@@ -655,6 +655,9 @@ static int compare(cmp_state *st, const sim_schema *t, const kd_value *l,
   const kd_value *shape = r ? r : l;
   int rc;
   if (depth > 1000) return kd_error_set(st->err, KD_ERANGE, "too deep");
+  /* null and absent are the same nil in a typed object (a non-pointer
+   * Time marshals as null: metadata.creationTimestamp) */
+  if ((!l && r->type == KD_NULL) || (!r && l->type == KD_NULL)) return KD_OK;
   /* null on one side is an empty value of the other side's shape */
   if (l && r && l->type == KD_NULL && (r->type == KD_OBJ || r->type == KD_ARR)
       && !sim_schema_atomic(t, r))

@@ -28,7 +28,8 @@ typedef enum {
   TPL_OBJ     /* a native object: struct or named type with fields/methods */
 } tpl_kind;
 
-enum { TPL_GO_INT = 0, TPL_GO_INT64 = 1 };     /* sub of TPL_INT */
+enum { TPL_GO_INT = 0, TPL_GO_INT64 = 1,      /* sub of TPL_INT */
+       TPL_GO_UINT64 = 2 };   /* semver's Major/Minor/Patch (held < 2^63) */
 enum { TPL_ELEM_ANY = 0, TPL_ELEM_STR = 1,     /* sub of TPL_LIST */
        TPL_ELEM_INT = 2,   /* []int (until, untilStep) */
        TPL_ELEM_LIST = 3   /* [][]interface {} (chunk) */ };
@@ -64,6 +65,7 @@ tpl_val tpl_nil(void);
 tpl_val tpl_bool(int b);
 tpl_val tpl_int(int64_t i);     /* Go int */
 tpl_val tpl_int64(int64_t i);   /* Go int64 */
+tpl_val tpl_uint64(uint64_t u); /* Go uint64 (stored in u.i) */
 tpl_val tpl_float(double f);
 
 /* Adds a reference; returns V. */
@@ -221,6 +223,17 @@ extern const tpl_func_def *const tpl_fn_library[];
 
 /* ---- templates ---------------------------------------------------------- */
 
+/* Method signatures of a native class (tpl_class), so the arguments of
+ * method calls convert and fail as Go's do ("expected string; found 1",
+ * "wrong number of args for Get: want 1 got 2"): SIG gives the Go
+ * signature of method NAME in tpl_func_def letters ("s" for Files.Get),
+ * or NULL when NAME is a field. Without an entry for its class, a call's
+ * arguments are passed as interface{} values. */
+typedef struct tpl_methods {
+  const tpl_class *cls;
+  const char *(*sig)(const char *name);
+} tpl_methods;
+
 /* Host hooks and behaviour switches for one set. Everything may be 0. */
 typedef struct tpl_options {
   /* Function tables on top of the builtins, NULL-terminated (usually
@@ -250,6 +263,8 @@ typedef struct tpl_options {
   /* Stop an execution after this many evaluation steps (0: no limit; a
    * guard for untrusted templates, Go has none). */
   long max_steps;
+  /* Method signatures of native classes, {NULL, NULL}-terminated. */
+  const tpl_methods *methods;
 } tpl_options;
 
 typedef struct tpl_set tpl_set;

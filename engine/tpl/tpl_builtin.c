@@ -124,7 +124,7 @@ static int b_index(const ev *args, int n, ev *out, kd_buf *err)
       }
       if (item.v.kind == TPL_LIST) {
         next.v = tpl_ref(tpl_list_at(item.v, (size_t)x));
-        next.flags = item.v.sub == TPL_ELEM_STR ? 0 : EV_IFACE;
+        next.flags = elem_flags(item.v);
       } else {
         next.v = tpl_int((unsigned char)tpl_sdata(item.v)[x]);   /* a byte */
         next.flags = 0;
@@ -143,8 +143,18 @@ static int b_index(const ev *args, int n, ev *out, kd_buf *err)
         return rc;
       }
       v = tpl_map_get(item.v, tpl_sdata(idx.v), tpl_slen(idx.v));
-      next.v = v ? tpl_ref(*v) : tpl_nil();
-      next.flags = EV_IFACE;
+      next.flags = elem_flags(item.v);
+      if (v) {
+        next.v = tpl_ref(*v);
+      } else if (item.v.sub == TPL_MAPV_STR) {
+        rc = tpl_str_new(&next.v, "", 0);   /* the zero string */
+        if (rc != KD_OK) {
+          tpl_unref(item.v);
+          return rc;
+        }
+      } else {
+        next.v = tpl_nil();
+      }
       break;
     }
     default:
@@ -201,18 +211,18 @@ static int b_slice(const ev *args, int n, ev *out, kd_buf *err)
 
 /* ---- printing ------------------------------------------------------------- */
 
-/* fmt.Sprint (LN: fmt.Sprintln). Spaces go between operands when neither
- * is a string (always, for Sprintln). */
+/* fmt.Sprint (LN: fmt.Sprintln) of the arguments. */
 static int sprint(kd_buf *b, const ev *args, int n, int ln)
 {
-  int i, rc = KD_OK;
-  for (i = 0; i < n && rc == KD_OK; i++) {
-    int is_str = args[i].v.kind == TPL_STR;
-    if (i > 0 && (ln || (!is_str && args[i - 1].v.kind != TPL_STR)))
-      rc = kd_buf_addc(b, ' ');
-    if (rc == KD_OK) rc = tpl_fmt_v(b, args[i].v);
+  tpl_val vals[64], *vp = vals;
+  int i, rc;
+  if (n > 64) {
+    vp = malloc((size_t)n * sizeof *vp);
+    if (!vp) return KD_ENOMEM;
   }
-  if (ln && rc == KD_OK) rc = kd_buf_addc(b, '\n');
+  for (i = 0; i < n; i++) vp[i] = args[i].v;
+  rc = ln ? tpl_sprintln(b, vp, n) : tpl_sprint(b, vp, n);
+  if (vp != vals) free(vp);
   return rc;
 }
 
@@ -251,41 +261,6 @@ static int html_escape(kd_buf *o, const char *s, size_t n)
   return rc;
 }
 
-static int utf8_decode(const unsigned char *s, size_t n, long *r)
-{
-  unsigned c = s[0];
-  int need, i;
-  long v, min;
-  if (c < 0x80) { *r = c; return 1; }
-  if (c >= 0xC2 && c <= 0xDF) { need = 1; v = c & 0x1F; min = 0x80; }
-  else if (c >= 0xE0 && c <= 0xEF) { need = 2; v = c & 0x0F; min = 0x800; }
-  else if (c >= 0xF0 && c <= 0xF4) { need = 3; v = c & 0x07; min = 0x10000; }
-  else { *r = 0xFFFD; return 1; }
-  if ((size_t)need >= n) { *r = 0xFFFD; return 1; }
-  for (i = 1; i <= need; i++) {
-    if ((s[i] & 0xC0) != 0x80) { *r = 0xFFFD; return 1; }
-    v = (v << 6) | (s[i] & 0x3F);
-  }
-  if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
-    *r = 0xFFFD;
-    return 1;
-  }
-  *r = v;
-  return need + 1;
-}
-
-/* unicode.IsPrint beyond ASCII, approximately: the format and control
- * characters and invalid input are not printable. */
-static int rune_printable(long r)
-{
-  if (r < 0xA0 || r == 0xAD || r == 0xFFFD) return r == 0xFFFD ? 1 : 0;
-  if ((r >= 0x2028 && r <= 0x202E) || (r >= 0x2060 && r <= 0x206F)) return 0;
-  if (r == 0xFEFF || (r >= 0xFFF9 && r <= 0xFFFB) || r == 0x200B ||
-      (r >= 0x200E && r <= 0x200F))
-    return 0;
-  return 1;
-}
-
 static int js_escape(kd_buf *o, const char *s, size_t n)
 {
   static const char hex[] = "0123456789ABCDEF";
@@ -313,10 +288,10 @@ static int js_escape(kd_buf *o, const char *s, size_t n)
       i++;
       continue;
     } else {
-      long r;
-      int w = utf8_decode((const unsigned char *)s + i, n - i, &r);
-      if (rune_printable(r)) rc = kd_buf_add(o, s + i, (size_t)w);
-      else rc = kd_buf_printf(o, "\\u%04lX", r);
+      int32_t r;
+      int w = tpl_utf8_decode(s + i, n - i, &r);
+      if (tpl_uc_is(TPL_UC_PRINT, r)) rc = kd_buf_add(o, s + i, (size_t)w);
+      else rc = kd_buf_printf(o, "\\u%04X", (unsigned)r);
       i += (size_t)w;
     }
   }

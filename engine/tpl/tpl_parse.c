@@ -514,6 +514,16 @@ static int unquote(tstate *t, const token *tk, ident *out)
   size_t n = tk->len - 2, i = 0, k = 0;
   char *buf;
   if (tk->len < 2) return 0;
+  if (tk->s[0] == '"' && !memchr(s, '\\', n)) {
+    /* no escapes: the text itself, if it is valid UTF-8 */
+    size_t j = 0;
+    while (j < n && (unsigned char)s[j] < 0x80) j++;
+    if (j == n) {
+      out->s = s;
+      out->len = n;
+      return 1;
+    }
+  }
   buf = palloc(t->p, n + 1);
   if (tk->s[0] == '`') {
     for (i = 0; i < n; i++)

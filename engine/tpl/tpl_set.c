@@ -231,7 +231,7 @@ void tmpl_release(tmpl *t)
 
 /* ---- functions ---------------------------------------------------------- */
 
-static int parse_sig(fn_entry *e, const char *sig)
+int fn_parse_sig(fn_entry *e, const char *sig)
 {
   size_t i, n = sig ? strlen(sig) : 0;
   e->nparams = 0;
@@ -264,7 +264,7 @@ static int add_funcs(tpl_set *s, const tpl_func_def *defs, int builtin,
        * is their position (tpl_builtin_defs follows the FN_ enum order) */
       e->id = (int)i + 1;
     }
-    if (!parse_sig(e, defs[i].sig))
+    if (!fn_parse_sig(e, defs[i].sig))
       return kd_error_set(err, KD_EINVAL, "template: bad signature %s for %s",
                           defs[i].sig ? defs[i].sig : "(null)", defs[i].name);
     htab_put(&s->funcs, e->name, e->nlen, e, &oom);

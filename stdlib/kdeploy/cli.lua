@@ -110,6 +110,8 @@ end
 
 -- Built-in commands -------------------------------------------------------
 
+cli.commands.render = { summary = "render a chart's manifests as `helm template` does", module = "kdeploy.cmd.render" }
+
 cli.commands.version = {
   summary = "print the kdeploy version",
   usage = "kdeploy version",
