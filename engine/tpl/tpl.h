@@ -232,7 +232,10 @@ typedef struct tpl_methods {
   const char *(*sig)(const char *name);
 } tpl_methods;
 
-/* Host hooks and behaviour switches for one set. Everything may be 0. */
+/* Host hooks and behaviour switches for one set. Everything may be 0.
+ * Deeply nested templates continue on engine-made threads with big
+ * stacks (the calling thread waits), so a hook or function may run on
+ * another thread than tpl_set_exec's caller, never concurrently. */
 typedef struct tpl_options {
   /* Function tables on top of Go's builtins, NULL-terminated (usually
    * tpl_fn_library); NULL: builtins only. Later tables win, and a table
