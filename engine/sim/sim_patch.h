@@ -47,8 +47,9 @@ const char *sim_patch_unsupported_message(int custom);
 typedef struct sim_patch_ctx {
   const char *api_version; /* of the endpoint: "v1", "apps/v1", "ex.com/v1" */
   const char *kind;        /* "Deployment"; selects the schema */
-  int custom;              /* 1: a CRD-served kind (no strategic merge patch,
-                              server-side apply with untyped lists: atomic) */
+  int custom;              /* 1: a CRD-served kind (no strategic merge patch;
+                              server-side apply: maps merge, lists atomic) */
+  int custom_status;       /* custom kinds: the CRD declares /status */
   const char *subresource; /* NULL or "" for the main resource, "status" */
   const char *manager;     /* ?fieldManager=, else the User-Agent prefix
                               (sim_patch_default_manager); required for

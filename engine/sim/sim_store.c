@@ -81,9 +81,10 @@ static void log_append(sim *s, sim_table *t, const char *ns, int type,
 {
   sim_logev *e;
   if (!s->log) {
-    s->log = calloc(LOG_CAP, sizeof *s->log);
+    size_t cap = s->cfg.watch_cache ? s->cfg.watch_cache : LOG_CAP;
+    s->log = calloc(cap, sizeof *s->log);
     if (!s->log) return;
-    s->log_cap = LOG_CAP;
+    s->log_cap = cap;
   }
   if (s->log_len == s->log_cap) {   /* drop the oldest */
     e = &s->log[s->log_start];
@@ -149,12 +150,32 @@ drop:
   if (old) kd_value_clear(old);
 }
 
+/* kind, apiVersion and metadata first, as kube's encoders write them;
+ * the other members keep their order. */
+static void canonical_order(kd_value *obj)
+{
+  static const char *const first[] = {"kind", "apiVersion", "metadata"};
+  size_t at = 0, i;
+  int k;
+  if (obj->type != KD_OBJ) return;
+  for (k = 0; k < 3; k++)
+    for (i = at; i < obj->u.obj.len; i++)
+      if (strcmp(obj->u.obj.m[i].key, first[k]) == 0) {
+        kd_member m = obj->u.obj.m[i];
+        memmove(&obj->u.obj.m[at + 1], &obj->u.obj.m[at],
+                (i - at) * sizeof m);
+        obj->u.obj.m[at++] = m;
+        break;
+      }
+}
+
 /* Stamps O with the next resourceVersion, re-encodes it, logs and queues
  * the event. OLD (may be NULL) is moved into the event. */
 static void commit(sim *s, sim_resource *r, sim_obj *o, int type,
                    kd_value *old)
 {
   char rvs[32];
+  canonical_order(&o->v);
   o->rv = ++s->rv;
   snprintf(rvs, sizeof rvs, "%llu", (unsigned long long)o->rv);
   sim_set_str(&o->v, "metadata.resourceVersion", rvs);
@@ -304,6 +325,15 @@ static void copy_field(kd_value *dst, const kd_value *src, const char *path)
   kd_value_copy(slot, v);
 }
 
+/* Records the write in managedFields (see sim_int.h: s->track). */
+static int track(sim *s, const kd_value *old, kd_value *obj, kd_error *err)
+{
+  int rc;
+  if (!s->track || s->track_done) return KD_OK;
+  rc = sim_patch_track_update(s->track, old, obj, err);
+  return rc ? kd_error_set(err, rc, "sim: out of memory") : KD_OK;
+}
+
 /* ---- create --------------------------------------------------------------*/
 
 int sim_store_create(sim *s, sim_resource *r, const char *ns, kd_value *obj,
@@ -367,6 +397,7 @@ int sim_store_create(sim *s, sim_resource *r, const char *ns, kd_value *obj,
       strcmp(r->plural, "nodes") != 0)
     sim_obj_del(obj, "status");
   sim_defaults(s, r, obj, NULL);
+  if ((rc = track(s, NULL, obj, err))) return rc;
   if (dry) {
     sim_obj_del(kd_value_path(obj, "metadata"), "resourceVersion");
     if (out) { *out = *obj; kd_value_null(obj); }
@@ -473,15 +504,43 @@ static void drop_gc_finalizers(kd_value *v)
   if (f->u.arr.len == 0) sim_obj_del(kd_value_path(v, "metadata"), "finalizers");
 }
 
+/* Graceful pod deletion (SIM_F_KUBELET): 1 when the pod was only marked. */
+static int pod_grace(sim *s, sim_resource *r, sim_obj *o, kd_value *nv,
+                     int64_t grace)
+{
+  const kd_value *tgp = kd_value_path(&o->v, "spec.terminationGracePeriodSeconds");
+  const kd_value *cur = kd_value_path(&o->v, "metadata.deletionGracePeriodSeconds");
+  const char *node = sim_str(&o->v, "spec.nodeName");
+  const char *phase = sim_str(&o->v, "status.phase");
+  char *ts;
+  if (!(s->features & SIM_F_KUBELET) || r->group[0] ||
+      strcmp(r->plural, "pods") != 0)
+    return 0;
+  if (grace < 0) grace = tgp && tgp->type == KD_INT ? tgp->u.i : 30;
+  /* unscheduled and finished pods go at once, as in kube */
+  if (grace == 0 || !node || !node[0] ||
+      (phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed"))))
+    return 0;
+  if (cur && cur->type == KD_INT && cur->u.i <= grace) return 1;  /* keep */
+  ts = sim_rfc3339(sim_wall_ms() + grace * 1000);
+  if (ts) sim_set_str(nv, "metadata.deletionTimestamp", ts);
+  free(ts);
+  sim_set_int(nv, "metadata.deletionGracePeriodSeconds", grace);
+  return 1;
+}
+
 int sim_store_delete(sim *s, sim_resource *r, const char *ns,
-                     const char *name, const char *policy,
-                     const char *precond_uid, const char *precond_rv,
-                     int dry, kd_value *out, int *deleted, kd_error *err)
+                     const char *name, const sim_delete_opts *opts,
+                     kd_value *out, int *deleted, kd_error *err)
 {
   sim_obj *o;
   size_t pos;
   kd_value nv;
   const char *uid, *rv;
+  const char *policy = opts ? opts->policy : NULL;
+  const char *precond_uid = opts ? opts->uid : NULL;
+  const char *precond_rv = opts ? opts->rv : NULL;
+  int dry = opts ? opts->dry : 0;
   if (!r->namespaced) ns = "";
   *deleted = 0;
   o = sim_table_find(r->table, ns, name, &pos);
@@ -508,6 +567,21 @@ int sim_store_delete(sim *s, sim_resource *r, const char *ns,
   else if (policy && strcmp(policy, "Orphan") == 0)
     add_finalizer(&nv, "orphan");
   if (!(s->features & SIM_F_GC)) drop_gc_finalizers(&nv);
+  if (pod_grace(s, r, o, &nv, opts ? opts->grace : -1)) {
+    if (dry || kd_value_equal(&nv, &o->v)) {
+      if (out) *out = nv;
+      else kd_value_clear(&nv);
+      return KD_OK;
+    }
+    {
+      kd_value old = o->v;
+      o->v = nv;
+      commit(s, r, o, SIM_MODIFIED, &old);
+      kd_value_clear(&old);
+    }
+    if (out) kd_value_copy(out, &o->v);
+    return KD_OK;
+  }
   if (is_core_ns(r) && (s->features & SIM_F_NAMESPACES)) {
     sim_set_str(&nv, "status.phase", "Terminating");
   } else if (is_core_ns(r)) {
@@ -595,6 +669,10 @@ int sim_store_update(sim *s, sim_resource *r, const char *ns,
     if (kd_value_copy(&nv, &o->v) != KD_OK)
       return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
     copy_field(&nv, obj, "status");
+    if ((rc = track(s, &o->v, &nv, err))) {
+      kd_value_clear(&nv);
+      return rc;
+    }
   } else {
     nv = *obj;
     kd_value_null(obj);
@@ -606,10 +684,14 @@ int sim_store_update(sim *s, sim_resource *r, const char *ns,
     copy_field(&nv, &o->v, "metadata.deletionTimestamp");
     copy_field(&nv, &o->v, "metadata.deletionGracePeriodSeconds");
     copy_field(&nv, &o->v, "metadata.generation");
-    if (!kd_value_path(&nv, "metadata.managedFields"))
+    if (!s->track && !kd_value_path(&nv, "metadata.managedFields"))
       copy_field(&nv, &o->v, "metadata.managedFields");
     if (mode == 0 && r->has_status) copy_field(&nv, &o->v, "status");
     sim_defaults(s, r, &nv, &o->v);
+    if ((rc = track(s, &o->v, &nv, err))) {
+      kd_value_clear(&nv);
+      return rc;
+    }
     sim_validate(s, r, &nv, &o->v, &verr);
     if ((rc = sim_verr_finish(s, &verr, r, name, err))) {
       kd_value_clear(&nv);

@@ -28,7 +28,8 @@ typedef enum {
   TPL_OBJ     /* a native object: struct or named type with fields/methods */
 } tpl_kind;
 
-enum { TPL_GO_INT = 0, TPL_GO_INT64 = 1 };     /* sub of TPL_INT */
+enum { TPL_GO_INT = 0, TPL_GO_INT64 = 1,      /* sub of TPL_INT */
+       TPL_GO_UINT64 = 2 };   /* semver's Major/Minor/Patch (held < 2^63) */
 enum { TPL_ELEM_ANY = 0, TPL_ELEM_STR = 1,     /* sub of TPL_LIST */
        TPL_ELEM_INT = 2,   /* []int (until, untilStep) */
        TPL_ELEM_LIST = 3   /* [][]interface {} (chunk) */ };
@@ -64,6 +65,7 @@ tpl_val tpl_nil(void);
 tpl_val tpl_bool(int b);
 tpl_val tpl_int(int64_t i);     /* Go int */
 tpl_val tpl_int64(int64_t i);   /* Go int64 */
+tpl_val tpl_uint64(uint64_t u); /* Go uint64 (stored in u.i) */
 tpl_val tpl_float(double f);
 
 /* Adds a reference; returns V. */

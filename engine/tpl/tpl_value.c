@@ -72,6 +72,13 @@ tpl_val tpl_int64(int64_t i)
   return v;
 }
 
+tpl_val tpl_uint64(uint64_t u)
+{
+  tpl_val v = tpl_int((int64_t)u);
+  v.sub = TPL_GO_UINT64;
+  return v;
+}
+
 tpl_val tpl_float(double f)
 {
   tpl_val v = tpl_nil();
@@ -505,7 +512,8 @@ const char *tpl_type_name(tpl_val v)
   switch (v.kind) {
   case TPL_NIL: return "<nil>";
   case TPL_BOOL: return "bool";
-  case TPL_INT: return v.sub == TPL_GO_INT64 ? "int64" : "int";
+  case TPL_INT:
+    return v.sub == TPL_GO_INT64 ? "int64" : v.sub == TPL_GO_UINT64 ? "uint64" : "int";
   case TPL_FLOAT: return "float64";
   case TPL_STR: return "string";
   case TPL_LIST:

@@ -89,6 +89,18 @@ local function finish(t, ok, ...)
       err.reason == "Cancelled")) and "cancelled" or "failed", err
     if err == CANCEL then t.err = fail("Cancelled", "task cancelled") end
   end
+  local groups = t.groups
+  t.groups = nil
+  for i = 1, groups and #groups or 0 do
+    local g = groups[i]
+    if not g.dead then
+      g.remaining = g.remaining - 1
+      if g.remaining == 0 or t.status ~= "done" then
+        g.dead = true
+        task.wake(g.id)
+      end
+    end
+  end
   task.wake(t.done_id)
 end
 
@@ -260,8 +272,8 @@ end
 function Task:cancel()
   local s = self.status
   if s == "ready" and self.args then
-    self.status, self.err = "cancelled", fail("Cancelled", "task cancelled")
-    task.wake(self.done_id)
+    self.args = nil
+    finish(self, false, CANCEL)
   elseif s == "ready" then         -- queued after a yield: cancel on resume
     self.cancel_req = true
   elseif s == "waiting" then
@@ -286,35 +298,48 @@ local function split_opts(n, ...)
 end
 
 -- Waits for tasks list[1..n]; raises the first failure as soon as it is
--- seen, or a Timeout.
+-- seen, or a Timeout. The waiter parks on one id of its own; each task
+-- counts down the groups waiting for it, so waiting for n tasks is O(n).
+local function first_failure(list, n)
+  for i = 1, n do
+    local t = list[i]
+    if t.status == "failed" or t.status == "cancelled" then return t end
+  end
+end
+
 local function wait_tasks(list, n, timeout)
   check_timeout(timeout)
+  local pending = 0
   for i = 1, n do
-    if getmetatable(list[i]) ~= Task then
+    local t = list[i]
+    if getmetatable(t) ~= Task then
       error(string.format("wait: bad argument #%d (task expected, got %s)",
-        i, type(list[i])), 3)
+        i, type(t)), 3)
+    end
+    if not t:ready() then pending = pending + 1 end
+  end
+  local bad = first_failure(list, n)
+  if bad then error(bad.err, 0) end
+  if pending == 0 then return end
+  local g = { id = loop.new_id(), remaining = pending }
+  for i = 1, n do
+    local t = list[i]
+    if not t:ready() then
+      t.groups = t.groups or {}
+      t.groups[#t.groups + 1] = g
     end
   end
   local timer = timeout and loop.timer(timeout)
-  while true do
-    local ids = {}
-    for i = 1, n do
-      local t = list[i]
-      if t.status == "failed" or t.status == "cancelled" then
-        if timer then loop.cancel(timer) end
-        error(t.err, 0)
-      elseif t.status ~= "done" then
-        ids[#ids + 1] = t.done_id
-      end
-    end
-    if #ids == 0 then break end
-    ids[#ids + 1] = timer
-    if park_timed(ids, timer) == timer then
-      error(fail("Timeout", string.format("timed out after %gs waiting " ..
-        "for %d task(s)", timeout, #ids - 1)), 3)
-    end
+  local ok, woke = pcall(park_timed, { g.id, timer }, timer)
+  g.dead = true
+  if not ok then error(woke, 0) end
+  if woke == timer then
+    error(fail("Timeout", string.format("timed out after %gs waiting " ..
+      "for %d task(s)", timeout, g.remaining)), 3)
   end
   if timer then loop.cancel(timer) end
+  bad = first_failure(list, n)
+  if bad then error(bad.err, 0) end
 end
 
 --- Waits for tasks: `wait(t)` returns all of t's results, `wait(t1, t2,

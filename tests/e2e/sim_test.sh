@@ -69,6 +69,22 @@ run k -n ns label deploy rel-podinfo extra=yes
 run k -n ns get deploy rel-podinfo -o jsonpath='{.metadata.generation}'
 expect generation_kept_on_metadata_change 0 '^2$'
 
+# server-side apply: managedFields, conflicts between managers, force
+run k get deploy -n ns rel-podinfo -o jsonpath='{.metadata.managedFields[*].manager}'
+expect client_apply_tracked 0 'kubectl-client-side-apply'
+run k apply --server-side -f "$CHARTS/traefik.yaml"
+expect server_side_apply 0 'deployment.apps/rel-traefik serverside-applied'
+run k -n ns get deploy rel-traefik -o jsonpath='{range .metadata.managedFields[*]}{.manager}:{.operation} {end}'
+expect ssa_managed_fields 0 '(^| )kubectl:Apply '
+
+sed 's/replicas: 1$/replicas: 5/' "$CHARTS/traefik.yaml" > "$TMP/traefik5.yaml"
+run k apply --server-side --field-manager=other -f "$TMP/traefik5.yaml"
+expect ssa_conflict 1 '' 'conflict.*"kubectl".*\.spec\.replicas|Apply failed with [0-9]+ conflict'
+run k apply --server-side --field-manager=other --force-conflicts -f "$TMP/traefik5.yaml"
+expect ssa_force 0 'serverside-applied'
+run k -n ns get deploy rel-traefik -o jsonpath='{.spec.replicas}'
+expect ssa_force_applied 0 '^5$'
+
 # label selectors and field selectors
 run k -n ns get deploy -l app.kubernetes.io/name=rel-podinfo -o name
 expect label_selector 0 '^deployment.apps/rel-podinfo$'
@@ -77,6 +93,14 @@ expect field_selector 0 '^configmap/c1$'
 run k -n ns get cm --chunk-size=1 -o name
 [ "$(echo "$OUT" | grep -c '^configmap/')" -ge 2 ] && pass list_chunks ||
   fail list_chunks "$OUT"
+
+# server-side printing: kubectl's columns come from the Table the sim sends
+run k -n ns get deploy rel-podinfo
+expect table_deployment_columns 0 '^NAME +READY +UP-TO-DATE +AVAILABLE +AGE'
+run k -n ns get svc rel-podinfo
+expect table_service_columns 0 'rel-podinfo +ClusterIP +10\.96\.[0-9.]+ +<none> +9898/TCP'
+run k get nodes
+expect table_node_columns 0 'sim-node-1 +Ready +<none> +[0-9]+s +v1\.33\.0'
 
 # watch
 k -n ns1 get cm -w --output-watch-events >"$TMP/watch.out" 2>&1 &
@@ -170,6 +194,9 @@ run k -n ns1 apply -f "$TMP/w1.yaml"
 expect custom_resource_created 0 'widget.example.com/w1 created'
 run k -n ns1 get wd w1 -o jsonpath='{.spec.size}'
 expect custom_resource_short_name 0 '^3$'
+run k -n ns1 get widgets
+expect custom_resource_table 0 '^NAME +AGE'
+
 run k delete crd widgets.example.com
 expect crd_deleted 0 'deleted'
 run k -n ns1 get widgets
