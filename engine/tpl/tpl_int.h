@@ -110,6 +110,12 @@ int tpl_regex_exec(tpl_regex *re, const char *s, size_t len, size_t start,
 int tpl_regex_translate(const char *pat, size_t len, kd_buf *out,
                         kd_buf *msg, int *ncap, kd_buf *names);
 
+/* Random bytes through the options' random hook (the OS when NULL);
+ * a uniform number in [0, BOUND). KD_EEXEC (call failed) when the source
+ * fails. */
+int tpl_random_bytes(tpl_call *c, unsigned char *buf, size_t len);
+int tpl_random_below(tpl_call *c, uint64_t bound, uint64_t *out);
+
 /* The function tables of the families, gathered by tpl_fn_all.c. */
 extern const tpl_func_def tpl_fn_core[], tpl_fn_strings[], tpl_fn_lists[],
     tpl_fn_dicts[], tpl_fn_math[], tpl_fn_encoding[], tpl_fn_crypto[],
