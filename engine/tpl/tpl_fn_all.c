@@ -6,5 +6,5 @@ const tpl_func_def *const tpl_fn_library[] = {
   tpl_fn_core, tpl_fn_strings, tpl_fn_lists, tpl_fn_dicts, tpl_fn_math,
   tpl_fn_encoding, tpl_fn_yaml, tpl_fn_regex,
   tpl_fn_semver, tpl_fn_paths, tpl_fn_random,
-  tpl_fn_dates,
+  tpl_fn_dates, tpl_fn_crypto, tpl_fn_certs,
   NULL};
