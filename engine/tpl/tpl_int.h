@@ -124,7 +124,7 @@ int tpl_random_below(tpl_call *c, uint64_t bound, uint64_t *out);
 extern const tpl_func_def tpl_fn_core[], tpl_fn_strings[], tpl_fn_lists[],
     tpl_fn_dicts[], tpl_fn_math[], tpl_fn_encoding[], tpl_fn_crypto[],
     tpl_fn_random[], tpl_fn_regex[], tpl_fn_semver[], tpl_fn_dates[],
-    tpl_fn_paths[], tpl_fn_yaml[], tpl_fn_certs[];
+    tpl_fn_paths[], tpl_fn_yaml[], tpl_fn_certs[], tpl_fn_toml[];
 /* Go's type of V for Sprig's messages ("string", "map[string]interface {}"). */
 #define tpl_tname tpl_type_name
 

@@ -404,6 +404,41 @@ static void test_certificates(void)
   tpl_unref(ca);
 }
 
+/* every function of Helm's list (tests/golden/tpl_fn/helm_funcs.txt,
+ * confirmed against helm by check.py) that belongs to the library is
+ * registered, and no name twice */
+static void test_registry_complete(void)
+{
+  kd_error err = {0};
+  size_t len;
+  char *data = kd_read_file("tests/golden/tpl_fn/helm_funcs.txt", &len, &err), *line, *save;
+  int listed = 0;
+  const tpl_func_def *const *t, *const *u;
+  const tpl_func_def *f, *g;
+  CHECK(data != NULL);
+  if (!data) return;
+  for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    char *sp = strchr(line, ' ');
+    if (line[0] == '#' || !sp) continue;
+    *sp = 0;
+    listed++;
+    if (!strcmp(sp + 1, "lib") && !find_fn(line)) {
+      printf("FAIL %s: %s is not registered\n", t_name, line);
+      t_failures++;
+    }
+  }
+  CHECK(listed > 200);
+  free(data);
+  for (t = tpl_fn_library; *t; t++)
+    for (f = *t; f->name; f++)
+      for (u = t; *u; u++)
+        for (g = (u == t ? f + 1 : *u); g->name; g++)
+          if (!strcmp(f->name, g->name)) {
+            printf("FAIL %s: %s registered twice\n", t_name, f->name);
+            t_failures++;
+          }
+}
+
 int main(void)
 {
   RUN(test_random_strings);
@@ -413,5 +448,6 @@ int main(void)
   RUN(test_aes_round_trip);
   RUN(test_private_keys);
   RUN(test_certificates);
+  RUN(test_registry_complete);
   TEST_EXIT();
 }
