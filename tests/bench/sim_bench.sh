@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/bench/sim_bench.sh: kdeploy sim throughput, memory and watch fan-out.
-# Runs standalone (KDEPLOY=path sh tests/bench/sim_bench.sh) or from
-# tests/bench/run.sh. Figures are printed with their targets (issue #3) and
+# Runs from tests/bench/run.sh (`make bench`) or standalone
+# (KDEPLOY=./kdeploy sh tests/bench/sim_bench.sh). Figures are printed with their targets (issue #3) and
 # as a ratio against the loopback ceiling measured in the same run (the
 # same client against a responder that does nothing but answer).
 set -eu
@@ -10,8 +10,13 @@ SECS=${SIM_BENCH_SECONDS:-2}
 TMP=$(mktemp -d)
 PID=
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$TMP"' EXIT
-cc -O2 -o "$TMP/sim_load" tests/bench/sim_load.c -lpthread
-L="$TMP/sim_load"
+# the load generator: built by make into $BENCH_BIN, else built here
+if [ -n "${BENCH_BIN:-}" ] && [ -x "$BENCH_BIN/sim_load" ]; then
+  L="$BENCH_BIN/sim_load"
+else
+  cc -O2 -o "$TMP/sim_load" tests/bench/sim_load.c -lpthread
+  L="$TMP/sim_load"
+fi
 "$KDEPLOY" sim --port 0 --nodes 1 --kubeconfig "$TMP/kc" >/dev/null 2>"$TMP/err" &
 PID=$!
 i=0; while [ ! -s "$TMP/kc" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
