@@ -320,9 +320,13 @@ static void conn_read(sim *s, sim_conn *c)
       n = r;
     } else {
       n = recv(c->fd, c->in.data + c->in.len, READ_CHUNK, 0);
-      if (n == 0) {
-        if (c->out_off < c->out.len) c->close_after = 1;
-        else sim_conn_close(s, c);
+      if (n == 0) {   /* the client is done sending */
+        if (c->out_off < c->out.len) {
+          c->close_after = 1;
+          c->read_eof = 1;   /* stop polling for input: EOF stays readable */
+        } else {
+          sim_conn_close(s, c);
+        }
         return;
       }
       if (n < 0) {
@@ -361,7 +365,7 @@ int sim_server_turn(sim *s, int timeout_ms)
     if (c->dead) continue;
     pfd[n].fd = c->fd;
     pfd[n].events = 0;
-    if (!c->busy) pfd[n].events |= POLLIN;
+    if (!c->busy && !c->read_eof) pfd[n].events |= POLLIN;
     if (c->out_off < c->out.len || c->want_write_ssl) pfd[n].events |= POLLOUT;
     who[n++] = c;
   }
