@@ -5,6 +5,7 @@
 
 #include "sim.h"
 #include "sim_http.h"
+#include "sim_patch.h"
 
 #include <openssl/ssl.h>
 
@@ -120,6 +121,7 @@ struct sim {
   sim_config cfg;
   char *dir, *state_file, *token;
   int listen_fd, port;
+  int64_t accept_pause;      /* no accept() until then (out of fds) */
   SSL_CTX *ssl_ctx;
   char *ca_pem, *client_cert_pem, *client_key_pem;
   sim_conn *conns;
@@ -130,7 +132,7 @@ struct sim {
   sim_resource *dead;        /* removed CRD resources, freed after dispatch */
   uint64_t rv;
   sim_logev *log;            /* ring buffer */
-  size_t log_cap, log_start, log_len;
+  size_t log_cap, log_start, log_len, log_bytes;
   uint64_t log_min_rv;       /* oldest rv a watch may resume from */
   sim_qev *queue;
   size_t q_len, q_cap;
@@ -158,12 +160,13 @@ struct sim {
   char errd_reason[64];
   kd_value errd_details;
   unsigned features;         /* SIM_F_* set by plugins */
-  /* managedFields of the request being served (sim_api.c sets them around
-   * a store write, sim_store.c records it): the field manager, NULL for
-   * the sim's own writes; fm_apply: server-side apply did them already */
-  const char *fm_manager;
-  const char *fm_subresource;  /* "scale"; NULL: by the store's mode */
-  int fm_apply;
+  /* managedFields tracking of the write in progress (sim_patch_track_update
+   * after defaulting); NULL: none. track_done: the patch already did it. */
+  const sim_patch_ctx *track;
+  int track_done;
+  char *manager;             /* field manager of writes through sim.h */
+  const char *last_name;     /* name of the last object created (borrowed,
+                                valid until the next store mutation) */
 };
 
 /* sim_loop.c */
