@@ -178,8 +178,8 @@ static int resolve_number(const char *raw, const char *plain, kd_value *out)
     return 1;
   }
   if (raw[0] == '.') {   /* go-yaml tries ParseFloat on the raw text */
-    if (!yaml_style_float(raw)) return 0;
-    kd_value_float(out, strtod(raw, NULL));
+    if (!yaml_go_dot_float(raw, strlen(raw))) return 0;
+    kd_value_float(out, strtod(plain, NULL));
     return 1;
   }
   if (parse_go_int(plain, &i)) {
@@ -187,7 +187,9 @@ static int resolve_number(const char *raw, const char *plain, kd_value *out)
     return 1;
   }
   if (yaml_style_float(plain)) {
-    kd_value_float(out, strtod(plain, NULL));
+    f = strtod(plain, NULL);
+    if (isinf(f)) return 0;   /* ParseFloat's range error: a string */
+    kd_value_float(out, f);
     return 1;
   }
   return 0;

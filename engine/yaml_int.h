@@ -34,6 +34,10 @@ int yaml_libyaml_decode_stream(const char *data, size_t len,
  * emitting it plain. */
 int yaml_plain_is_str(const char *s, size_t len);
 
+/* strconv.ParseFloat succeeds on S, which starts with '.' (Go's literal
+ * syntax: '_' between digits), without overflowing. */
+int yaml_go_dot_float(const char *s, size_t len);
+
 /* go-yaml's map key order (keyList.Less) for two string keys; V3: the
  * rule of go-yaml v3 (a letter after a digit run sorts first). */
 int yaml_key_less(const char *a, size_t alen, const char *b, size_t blen,

@@ -103,9 +103,9 @@ static int yaml_style_float(const char *s, size_t len)
 
 /* strconv.ParseFloat on a string starting with '.': .DIGITS[e[+-]DIGITS],
  * where Go's literal syntax lets '_' stand between two digits. */
-static int go_dot_float(const char *s, size_t len)
+int yaml_go_dot_float(const char *s, size_t len)
 {
-  char small[64], *buf = len < sizeof small ? small : malloc(len + 1);
+  char small[64] = "", *buf = len < sizeof small ? small : malloc(len + 1);
   size_t i, n = 0, p = 1;
   int ok = 0;
   if (!buf) return 1;
@@ -225,7 +225,7 @@ int yaml_plain_is_str(const char *s, size_t len)
     if (is_resolved_word(s, len) || resolves_number(s, len)) return 0;
     return !base60_float(s, len);
   }
-  if (c == '.') return !is_resolved_word(s, len) && !go_dot_float(s, len);
+  if (c == '.') return !is_resolved_word(s, len) && !yaml_go_dot_float(s, len);
   if (strchr("yYnNtTfFoO~", c)) return !is_resolved_word(s, len);
   return 1;
 }
@@ -257,7 +257,7 @@ static int is_letter(unsigned r)
   if (r >= 0x2000 && r < 0x2C00) return 0;   /* punctuation, symbols */
   if (r >= 0x3000 && r < 0x3040) return 0;   /* CJK punctuation */
   if (r >= 0xD800 && r < 0xF900) return 0;   /* surrogates, private use */
-  if (r >= 0xFE00 && r < 0xFE70) return 0;
+  if ((r >= 0xFE00 && r < 0xFE70) || r == 0xFEFF) return 0;   /* ... BOM */
   if (r >= 0xFF00 && r < 0xFF21) return 0;
   if (r >= 0x1F000 && r < 0x20000) return 0; /* emoji */
   return 1;
