@@ -114,6 +114,10 @@ int tpl_regex_translate(const char *pat, size_t len, kd_buf *out,
  * reports ("illegal base64 data at input byte N"), or -1. KD_ENOMEM. */
 int tpl_b64_decode(const char *s, size_t len, kd_buf *b, long *err_at);
 
+/* Helm's fromToml reader (tpl_toml_parse.c): OUT a map, or KD_EPARSE
+ * with BurntSushi/toml's error text in MSG. */
+int tpl_toml_parse(const char *s, size_t n, tpl_val *out, kd_buf *msg);
+
 /* Random bytes through the options' random hook (the OS when NULL);
  * a uniform number in [0, BOUND). KD_EEXEC (call failed) when the source
  * fails. */
