@@ -122,6 +122,7 @@ struct watch_stream {
   int timeout_seconds, page_size;
   objmap cache, fresh;        /* fresh: a list in progress */
   int synced, stopped, need_relist, failures, lists, watches;
+  int quiet;                  /* lists since the last watch event */
   kube_call *call;
   loop_id timer;
   watch_framer fr;
@@ -435,6 +436,7 @@ static int on_frame(void *ctx, const char *text, size_t len)
     return 1;                   /* end this request; on_watch_done decides */
   } else if (obj_key(obj, &key)) {
     const char *rv = obj_rv(obj);
+    st->quiet = 0;
     cached = map_find(&st->cache, key.data);
     set_rv(st, rv);
     if (strcmp(type, "DELETED") == 0) {
@@ -474,8 +476,15 @@ static void on_watch_done(void *ctx, const kube_resp *r)
   st->call = NULL;
   watch_framer_reset(&st->fr);
   if (st->need_relist || r->status == 410) {
+    /* relist at once, but not in a tight loop when every watch expires
+     * before delivering anything */
     st->need_relist = 1;
-    start_list(st);
+    if (st->quiet++ > 0) {
+      st->failures = st->quiet - 2;
+      backoff(st);
+    } else {
+      start_list(st);
+    }
   } else if (r->status == 200 && r->err.code == KD_OK) {
     st->failures = 0;             /* the server ended it (timeoutSeconds) */
     start_watch(st);

@@ -71,5 +71,6 @@ int luaopen_kdeploy_core_watch(lua_State *L);
 int luaopen_kdeploy_json(lua_State *L);
 int luaopen_kdeploy_yaml(lua_State *L);
 int luaopen_kdeploy_core_sim(lua_State *L);
+int luaopen_kdeploy_chart(lua_State *L);
 
 #endif

@@ -158,7 +158,7 @@ static double optnum(lua_State *L, int t, const char *k, double dflt)
 }
 
 /* config:client(context, namespace, {qps=, burst=, timeout=,
- * connect_timeout=, retries=}) -> client. */
+ * connect_timeout=, retries=, max_inflight=}) -> client. */
 static int m_client(lua_State *L)
 {
   lconfig *cb = checkconfig(L);
@@ -174,6 +174,7 @@ static int m_client(lua_State *L)
   o.timeout = KUBE_DEFAULT_TIMEOUT;
   o.connect_timeout = KUBE_DEFAULT_CONNECT_TIMEOUT;
   o.max_retries = KUBE_DEFAULT_RETRIES;
+  o.max_inflight = KUBE_DEFAULT_INFLIGHT;
   if (!lua_isnoneornil(L, 4)) {
     luaL_checktype(L, 4, LUA_TTABLE);
     o.qps = optnum(L, 4, "qps", o.qps);
@@ -181,6 +182,7 @@ static int m_client(lua_State *L)
     o.timeout = optnum(L, 4, "timeout", o.timeout);
     o.connect_timeout = optnum(L, 4, "connect_timeout", o.connect_timeout);
     o.max_retries = (int)optnum(L, 4, "retries", o.max_retries);
+    o.max_inflight = (int)optnum(L, 4, "max_inflight", o.max_inflight);
   }
   b = lua_newuserdatauv(L, sizeof *b, 1);
   memset(b, 0, sizeof *b);

@@ -31,6 +31,15 @@ int sim_port(const sim *s) { return s->port; }
 const char *sim_token(const sim *s) { return s->token; }
 void sim_features_set(sim *s, unsigned flags) { s->features |= flags; }
 
+void *sim_plugin_state(sim *s, const char *name)
+{
+  size_t i;
+  if (!s->plugin_state) return NULL;
+  for (i = 0; sim_plugins[i].name; i++)
+    if (strcmp(sim_plugins[i].name, name) == 0) return s->plugin_state[i];
+  return NULL;
+}
+
 /* ---- timers: a binary min-heap on (when, id) -----------------------------*/
 
 static int t_less(const sim_timer *a, const sim_timer *b)
@@ -185,6 +194,17 @@ void sim_dispatch(sim *s)
 
 /* ---- public object API ---------------------------------------------------*/
 
+void sim_resource_each(sim *s, sim_res_fn fn, void *ctx)
+{
+  const sim_resource *r, *y;
+  for (r = s->resources; r; r = r->next) {
+    int seen = 0;
+    for (y = s->resources; y != r && !seen; y = y->next)
+      if (y->table == r->table) seen = 1;
+    if (!seen && fn(ctx, r)) return;
+  }
+}
+
 const kd_value *sim_obj_get(sim *s, const sim_resource *r, const char *ns,
                             const char *name)
 {
@@ -206,17 +226,49 @@ void sim_obj_each(sim *s, const sim_resource *r, const char *ns,
   }
 }
 
+/* managedFields context of writes made through this API. */
+static void api_ctx(sim *s, const sim_resource *r, const char *sub,
+                    sim_patch_ctx *ctx, char *gv, size_t n, char **ts)
+{
+  memset(ctx, 0, sizeof *ctx);
+  ctx->api_version = sim_res_gvstr(r, gv, n);
+  ctx->kind = r->kind;
+  ctx->custom = r->crd != NULL;
+  ctx->subresource = sub;
+  ctx->manager = s->manager ? s->manager : "kube-controller-manager";
+  *ts = sim_timestamp(s);
+  ctx->now = *ts;
+  s->track = ctx;
+  s->track_done = 0;
+}
+
+static void api_ctx_end(sim *s, char *ts)
+{
+  s->track = NULL;
+  free(ts);
+  sim_errd_reset(s);
+}
+
+void sim_obj_manager(sim *s, const char *manager)
+{
+  free(s->manager);
+  s->manager = manager ? sim_strdup(manager) : NULL;
+}
+
 int sim_obj_create(sim *s, const sim_resource *r, const char *ns,
                    const kd_value *obj, kd_value *out, kd_error *err)
 {
   kd_value v;
+  sim_patch_ctx ctx;
+  char gv[300], *ts;
   int rc;
   if (kd_value_copy(&v, obj) != KD_OK)
     return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
   if (!ns) ns = sim_str(obj, "metadata.namespace");
+  api_ctx(s, r, NULL, &ctx, gv, sizeof gv, &ts);
   rc = sim_store_create(s, (sim_resource *)r, ns ? ns : "", &v, 0, out, err);
+  api_ctx_end(s, ts);
   kd_value_clear(&v);
-  sim_errd_reset(s);
   return rc;
 }
 
@@ -226,14 +278,17 @@ static int update_mode(sim *s, const sim_resource *r, const kd_value *obj,
   const char *name = sim_str(obj, "metadata.name");
   const char *ns = sim_str(obj, "metadata.namespace");
   kd_value v;
+  sim_patch_ctx ctx;
+  char gv[300], *ts;
   int rc;
   if (!name) return kd_error_set(err, KD_EINVAL, "sim: object has no name");
   if (kd_value_copy(&v, obj) != KD_OK)
     return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
+  api_ctx(s, r, mode == 1 ? "status" : NULL, &ctx, gv, sizeof gv, &ts);
   rc = sim_store_update(s, (sim_resource *)r, ns ? ns : "", name, &v, mode, 0,
                         out, err);
+  api_ctx_end(s, ts);
   kd_value_clear(&v);
-  sim_errd_reset(s);
   return rc;
 }
 
@@ -247,6 +302,20 @@ int sim_obj_update_status(sim *s, const sim_resource *r, const kd_value *obj,
                           kd_value *out, kd_error *err)
 {
   return update_mode(s, r, obj, 1, out, err);
+}
+
+int sim_obj_replace(sim *s, const sim_resource *r, const kd_value *obj,
+                    kd_value *out, kd_error *err)
+{
+  return update_mode(s, r, obj, 2, out, err);
+}
+
+int sim_obj_delete_grace(sim *s, const sim_resource *r, const char *ns,
+                         const char *name, const char *policy,
+                         int64_t grace_s, kd_error *err)
+{
+  sim_delete_opts o = {policy, NULL, NULL, grace_s < 0 ? -1 : grace_s, 0};
+  return sim_obj_delete_opts(s, r, ns, name, &o, err);
 }
 
 int sim_obj_delete_opts(sim *s, const sim_resource *r, const char *ns,
@@ -424,6 +493,7 @@ void sim_free(sim *s)
   free(s->dir);
   free(s->state_file);
   free(s->token);
+  free(s->manager);
   free(s);
 }
 

@@ -94,6 +94,11 @@ const char *sim_resource_plural(const sim_resource *r);
 const char *sim_resource_group(const sim_resource *r);
 const char *sim_resource_version(const sim_resource *r);
 int sim_resource_namespaced(const sim_resource *r);
+/* Calls FN for every served resource whose objects are stored apart (a
+ * CRD served in several versions comes once). FN returns non-zero to
+ * stop; it must not create or delete CRDs. */
+typedef int (*sim_res_fn)(void *ctx, const sim_resource *r);
+void sim_resource_each(sim *s, sim_res_fn fn, void *ctx);
 
 /* ---- objects ----------------------------------------------------------- */
 
@@ -123,6 +128,10 @@ int sim_obj_update(sim *s, const sim_resource *r, const kd_value *obj,
 /* Replaces only .status (the /status subresource). */
 int sim_obj_update_status(sim *s, const sim_resource *r, const kd_value *obj,
                           kd_value *out, kd_error *err);
+/* Replaces spec, metadata and status in one write, as kube's internal
+ * writes do (a pod binding sets nodeName and the PodScheduled condition). */
+int sim_obj_replace(sim *s, const sim_resource *r, const kd_value *obj,
+                    kd_value *out, kd_error *err);
 /* Deletes with kube semantics: finalizers present -> deletionTimestamp set
  * and the object stays until they are removed. POLICY: "Background",
  * "Foreground", "Orphan" or NULL (the resource's default). */
@@ -143,6 +152,15 @@ typedef struct sim_delete_opts {
 int sim_obj_delete_opts(sim *s, const sim_resource *r, const char *ns,
                         const char *name, const sim_delete_opts *opts,
                         kd_error *err);
+/* Shorthand: sim_obj_delete with gracePeriodSeconds GRACE_S (-1: default).*/
+int sim_obj_delete_grace(sim *s, const sim_resource *r, const char *ns,
+                         const char *name, const char *policy,
+                         int64_t grace_s, kd_error *err);
+
+/* Writes through these functions are recorded in managedFields (operation
+ * Update) under a field manager: "kube-controller-manager" unless set here
+ * (e.g. "kubelet" around the kubelet's writes; NULL restores the default).*/
+void sim_obj_manager(sim *s, const char *manager);
 
 /* ---- store events ------------------------------------------------------ */
 
@@ -207,5 +225,8 @@ typedef struct sim_plugin {
   int (*start)(sim *s, void **state, kd_error *err);
   void (*stop)(sim *s, void *state);
 } sim_plugin;
+/* The state of the started plugin NAME (what its start stored), or NULL:
+ * how plugins use each other's services. Borrowed. */
+void *sim_plugin_state(sim *s, const char *name);
 
 #endif

@@ -2,7 +2,6 @@
  * get, list (selectors, limit/continue), create, update, patch, delete,
  * deletecollection, the status and scale subresources, faults, auth. */
 #include "sim_int.h"
-#include "sim_mpatch.h"
 #include "sim_proto.h"
 
 #include "json.h"
@@ -341,18 +340,67 @@ done:
 
 /* ---- mutations -----------------------------------------------------------*/
 
+/* The managedFields context of an HTTP write (sim_patch.h). */
+typedef struct wctx {
+  sim_patch_ctx ctx;
+  char gv[300];
+  kd_buf mgr;
+  char *fm, *ts;
+} wctx;
+
+static void wctx_begin(sim *s, sim_req *req, route *rt, int apply, wctx *w)
+{
+  char *force = sim_query_get(req->query, "force");
+  memset(w, 0, sizeof *w);
+  w->ctx.api_version = sim_res_gvstr(rt->res, w->gv, sizeof w->gv);
+  w->ctx.kind = rt->res->kind;
+  w->ctx.custom = rt->res->crd != NULL;
+  w->ctx.custom_status = rt->res->has_status;
+  w->ctx.crd_schema = sim_crd_schema(s, rt->res);
+  w->ctx.subresource = rt->sub;
+  w->fm = sim_query_get(req->query, "fieldManager");
+  if (w->fm && w->fm[0]) w->ctx.manager = w->fm;
+  else if (!apply)   /* apply requires an explicit fieldManager */
+    w->ctx.manager = sim_patch_default_manager(sim_req_header(req, "user-agent"),
+                                               &w->mgr);
+  w->ctx.force = is_true(force);
+  free(force);
+  w->ts = sim_timestamp(s);
+  w->ctx.now = w->ts;
+  s->track = &w->ctx;
+  s->track_done = 0;
+}
+
+static void wctx_end(sim *s, wctx *w)
+{
+  s->track = NULL;
+  s->track_done = 0;
+  free(w->fm);
+  free(w->ts);
+  kd_buf_free(&w->mgr);
+}
+
 static void do_create(sim *s, sim_conn *c, sim_req *req, route *rt)
 {
+  wctx w;
   kd_value body, out;
   kd_error err = {0};
   int dry;
   if (dry_run(s, c, req, &dry) || decode_body(s, c, req, 1, &body)) return;
   kd_value_null(&out);
-  if (sim_store_create(s, rt->res, rt->ns, &body, dry, &out, &err)) {
-    sim_send_error(s, c, &err);
-  } else {
-    send_value(s, c, 201, &out);
+  wctx_begin(s, req, rt, 0, &w);
+  {
+    /* the stored object's own encoding is the answer: no copy, no re-encode */
+    const char *name = NULL;
+    if (sim_store_create(s, rt->res, rt->ns, &body, dry, dry ? &out : NULL,
+                         &err))
+      sim_send_error(s, c, &err);
+    else if (dry)
+      send_value(s, c, 201, &out);
+    else if ((name = s->last_name))
+      send_obj(s, c, 201, rt->res, rt->ns, name, NULL);
   }
+  wctx_end(s, &w);
   kd_value_clear(&body);
   kd_value_clear(&out);
 }
@@ -364,103 +412,87 @@ static int mode_of(const route *rt)
 
 static void do_update(sim *s, sim_conn *c, sim_req *req, route *rt)
 {
+  wctx w;
   kd_value body, out;
   kd_error err = {0};
   int dry;
   if (dry_run(s, c, req, &dry) || decode_body(s, c, req, 1, &body)) return;
   kd_value_null(&out);
+  wctx_begin(s, req, rt, 0, &w);
   if (sim_store_update(s, rt->res, rt->ns, rt->name, &body, mode_of(rt), dry,
                        &out, &err))
     sim_send_error(s, c, &err);
   else
     send_value(s, c, 200, &out);
+  wctx_end(s, &w);
   kd_value_clear(&body);
   kd_value_clear(&out);
-}
-
-static sim_patch_type patch_type(const char *ct)
-{
-  if (media_is(ct, "application/json-patch+json")) return SIM_PATCH_JSON;
-  if (media_is(ct, "application/merge-patch+json")) return SIM_PATCH_MERGE;
-  if (media_is(ct, "application/strategic-merge-patch+json"))
-    return SIM_PATCH_STRATEGIC;
-  if (media_is(ct, "application/apply-patch+yaml") ||
-      media_is(ct, "application/apply-patch+cbor"))
-    return SIM_PATCH_APPLY;
-  return SIM_PATCH_UNSUPPORTED;
 }
 
 static void do_patch(sim *s, sim_conn *c, sim_req *req, route *rt)
 {
   const char *ct = sim_req_header(req, "content-type");
-  sim_patch_type type = patch_type(ct);
-  int dry, rc;
-  kd_value patch, merged, out;
+  sim_patch_type type = sim_patch_type_of(ct);
+  const char *ns = rt->res->namespaced ? rt->ns : "";
+  kd_value patch, merged, out, status;
   kd_error err = {0};
   sim_obj *o;
-  const char *ns = rt->res->namespaced ? rt->ns : "";
-  if (!type) {
-    sim_send_status(s, c, 415, "UnsupportedMediaType", "the body of the "
-                    "request was in an unknown format - accepted media types "
-                    "include: application/json-patch+json, application/"
-                    "merge-patch+json, application/apply-patch+yaml, "
-                    "application/strategic-merge-patch+json", NULL);
-    return;
-  }
-  if (type == SIM_PATCH_STRATEGIC && rt->res->crd) {
-    sim_send_status(s, c, 415, "UnsupportedMediaType", "the body of the "
-                    "request was in an unknown format - accepted media types "
-                    "include: application/json-patch+json, application/"
-                    "merge-patch+json, application/apply-patch+yaml", NULL);
+  wctx w;
+  int dry;
+  if (type == SIM_PATCH_UNSUPPORTED ||
+      (type == SIM_PATCH_STRATEGIC && rt->res->crd)) {
+    sim_send_status(s, c, 415, "UnsupportedMediaType",
+                    sim_patch_unsupported_message(rt->res->crd != NULL), NULL);
     return;
   }
   if (dry_run(s, c, req, &dry)) return;
-  {
-    const char *data = req->body.data ? req->body.data : "";
-    rc = type == SIM_PATCH_APPLY
-             ? yaml_decode(data, req->body.len, "patch", &patch, &err)
-             : json_decode(data, req->body.len, "patch", &patch, &err);
-    if (rc || (type != SIM_PATCH_JSON && patch.type != KD_OBJ)) {
-      char msg[700];
-      if (!rc) kd_value_clear(&patch);
-      snprintf(msg, sizeof msg, "error decoding patch: %s",
-               rc ? err.msg : "not an object");
-      sim_send_status(s, c, 400, "BadRequest", msg, NULL);
-      return;
-    }
+  kd_value_null(&status);
+  if (sim_patch_decode(type, req->body.data ? req->body.data : "",
+                       req->body.len, &patch, &status, &err)) {
+    if (status.type == KD_OBJ) send_value(s, c, err.http_status ? err.http_status : 400, &status);
+    else sim_send_status(s, c, 400, "BadRequest", err.msg, NULL);
+    kd_value_clear(&status);
+    return;
   }
   o = sim_table_find(rt->res->table, ns, rt->name, NULL);
   kd_value_null(&out);
-  if (!o && type == SIM_PATCH_APPLY) {
-    /* server-side apply creates what does not exist */
-    if (sim_mpatch_apply(type, NULL, &patch, &merged, &err) == KD_OK) {
-      sim_set_str(&merged, "metadata.name", rt->name);
-      if (sim_store_create(s, rt->res, ns, &merged, dry, &out, &err))
-        sim_send_error(s, c, &err);
-      else
-        send_value(s, c, 201, &out);
-      kd_value_clear(&merged);
-    } else {
-      sim_send_status(s, c, 400, "BadRequest", err.msg, NULL);
-    }
-  } else if (!o) {
+  kd_value_null(&merged);
+  if (!o && type != SIM_PATCH_APPLY) {
     sim_err_notfound(s, &err, rt->res, rt->name);
     sim_send_error(s, c, &err);
-  } else if (sim_mpatch_apply(type, &o->v, &patch, &merged, &err)) {
-    int code = err.code == KD_EPARSE ? 400 : 422;
-    sim_send_status(s, c, code, sim_reason_for(code), err.msg, NULL);
+    kd_value_clear(&patch);
+    return;
+  }
+  wctx_begin(s, req, rt, type == SIM_PATCH_APPLY, &w);
+  if (sim_patch_apply(&w.ctx, type, o ? &o->v : NULL, &patch, &merged,
+                      &status, &err)) {
+    int code = err.http_status ? err.http_status : 500;
+    if (status.type == KD_OBJ) send_value(s, c, code, &status);
+    else sim_send_status(s, c, code, sim_reason_for(code), err.msg, NULL);
+  } else if (!o) {
+    /* server-side apply creates what does not exist */
+    s->track_done = 1;
+    if (!sim_str(&merged, "metadata.name"))
+      sim_set_str(&merged, "metadata.name", rt->name);
+    if (sim_store_create(s, rt->res, ns, &merged, dry, &out, &err))
+      sim_send_error(s, c, &err);
+    else
+      send_value(s, c, 201, &out);
   } else {
-    /* a patch may not move the object; the rv in it is a precondition */
+    /* the patched object may not move; an rv in the patch is a precondition */
     const char *prv = type == SIM_PATCH_JSON ? NULL
                       : sim_str(&patch, "metadata.resourceVersion");
     if (!prv) sim_obj_del(kd_value_path(&merged, "metadata"), "resourceVersion");
+    s->track_done = type == SIM_PATCH_APPLY;
     if (sim_store_update(s, rt->res, ns, rt->name, &merged, mode_of(rt), dry,
                          &out, &err))
       sim_send_error(s, c, &err);
     else
       send_value(s, c, 200, &out);
-    kd_value_clear(&merged);
   }
+  wctx_end(s, &w);
+  kd_value_clear(&merged);
+  kd_value_clear(&status);
   kd_value_clear(&patch);
   kd_value_clear(&out);
 }
@@ -709,10 +741,15 @@ static void do_scale(sim *s, sim_conn *c, sim_req *req, route *rt)
   }
   kd_value_clear(&body);
   sim_obj_del(kd_value_path(&upd, "metadata"), "resourceVersion");
-  if (sim_store_update(s, rt->res, ns, rt->name, &upd, 0, dry, NULL, &err))
-    sim_send_error(s, c, &err);
-  else if ((o = sim_table_find(rt->res->table, ns, rt->name, NULL)))
-    send_scale(s, c, o);
+  {
+    wctx w;   /* a scale write is an Update of subresource "scale" */
+    wctx_begin(s, req, rt, 0, &w);
+    if (sim_store_update(s, rt->res, ns, rt->name, &upd, 0, dry, NULL, &err))
+      sim_send_error(s, c, &err);
+    else if ((o = sim_table_find(rt->res->table, ns, rt->name, NULL)))
+      send_scale(s, c, o);
+    wctx_end(s, &w);
+  }
   kd_value_clear(&upd);
 }
 

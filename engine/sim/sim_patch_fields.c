@@ -489,6 +489,19 @@ static int to_set(const sim_schema *t, const kd_value *v, fs_node *node,
 {
   size_t i;
   if (depth > 1000) return kd_error_set(err, KD_ERANGE, "nested too deeply");
+  if (strict && t && v->type != KD_NULL &&
+      ((t->kind == SCH_LIST && v->type != KD_ARR) ||
+       ((t->kind == SCH_STRUCT || t->kind == SCH_MAP) &&
+        v->type != KD_OBJ))) {
+    /* the typed converter's words: "expected list, got &{...}" */
+    kd_buf b = {0};
+    int rc = sim_patch_gofmt(v, &b) ? KD_ENOMEM
+             : kd_error_set(err, KD_EINVAL, "expected %s, got &{%s}",
+                            t->kind == SCH_LIST ? "list" : "map",
+                            b.data ? b.data : "");
+    kd_buf_free(&b);
+    return rc;
+  }
   if (sim_schema_atomic(t, v)) {
     node->member = 1;
     return KD_OK;
@@ -655,6 +668,9 @@ static int compare(cmp_state *st, const sim_schema *t, const kd_value *l,
   const kd_value *shape = r ? r : l;
   int rc;
   if (depth > 1000) return kd_error_set(st->err, KD_ERANGE, "too deep");
+  /* null and absent are the same nil in a typed object (a non-pointer
+   * Time marshals as null: metadata.creationTimestamp) */
+  if ((!l && r->type == KD_NULL) || (!r && l->type == KD_NULL)) return KD_OK;
   /* null on one side is an empty value of the other side's shape */
   if (l && r && l->type == KD_NULL && (r->type == KD_OBJ || r->type == KD_ARR)
       && !sim_schema_atomic(t, r))

@@ -197,30 +197,57 @@ static int merge_obj(const sim_schema *t, const kd_value *l,
   return KD_OK;
 }
 
+/* Drops null members, as decoding into a typed object drops them. */
+static void drop_nulls(kd_value *v)
+{
+  size_t i;
+  if (v->type == KD_OBJ) {
+    for (i = 0; i < v->u.obj.len;) {
+      if (v->u.obj.m[i].val.type == KD_NULL) {
+        sim_patch_obj_del(v, i);
+        continue;
+      }
+      drop_nulls(&v->u.obj.m[i].val);
+      i++;
+    }
+  } else if (v->type == KD_ARR) {
+    for (i = 0; i < v->u.arr.len; i++) drop_nulls(&v->u.arr.items[i]);
+  }
+}
+
 static int merge_val(const sim_schema *t, const kd_value *l,
                      const kd_value *r, kd_value *out, int depth)
 {
   kd_value_null(out);
   if (depth > 1000) return KD_ERANGE;
   if (!r) return kd_value_copy(out, l);
-  if (!l) return kd_value_copy(out, r);
+  if (!l) {
+    if (kd_value_copy(out, r)) return KD_ENOMEM;
+    drop_nulls(out);
+    return KD_OK;
+  }
   /* a null applied over a granular map or list leaves it (derefMap of
    * null is no map: the live items stay) */
   if (r->type == KD_NULL && (l->type == KD_OBJ || l->type == KD_ARR) &&
-      !is_empty_container(l) && !sim_schema_atomic(t, l))
-    return kd_value_copy(out, l);
+      (is_empty_container(l) || !sim_schema_atomic(t, l)))
+    return kd_value_copy(out, l);   /* and null over {} is a typed {} */
   if (sim_schema_atomic(t, r) || l->type != r->type ||
-      (is_empty_container(l) && is_empty_container(r)))
-    return kd_value_copy(out, r);
+      (is_empty_container(l) && is_empty_container(r))) {
+    if (kd_value_copy(out, r)) return KD_ENOMEM;
+    drop_nulls(out);
+    return KD_OK;
+  }
   if (r->type == KD_ARR) return merge_list(t, l, r, out, depth);
   return merge_obj(t, l, r, out, depth);
 }
 
 /* ---- RemoveItems ---------------------------------------------------- */
 /* Removes from V every path of SET (typed T); returns 1 when V is left
- * empty (the walker's null), which the caller drops. */
+ * empty: the walker then yields null. KEEP_NULL: such a child stays as a
+ * null (its path still exists for the field sets prune computes); else it
+ * goes, as decoding the null into a typed object drops it. */
 static int remove_items(const sim_schema *t, kd_value *v, const fs_node *set,
-                        int depth)
+                        int keep_null, int depth)
 {
   size_t i, w;
   if (depth > 1000) return 0;
@@ -231,11 +258,18 @@ static int remove_items(const sim_schema *t, kd_value *v, const fs_node *set,
       kd_member *m = &v->u.obj.m[i];
       fs_node *c = sim_fields_child((fs_node *)set, PE_FIELD, m->key,
                                     m->klen, NULL, 0, 0);
-      if (c && (c->member ||
-                remove_items(sim_schema_child(t, m->key, m->klen, NULL),
-                             &m->val, c, depth + 1))) {
+      if (c && c->member) {
         sim_patch_obj_del(v, i);
         continue;
+      }
+      if (c && remove_items(sim_schema_child(t, m->key, m->klen, NULL),
+                            &m->val, c, keep_null, depth + 1)) {
+        if (!keep_null) {
+          sim_patch_obj_del(v, i);
+          continue;
+        }
+        kd_value_clear(&m->val);
+        kd_value_null(&m->val);
       }
       i++;
     }
@@ -253,7 +287,8 @@ static int remove_items(const sim_schema *t, kd_value *v, const fs_node *set,
       kd_value_clear(&kv);
     }
     if (c && (c->member ||
-              remove_items(sim_schema_elem(t), item, c, depth + 1))) {
+              (remove_items(sim_schema_elem(t), item, c, keep_null,
+                            depth + 1) && !keep_null))) {
       kd_value_clear(item);
       continue;
     }
@@ -273,10 +308,10 @@ static int full_set(const sim_schema *t, const kd_value *v, fs_node *out)
 }
 
 static int copy_without(const sim_schema *t, const kd_value *v,
-                        const fs_node *set, kd_value *out)
+                        const fs_node *set, int keep_null, kd_value *out)
 {
   if (kd_value_copy(out, v)) return KD_ENOMEM;
-  if (out->type == KD_OBJ) remove_items(t, out, set, 0);
+  if (out->type == KD_OBJ) remove_items(t, out, set, keep_null, 0);
   return KD_OK;
 }
 
@@ -313,21 +348,21 @@ static int prune(const sim_schema *t, kd_value *merged, const sim_mgrs *mgrs,
   sim_fields_ensure_named(t, &managed);
   if (full_set(t, merged, &mset)) goto out1;
   /* pruned0: merged less everything last held */
-  if (copy_without(t, merged, &last_e, &p0) || full_set(t, &p0, &pset))
+  if (copy_without(t, merged, &last_e, 1, &p0) || full_set(t, &p0, &pset))
     goto out2;
   /* addBackOwnedItems */
   if (sim_fields_union(&keep, &pset, &managed) ||
       sim_fields_diff(&gone, &mset, &keep))
     goto out2;
   kd_value_clear(&p0);
-  if (copy_without(t, merged, &gone, &p0)) goto out2;
+  if (copy_without(t, merged, &gone, 1, &p0)) goto out2;
   /* addBackDanglingItems: only what last held goes */
   sim_fields_clear(&pset);
   sim_fields_clear(&keep);
   sim_fields_clear(&gone);
   if (full_set(t, &p0, &pset) || sim_fields_diff(&keep, &mset, &pset) ||
       sim_fields_inter(&gone, &keep, &last_e) ||
-      copy_without(t, merged, &gone, &p1))
+      copy_without(t, merged, &gone, 0, &p1))
     goto out2;
   kd_value_clear(merged);
   *merged = p1;
@@ -455,8 +490,9 @@ fail:
   return oom(s);
 }
 
-/* The fields of the live last-applied annotation (kubectl's client-side
- * apply), or an empty set. */
+/* allowedConflictsFromLastApplied: the fields of the live last-applied
+ * annotation (kubectl's client-side apply) whose values the live object
+ * still has; an empty set when there is no usable annotation. */
 static int last_applied_set(const sim_schema *t, const kd_value *live,
                             fs_node *out)
 {
@@ -465,17 +501,35 @@ static int last_applied_set(const sim_schema *t, const kd_value *live,
   const kd_value *la = a ? kd_obj_gets(a, LAST_APPLIED) : NULL;
   kd_value obj;
   kd_error e = {0};
+  fs_node set, add, mod, rem, t1, t2;
+  int rc;
   memset(out, 0, sizeof *out);
   kd_value_null(&out->val);
   if (!la || la->type != KD_STR || la->u.str.len == 0) return KD_OK;
   if (json_decode(la->u.str.s, la->u.str.len, "last-applied", &obj, &e))
     return KD_OK;
-  if (obj.type == KD_OBJ && sim_fields_of(t, &obj, 0, out, &e) == KD_ENOMEM) {
+  rc = obj.type == KD_OBJ ? sim_fields_of(t, &obj, 0, &set, &e) : KD_EINVAL;
+  if (rc) {
     kd_value_clear(&obj);
-    return KD_ENOMEM;
+    return rc == KD_ENOMEM ? rc : KD_OK;
   }
+  rc = sim_fields_compare(t, &obj, live, &add, &mod, &rem, &e);
   kd_value_clear(&obj);
-  return KD_OK;
+  if (rc) {
+    sim_fields_clear(&set);
+    return rc == KD_ENOMEM ? rc : KD_OK;
+  }
+  /* what changed since the client-side apply is no longer its */
+  rc = sim_fields_diff(&t1, &set, &mod);
+  if (!rc) rc = sim_fields_diff(&t2, &t1, &add);
+  if (!rc) rc = sim_fields_diff(out, &t2, &rem);
+  sim_fields_clear(&set);
+  sim_fields_clear(&add);
+  sim_fields_clear(&mod);
+  sim_fields_clear(&rem);
+  sim_fields_clear(&t1);
+  sim_fields_clear(&t2);
+  return rc;
 }
 
 /* update(): other managers' fields that the apply changes conflict unless
@@ -515,21 +569,40 @@ static int resolve(ssa *s, const sim_patch_ctx *ctx, const sim_schema *t,
     who[nc++] = m;
   }
   if (nc && !force && strcmp(ctx->manager, "kubectl") == 0) {
-    /* lastAppliedManager: conflicts the client-side apply left behind */
+    /* lastAppliedManager: conflicts on fields the client-side apply set
+     * are taken over; only the others are reported */
     fs_node allowed, rest;
-    int all_allowed = 1;
+    size_t w = 0;
     if (last_applied_set(t, live, &allowed)) goto oom;
-    for (i = 0; i < nc && all_allowed; i++) {
+    for (i = 0; i < nc; i++) {
       if (sim_fields_diff(&rest, &csets[i], &allowed)) {
-        sim_fields_clear(&rest);
         sim_fields_clear(&allowed);
         goto oom;
       }
-      all_allowed = sim_fields_empty(&rest) && !sim_fields_empty(&allowed);
-      sim_fields_clear(&rest);
+      sim_fields_clear(&csets[i]);
+      if (sim_fields_empty(&rest)) {
+        sim_fields_clear(&rest);
+        continue;
+      }
+      who[w] = who[i];
+      csets[w++] = rest;
     }
+    for (i = w; i < nc; i++) sim_fields_clear(&csets[i]);
     sim_fields_clear(&allowed);
-    force = all_allowed;
+    if (w == 0) {   /* force: the conflicts the apply takes over */
+      for (i = 0; i < mgrs->n; i++)
+        if (&mgrs->v[i] != me_id) {
+          if (sim_fields_inter(&csets[w], &mgrs->v[i].set, &changed))
+            goto oom;
+          if (sim_fields_empty(&csets[w])) {
+            sim_fields_clear(&csets[w]);
+            continue;
+          }
+          who[w++] = &mgrs->v[i];
+        }
+      force = 1;
+    }
+    nc = w;
   }
   if (nc && !force) {
     /* sort the managers by name for the message (csets follow who) */
@@ -643,6 +716,7 @@ int sim_patch_ssa(const sim_patch_ctx *ctx, const kd_value *live,
   const sim_schema *t;
   kd_value lv, lmf, merged;
   sim_mgrs mgrs = {0};
+  sim_schema_arena arena;
   fs_node cfg, ignored, last;
   sim_mgr *me;
   kd_error e = {0};
@@ -667,7 +741,8 @@ int sim_patch_ssa(const sim_patch_ctx *ctx, const kd_value *live,
   if (kd_value_path(patch, "metadata.managedFields"))
     return sim_patch_fail(status, err, KD_EINVAL, 400, "BadRequest",
                           "metadata.managedFields must be nil", NULL);
-  t = sim_schema_root(ctx->api_version, ctx->kind, ctx->custom);
+  memset(&arena, 0, sizeof arena);
+  t = sim_schema_of(ctx, &arena);
   if ((rc = sim_fields_of(t, patch, 1, &cfg, &e))) {
     kd_buf b = {0};
     if (rc == KD_ENOMEM || gvk_string(av, kind, &b)) {
@@ -679,11 +754,13 @@ int sim_patch_ssa(const sim_patch_ctx *ctx, const kd_value *live,
                          b.data, str_at(patch, "metadata.namespace"),
                          str_at(patch, "metadata.name"), e.msg);
     kd_buf_free(&b);
+    sim_schema_arena_free(&arena);
     return rc;
   }
   kd_value_obj(&lv);
   if (live && live->type == KD_OBJ && kd_value_copy(&lv, live)) {
     sim_fields_clear(&cfg);
+    sim_schema_arena_free(&arena);
     return oom(&s);
   }
   sim_patch_take_managed(&lv, &lmf);
@@ -735,5 +812,6 @@ done:
   sim_fields_clear(&last);
   sim_mgrs_free(&mgrs);
   kd_value_clear(&lv);
+  sim_schema_arena_free(&arena);
   return rc;
 }

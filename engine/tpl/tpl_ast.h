@@ -8,6 +8,17 @@
 
 #include <stddef.h>
 
+/* ---- deep recursion ----------------------------------------------------- */
+
+/* The parser, the executor and node_string recurse as deep as templates
+ * nest (Go allows 10000 nested parentheses and 100000 nested template
+ * calls); every TPL_DEEP_EVERY levels they continue on a fresh stack. */
+#define TPL_DEEP_EVERY 512
+#define TPL_DEEP_STACK ((size_t)64 << 20)
+/* Runs FN(ARG) on a new thread with a TPL_DEEP_STACK stack and waits for
+ * it. Returns 0, or -1 when no thread could be started. */
+int tpl_run_deep(void (*fn)(void *), void *arg);
+
 /* ---- arena: bump allocation for everything one parse produces ---------- */
 
 typedef struct arena_chunk arena_chunk;
@@ -28,7 +39,8 @@ enum {
   FN_AND, FN_OR, FN_NOT, FN_LEN, FN_INDEX, FN_SLICE, FN_PRINT, FN_PRINTF,
   FN_PRINTLN, FN_EQ, FN_NE, FN_LT, FN_LE, FN_GT, FN_GE, FN_HTML, FN_JS,
   FN_URLQUERY, FN_CALL,
-  FN_INCLUDE, FN_TPL, FN_REQUIRED, FN_FAIL, FN_LOOKUP
+  FN_INCLUDE, FN_TPL, FN_REQUIRED, FN_FAIL, FN_LOOKUP,
+  FN_METHOD   /* a method of a native object (cls, obj) */
 };
 
 #define FN_MAX_PARAMS 16
@@ -41,7 +53,12 @@ typedef struct fn_entry {
   unsigned char variadic;         /* the last parameter is ...T */
   char params[FN_MAX_PARAMS];     /* signature letters (tpl.h); 'v' is
                                      reflect.Value (Go builtins) */
+  const tpl_class *cls;           /* FN_METHOD: the object's class */
+  tpl_obj *obj;                   /* FN_METHOD: the receiver (borrowed) */
 } fn_entry;
+
+/* Fills E's parameters from signature SIG; 0 when SIG is malformed. */
+int fn_parse_sig(fn_entry *e, const char *sig);
 
 /* The builtin table (Go builtins, then Helm's executor functions). */
 extern const tpl_func_def tpl_builtin_defs[];
@@ -266,6 +283,8 @@ int exec_fail_buf(frame *f);   /* exec_fail with the message in exec_errbuf */
  * Go's message text in ERR (returns KD_EEXEC). */
 int tpl_builtin_call(frame *f, const fn_entry *fe, ev *args, int nargs,
                      ev *out, kd_buf *err);
+/* EV_IFACE for the elements of CONTAINER when their type is interface{}. */
+int elem_flags(tpl_val container);
 /* Truth as Go's `if` sees it. */
 int ev_truth(const ev *v);
 /* Go's type name of V, including "interface {}" for nil interfaces. */

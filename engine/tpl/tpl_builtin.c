@@ -70,6 +70,17 @@ static int is_invalid(const ev *v) { return v->v.kind == TPL_NIL; }
 static int b_len(const ev *a, ev *out, kd_buf *err)
 {
   int64_t n;
+  tpl_val items;
+  int got = tpl_collection(a->v, &items);
+  if (got < 0) return got;
+  if (got) {   /* a named map or slice type (.Files, APIVersions) */
+    ev e;
+    e.v = items;
+    e.flags = 0;
+    int rc = b_len(&e, out, err);
+    tpl_unref(items);
+    return rc;
+  }
   if (a->v.kind == TPL_NIL) {
     if (a->flags & EV_IFACE) return bfail(err, "len of nil pointer");
     return bfail(err, "reflect: call of reflect.Value.Type on zero Value");
@@ -110,6 +121,16 @@ static int b_index(const ev *args, int n, ev *out, kd_buf *err)
       tpl_unref(item.v);
       return bfail(err, "index of nil pointer");
     }
+    tpl_val items;
+    int got = tpl_collection(item.v, &items);
+    if (got < 0) {
+      tpl_unref(item.v);
+      return got;
+    }
+    if (got) {
+      tpl_unref(item.v);
+      item.v = items;
+    }
     switch (item.v.kind) {
     case TPL_LIST: case TPL_STR: {
       int64_t x;
@@ -124,7 +145,7 @@ static int b_index(const ev *args, int n, ev *out, kd_buf *err)
       }
       if (item.v.kind == TPL_LIST) {
         next.v = tpl_ref(tpl_list_at(item.v, (size_t)x));
-        next.flags = item.v.sub == TPL_ELEM_STR ? 0 : EV_IFACE;
+        next.flags = elem_flags(item.v);
       } else {
         next.v = tpl_int((unsigned char)tpl_sdata(item.v)[x]);   /* a byte */
         next.flags = 0;
@@ -143,8 +164,18 @@ static int b_index(const ev *args, int n, ev *out, kd_buf *err)
         return rc;
       }
       v = tpl_map_get(item.v, tpl_sdata(idx.v), tpl_slen(idx.v));
-      next.v = v ? tpl_ref(*v) : tpl_nil();
-      next.flags = EV_IFACE;
+      next.flags = elem_flags(item.v);
+      if (v) {
+        next.v = tpl_ref(*v);
+      } else if (item.v.sub == TPL_MAPV_STR) {
+        rc = tpl_str_new(&next.v, "", 0);   /* the zero string */
+        if (rc != KD_OK) {
+          tpl_unref(item.v);
+          return rc;
+        }
+      } else {
+        next.v = tpl_nil();
+      }
       break;
     }
     default:
@@ -201,18 +232,18 @@ static int b_slice(const ev *args, int n, ev *out, kd_buf *err)
 
 /* ---- printing ------------------------------------------------------------- */
 
-/* fmt.Sprint (LN: fmt.Sprintln). Spaces go between operands when neither
- * is a string (always, for Sprintln). */
+/* fmt.Sprint (LN: fmt.Sprintln) of the arguments. */
 static int sprint(kd_buf *b, const ev *args, int n, int ln)
 {
-  int i, rc = KD_OK;
-  for (i = 0; i < n && rc == KD_OK; i++) {
-    int is_str = args[i].v.kind == TPL_STR;
-    if (i > 0 && (ln || (!is_str && args[i - 1].v.kind != TPL_STR)))
-      rc = kd_buf_addc(b, ' ');
-    if (rc == KD_OK) rc = tpl_fmt_v(b, args[i].v);
+  tpl_val vals[64], *vp = vals;
+  int i, rc;
+  if (n > 64) {
+    vp = malloc((size_t)n * sizeof *vp);
+    if (!vp) return KD_ENOMEM;
   }
-  if (ln && rc == KD_OK) rc = kd_buf_addc(b, '\n');
+  for (i = 0; i < n; i++) vp[i] = args[i].v;
+  rc = ln ? tpl_sprintln(b, vp, n) : tpl_sprint(b, vp, n);
+  if (vp != vals) free(vp);
   return rc;
 }
 
@@ -251,41 +282,6 @@ static int html_escape(kd_buf *o, const char *s, size_t n)
   return rc;
 }
 
-static int utf8_decode(const unsigned char *s, size_t n, long *r)
-{
-  unsigned c = s[0];
-  int need, i;
-  long v, min;
-  if (c < 0x80) { *r = c; return 1; }
-  if (c >= 0xC2 && c <= 0xDF) { need = 1; v = c & 0x1F; min = 0x80; }
-  else if (c >= 0xE0 && c <= 0xEF) { need = 2; v = c & 0x0F; min = 0x800; }
-  else if (c >= 0xF0 && c <= 0xF4) { need = 3; v = c & 0x07; min = 0x10000; }
-  else { *r = 0xFFFD; return 1; }
-  if ((size_t)need >= n) { *r = 0xFFFD; return 1; }
-  for (i = 1; i <= need; i++) {
-    if ((s[i] & 0xC0) != 0x80) { *r = 0xFFFD; return 1; }
-    v = (v << 6) | (s[i] & 0x3F);
-  }
-  if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
-    *r = 0xFFFD;
-    return 1;
-  }
-  *r = v;
-  return need + 1;
-}
-
-/* unicode.IsPrint beyond ASCII, approximately: the format and control
- * characters and invalid input are not printable. */
-static int rune_printable(long r)
-{
-  if (r < 0xA0 || r == 0xAD || r == 0xFFFD) return r == 0xFFFD ? 1 : 0;
-  if ((r >= 0x2028 && r <= 0x202E) || (r >= 0x2060 && r <= 0x206F)) return 0;
-  if (r == 0xFEFF || (r >= 0xFFF9 && r <= 0xFFFB) || r == 0x200B ||
-      (r >= 0x200E && r <= 0x200F))
-    return 0;
-  return 1;
-}
-
 static int js_escape(kd_buf *o, const char *s, size_t n)
 {
   static const char hex[] = "0123456789ABCDEF";
@@ -313,10 +309,10 @@ static int js_escape(kd_buf *o, const char *s, size_t n)
       i++;
       continue;
     } else {
-      long r;
-      int w = utf8_decode((const unsigned char *)s + i, n - i, &r);
-      if (rune_printable(r)) rc = kd_buf_add(o, s + i, (size_t)w);
-      else rc = kd_buf_printf(o, "\\u%04lX", r);
+      int32_t r;
+      int w = tpl_utf8_decode(s + i, n - i, &r);
+      if (tpl_uc_is(TPL_UC_PRINT, r)) rc = kd_buf_add(o, s + i, (size_t)w);
+      else rc = kd_buf_printf(o, "\\u%04X", (unsigned)r);
       i += (size_t)w;
     }
   }
@@ -373,7 +369,7 @@ static int basic_kind(const ev *v)
   case TPL_BOOL: return K_BOOL;
   case TPL_INT: return K_INT;
   case TPL_FLOAT: return K_FLOAT;
-  case TPL_STR: return K_STRING;
+  case TPL_STR: return v->v.sub == TPL_STR_BYTES ? K_INVALID : K_STRING;
   default: return K_INVALID;
   }
 }
@@ -393,7 +389,7 @@ static const char *reflect_kind(const ev *v)
   case TPL_NIL: return "invalid";
   case TPL_LIST: return "slice";
   case TPL_MAP: return "map";
-  case TPL_OBJ: return tpl_kind_name(v->v);
+  case TPL_STR: case TPL_OBJ: return tpl_kind_name(v->v);
   default: return tpl_type_name(v->v);
   }
 }
@@ -439,7 +435,8 @@ static int b_eq(const ev *args, int n, int *res, kd_buf *err)
                            tpl_type_name(a1.v), tpl_type_name(a.v), a.v);
         if (is_invalid(&a1) || is_invalid(&a)) {
           truth = is_invalid(&a1) == is_invalid(&a);
-        } else if (a.v.kind == TPL_LIST || a.v.kind == TPL_MAP) {
+        } else if (a.v.kind == TPL_LIST || a.v.kind == TPL_MAP ||
+                   a.v.kind == TPL_STR) {   /* []byte */
           return fail_fmt2(err, "non-comparable type %s: %v", a.v,
                            tpl_type_name(a.v), NULL, a.v);
         } else {

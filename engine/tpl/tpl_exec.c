@@ -4,15 +4,12 @@
  * template calls) with Go's error texts and error positions. */
 #include "tpl_ast.h"
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_EXEC_DEPTH 100000   /* Go's maxExecDepth */
-#define HOP_EVERY 1024          /* recursion levels per machine stack */
-#define HOP_STACK ((size_t)64 << 20)
 #define MAX_NESTED_HOPS 2000    /* beyond Go's own limits: a hard bound */
 
 enum { R_BREAK = 1, R_CONTINUE = 2 };
@@ -44,6 +41,15 @@ static ev ev_invalid(void) { return ev_of(tpl_nil(), 0); }
 static void ev_drop(ev *e) { tpl_unref(e->v); e->v = tpl_nil(); e->flags = 0; }
 static ev ev_copy(const ev *e) { return ev_of(tpl_ref(e->v), e->flags); }
 static int ev_is_invalid(const ev *e) { return e->v.kind == TPL_NIL && !(e->flags & EV_IFACE); }
+
+/* Elements of []interface{} and map[string]interface{} have the static
+ * type interface{}; those of []string, []int, map[string]string do not. */
+int elem_flags(tpl_val container)
+{
+  if (container.kind == TPL_LIST) return container.sub == TPL_ELEM_ANY ? EV_IFACE : 0;
+  if (container.kind == TPL_MAP) return container.sub != TPL_MAPV_STR ? EV_IFACE : 0;
+  return 0;
+}
 
 int ev_truth(const ev *v) { return tpl_truth(v->v); }
 
@@ -273,6 +279,83 @@ static int ideal_constant(frame *f, const node *n, ev *out)
   return KD_OK;
 }
 
+static int call_member(frame *f, const fn_entry *fe, const node *at, ev *argv,
+                       size_t n, ev *out);
+static int eval_call(frame *f, const ev *dot, const fn_entry *fe,
+                     const node *at, const node *const *args, size_t nargs,
+                     const ev *final, ev *out);
+
+/* The signature function of class CLS from the options, if any. */
+static int class_sigs(frame *f, const tpl_class *cls,
+                      const char *(**sig)(const char *))
+{
+  const tpl_methods *m = f->x->root->opt.methods;
+  for (; m && m->cls; m++)
+    if (m->cls == cls && m->sig) {
+      *sig = m->sig;
+      return 1;
+    }
+  return 0;
+}
+
+/* A field or method of a native object, through its class. With a
+ * method signature the call goes through eval_call (Go's evalCall). */
+static int eval_member(frame *f, const ev *dot, const ident *name,
+                       const node *at, const node *const *args, size_t nargs,
+                       const ev *final, ev *recv, const char *typ, ev *out)
+{
+  const tpl_class *cls = tpl_obj_class(recv->v);
+  fn_entry fe;
+  char small[64], *fname = small;
+  const char *sig = NULL;
+  const char *(*sigf)(const char *) = NULL;
+  int rc, has_sigs;
+  if (name->len >= sizeof small && !(fname = kd_strndup(name->s, name->len)))
+    return fail_oom(f);
+  if (fname == small) {
+    memcpy(small, name->s, name->len);
+    small[name->len] = 0;
+  }
+  memset(&fe, 0, sizeof fe);
+  fe.name = fname;
+  fe.nlen = name->len;
+  fe.id = FN_METHOD;
+  fe.cls = cls;
+  fe.obj = recv->v.u.o;
+  has_sigs = class_sigs(f, cls, &sigf);
+  if (has_sigs) sig = sigf(fname);
+  if (sig) {
+    if (!fn_parse_sig(&fe, sig)) {
+      rc = exec_fail(f, "bad signature %s of method %s", sig, fname);
+    } else {
+      rc = eval_call(f, dot, &fe, at, args, args ? nargs : 0, final, out);
+      if (rc == KD_ENOTFOUND)
+        rc = exec_fail(f, "can't evaluate field %s in type %s", fname, typ);
+    }
+  } else if (has_sigs && (nargs > 1 || final)) {
+    /* a field (no signature) that is given arguments */
+    rc = exec_fail(f, "%s has arguments but cannot be invoked as function", fname);
+  } else {
+    /* no signatures: the arguments go as interface{} values */
+    ev argv[FN_MAX_PARAMS];
+    size_t na = nargs > 1 ? nargs - 1 : 0, i, n = 0;
+    rc = KD_OK;
+    if (na + (final ? 1 : 0) > FN_MAX_PARAMS)
+      rc = exec_fail(f, "too many arguments for %s", fname);
+    for (i = 0; i < na && rc == KD_OK; i++) {
+      rc = tpl_exec_eval_arg(f, dot, 'a', args[i + 1], &argv[n]);
+      if (rc == KD_OK) n++;
+    }
+    if (rc == KD_OK && final) argv[n++] = ev_copy(final);
+    if (rc == KD_OK) rc = call_member(f, &fe, at, argv, n, out);
+    if (rc == KD_ENOTFOUND)
+      rc = exec_fail(f, "can't evaluate field %s in type %s", fname, typ);
+    while (n) ev_drop(&argv[--n]);
+  }
+  if (fname != small) free(fname);
+  return rc;
+}
+
 /* Go's evalField: NAME on RECEIVER (owned, consumed). ARGS[0] is the node
  * naming the field when it heads a command. */
 static int eval_field(frame *f, const ev *dot, const ident *name,
@@ -280,7 +363,7 @@ static int eval_field(frame *f, const ev *dot, const ident *name,
                       const ev *final, ev *recv, ev *out)
 {
   const char *typ;
-  int has_args = nargs > 1 || final != NULL, rc;
+  int has_args = nargs > 1 || final != NULL;
   *out = ev_invalid();
   if (ev_is_invalid(recv)) {
     if (f->x->root->opt.missing_key_error)
@@ -299,65 +382,19 @@ static int eval_field(frame *f, const ev *dot, const ident *name,
                        (int)name->len, name->s);
     v = tpl_map_get(recv->v, name->s, name->len);
     if (v) {
-      *out = ev_of(tpl_ref(*v), EV_IFACE);
+      *out = ev_of(tpl_ref(*v), elem_flags(recv->v));
     } else if (f->x->root->opt.missing_key_error) {
       return fail_quoted(f, "map has no entry for key ", name->s, name->len);
+    } else if (recv->v.sub == TPL_MAPV_STR) {
+      /* the zero string of a map[string]string */
+      if (tpl_str_new(&out->v, "", 0) != KD_OK) return fail_oom(f);
     } else {
       *out = ev_of(tpl_nil(), EV_IFACE);   /* the zero interface{} */
     }
     return KD_OK;
   }
-  case TPL_OBJ: {
-    /* a native object: fields and methods through its class */
-    const tpl_class *cls = tpl_obj_class(recv->v);
-    tpl_val vals[FN_MAX_PARAMS];
-    size_t na = nargs > 1 ? nargs - 1 : 0, i, n = 0;
-    tpl_call c;
-    tpl_val res = tpl_nil();
-    char *fname;
-    if (na + (final ? 1 : 0) > FN_MAX_PARAMS)
-      return exec_fail(f, "too many arguments for %.*s", (int)name->len, name->s);
-    for (i = 0; i < na; i++) {
-      ev a;
-      rc = tpl_exec_eval_arg(f, dot, 'a', args[i + 1], &a);
-      if (rc != KD_OK) {
-        while (n) tpl_unref(vals[--n]);
-        return rc;
-      }
-      vals[n++] = a.v;
-    }
-    if (final) vals[n++] = tpl_ref(final->v);
-    fname = kd_strndup(name->s, name->len);
-    if (!fname) {
-      while (n) tpl_unref(vals[--n]);
-      return fail_oom(f);
-    }
-    tpl_call_init(&c, fname, &f->x->root->opt);
-    c.exec = f;
-    rc = cls->member(&c, recv->v.u.o, fname, vals, (int)n, &res);
-    while (n) tpl_unref(vals[--n]);
-    if (rc == KD_ENOTFOUND) {
-      tpl_call_done(&c);
-      free(fname);
-      return exec_fail(f, "can't evaluate field %.*s in type %s", (int)name->len,
-                       name->s, typ);
-    }
-    if (rc != KD_OK) {
-      kd_buf *b = &f->x->err;
-      f->at = at;
-      b->len = 0;
-      kd_buf_printf(b, "error calling %s: ", fname);
-      if (c.msg.data) kd_buf_add(b, c.msg.data, c.msg.len);
-      else kd_buf_adds(b, kd_strerror(rc));
-      tpl_call_done(&c);
-      free(fname);
-      return wrap_error(f);
-    }
-    tpl_call_done(&c);
-    free(fname);
-    *out = ev_of(res, 0);
-    return KD_OK;
-  }
+  case TPL_OBJ: return eval_member(f, dot, name, at, args, nargs, final, recv,
+                                   typ, out);
   default:
     return exec_fail(f, "can't evaluate field %.*s in type %s", (int)name->len,
                      name->s, typ);
@@ -443,13 +480,17 @@ static int validate(frame *f, ev *v, char p)
     return exec_fail(f, "wrong type for value; expected %s; got interface {}",
                      param_type_name(p));
   switch (p) {
-  case 's': ok = v->v.kind == TPL_STR; break;
+  case 's': ok = v->v.kind == TPL_STR && v->v.sub != TPL_STR_BYTES; break;
   case 'i': ok = v->v.kind == TPL_INT && v->v.sub == TPL_GO_INT; break;
   case 'I': ok = v->v.kind == TPL_INT && v->v.sub == TPL_GO_INT64; break;
   case 'f': ok = v->v.kind == TPL_FLOAT; break;
   case 'b': ok = v->v.kind == TPL_BOOL; break;
   case 'l': ok = v->v.kind == TPL_LIST && v->v.sub == TPL_ELEM_ANY; break;
-  case 'm': ok = v->v.kind == TPL_MAP; break;
+  case 'm':   /* common.Values converts to map[string]interface {} */
+    ok = v->v.kind == TPL_MAP &&
+         (v->v.sub == TPL_MAPV_ANY || v->v.sub == TPL_MAPV_VALUES);
+    if (ok) v->v.sub = TPL_MAPV_ANY;
+    break;
   default: ok = 1; break;
   }
   if (!ok)
@@ -601,6 +642,36 @@ static int call_plain(frame *f, const fn_entry *fe, const node *at, ev *argv,
   return KD_OK;
 }
 
+/* Calls method FE->name of FE->obj. KD_ENOTFOUND (no such member) is
+ * returned as is for the caller to word. */
+static int call_member(frame *f, const fn_entry *fe, const node *at, ev *argv,
+                       size_t n, ev *out)
+{
+  tpl_val vals[FN_MAX_PARAMS], res = tpl_nil();
+  tpl_call c;
+  size_t i;
+  int rc;
+  for (i = 0; i < n && i < FN_MAX_PARAMS; i++) vals[i] = argv[i].v;
+  tpl_call_init(&c, fe->name, &f->x->root->opt);
+  c.exec = f;
+  rc = fe->cls->member(&c, fe->obj, fe->name, vals, (int)n, &res);
+  if (rc == KD_OK) {
+    *out = ev_of(res, 0);
+  } else {
+    tpl_unref(res);
+    if (rc != KD_ENOTFOUND) {
+      if (c.msg.len)
+        rc = call_error(f, at, fe->name, c.msg.data, c.msg.len, c.aborted);
+      else if (rc == KD_ENOMEM)
+        rc = fail_oom(f);
+      else
+        rc = call_error(f, at, fe->name, kd_strerror(rc), strlen(kd_strerror(rc)), 0);
+    }
+  }
+  tpl_call_done(&c);
+  return rc;
+}
+
 /* Go's call builtin. Templates here have no function values: every
  * callee is nil or a non-function, as Go reports them. */
 static int call_builtin_call(frame *f, const node *at, const node *const *a,
@@ -693,6 +764,10 @@ static int eval_call(frame *f, const ev *dot, const fn_entry *fe,
     rc = call_builtin_call(f, at, a, na, argv);
     goto done;
   }
+  if (fe->id == FN_METHOD) {
+    rc = call_member(f, fe, at, argv, i, out);
+    goto done;
+  }
   if (!fe->fn) {
     kd_buf msg = {0};
     rc = tpl_builtin_call(f, fe, argv, (int)i, out, &msg);
@@ -755,44 +830,34 @@ typedef struct hop {
   int rc;
 } hop;
 
-static void *hop_main(void *arg)
+static void hop_main(void *arg)
 {
   hop *h = arg;
   h->rc = h->fn(h);
-  return NULL;
 }
 
-/* Runs H on a new thread with a big stack when the recursion level says
- * the current stack has been used for a while; else directly. */
+/* Runs H, on a fresh stack when the recursion level says this one has
+ * been used for a while. */
 static int maybe_hop(hop *h)
 {
   exec_state *x = h->f->x;
-  pthread_attr_t attr;
-  pthread_t th;
   int rc;
   if (x->root->opt.max_steps && ++x->steps > x->root->opt.max_steps)
     return exec_fail(h->f, "execution stopped after %ld steps", x->steps - 1);
-  if (++x->level % HOP_EVERY != 0) {
+  if (++x->level % TPL_DEEP_EVERY != 0) {
     rc = h->fn(h);
     x->level--;
     return rc;
   }
-  if (x->hops >= MAX_NESTED_HOPS || pthread_attr_init(&attr) != 0) {
+  if (x->hops >= MAX_NESTED_HOPS) {
     x->level--;
     return exec_fail(h->f, "template nesting too deep");
   }
-  pthread_attr_setstacksize(&attr, HOP_STACK);
   x->hops++;
-  rc = pthread_create(&th, &attr, hop_main, h);
-  pthread_attr_destroy(&attr);
-  if (rc != 0) {
-    x->hops--;
-    x->level--;
-    return exec_fail(h->f, "template nesting too deep");
-  }
-  pthread_join(th, NULL);
+  rc = tpl_run_deep(hop_main, h);
   x->hops--;
   x->level--;
+  if (rc != 0) return exec_fail(h->f, "template nesting too deep");
   return h->rc;
 }
 
@@ -849,11 +914,13 @@ static int print_value(frame *f, const node *n, const ev *v)
   switch (v->v.kind) {
   case TPL_NIL: return kd_buf_add(out, "<no value>", 10) == KD_OK ? KD_OK : fail_oom(f);
   case TPL_STR:
+    if (v->v.sub == TPL_STR_BYTES) break;   /* []byte prints as a list */
     return kd_buf_add(out, tpl_sdata(v->v), tpl_slen(v->v)) == KD_OK ? KD_OK
                                                                      : fail_oom(f);
   default:
-    return tpl_fmt_v(out, v->v) == KD_OK ? KD_OK : fail_oom(f);
+    break;
   }
+  return tpl_fmt_v(out, v->v) == KD_OK ? KD_OK : fail_oom(f);
 }
 
 static int walk_if_with(frame *f, const ev *dot, const node *n)
@@ -933,7 +1000,7 @@ static int range_map(frame *f, const node *r, size_t mark, const ev *val,
   }
   for (i = 0; i < n; i++) vals[i] = tpl_ref(tpl_map_val_at(val->v, i));
   for (i = 0; i < n && rc == KD_OK; i++) {
-    ev elem = ev_of(vals[i], EV_IFACE), key = ev_invalid();
+    ev elem = ev_of(vals[i], elem_flags(val->v)), key = ev_invalid();
     if (two && tpl_str_new(&key.v, keys + koff[i], koff[i + 1] - koff[i]) != KD_OK) {
       rc = fail_oom(f);
       break;
@@ -958,6 +1025,18 @@ static int walk_range(frame *f, const ev *dot, const node *r)
   rc = eval_pipeline(f, dot, pipe, &val);
   if (rc != KD_OK) goto done;
   mark = f->x->nvars;
+  if (val.v.kind == TPL_OBJ) {   /* a named map or slice type (.Files) */
+    tpl_val items;
+    int got = tpl_collection(val.v, &items);
+    if (got < 0) {
+      rc = fail_oom(f);
+      goto done;
+    }
+    if (got) {
+      ev_drop(&val);
+      val = ev_of(items, 0);
+    }
+  }
   switch (val.v.kind) {
   case TPL_INT: {
     int64_t n = val.v.u.i;
@@ -976,7 +1055,7 @@ static int walk_range(frame *f, const ev *dot, const node *r)
   }
   case TPL_LIST: {
     size_t n = tpl_list_len(val.v);
-    int flags = val.v.sub == TPL_ELEM_STR ? 0 : EV_IFACE;
+    int flags = elem_flags(val.v);
     for (i = 0; i < n && rc == KD_OK; i++) {
       ev elem = ev_of(tpl_list_at(val.v, i), flags);
       ev index = ev_of(tpl_int((int64_t)i), 0);
@@ -986,8 +1065,18 @@ static int walk_range(frame *f, const ev *dot, const node *r)
     break;
   }
   case TPL_MAP: rc = range_map(f, r, mark, &val, &ran); break;
+  case TPL_STR:
+    if (val.v.sub != TPL_STR_BYTES) goto cannot;
+    for (i = 0; i < tpl_slen(val.v) && rc == KD_OK; i++) {   /* []uint8 */
+      ev elem = ev_of(tpl_int((unsigned char)tpl_sdata(val.v)[i]), 0);
+      ev index = ev_of(tpl_int((int64_t)i), 0);
+      ran = 1;
+      rc = range_step(f, r, mark, &index, &elem);
+    }
+    break;
   case TPL_NIL: break;   /* nil acts like an empty collection */
   default:
+  cannot:
     rc = fail_value(f, "range can't iterate over ", &val, "");
     break;
   }

@@ -44,29 +44,19 @@ static int last_rune_width(const unsigned char *s, size_t n)
   return w;
 }
 
-/* Unicode classes for identifiers. ASCII is exact; beyond it letters are
- * approximated by excluding the punctuation and symbol blocks. */
 static int is_letter(int r)
 {
   if (r < 0x80) return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z');
-  if (r < 0xC0) return r == 0xAA || r == 0xB5 || r == 0xBA;
-  if (r == 0xD7 || r == 0xF7) return 0;
-  if (r >= 0x2000 && r <= 0x2BFF) return 0;   /* punctuation, symbols */
-  if (r >= 0x3000 && r <= 0x303F) return 0;   /* CJK punctuation */
-  if (r >= 0xFE00 && r <= 0xFE6F) return 0;
-  if (r >= 0xFF00 && r <= 0xFF20) return 0;
-  if (r >= 0xFFF0 && r <= 0xFFFF) return 0;
-  if (r >= 0x1F000 && r <= 0x1FBFF) return 0; /* emoji */
-  if (r >= 0xE000 && r <= 0xF8FF) return 0;   /* private use */
-  return 1;
+  return tpl_uc_is(TPL_UC_LETTER, r);
 }
 
 static int is_alnum(int r)
 {
-  return r == '_' || is_letter(r) || (r >= '0' && r <= '9');
+  return r == '_' || is_letter(r) || (r >= '0' && r <= '9') ||
+         (r >= 0x80 && tpl_uc_is(TPL_UC_DIGIT, r));
 }
 
-static int is_space(int r)
+static inline int is_space(int r)
 {
   return r == ' ' || r == '\t' || r == '\r' || r == '\n';
 }
@@ -74,12 +64,7 @@ static int is_space(int r)
 static int is_print(int r)
 {
   if (r < 0x80) return r >= 0x20 && r < 0x7F;
-  if (r < 0xA0 || r == 0xAD) return 0;
-  if (r >= 0x2028 && r <= 0x202E) return 0;
-  if (r >= 0x2060 && r <= 0x206F) return 0;
-  if (r >= 0xD800 && r <= 0xDFFF) return 0;
-  if (r == 0xFEFF || (r >= 0xFFF9 && r <= 0xFFFB)) return 0;
-  return r <= 0x10FFFF;
+  return tpl_uc_is(TPL_UC_PRINT, r);
 }
 
 /* Go's %#U: U+0041 'A' (the quoted rune only when printable). */
@@ -105,29 +90,35 @@ static void fmt_rune(char *out, size_t size, int r)
 
 /* ---- lexer primitives (Go's next/peek/backup/thisItem/ignore) ----------- */
 
-static int next(lexer *l)
+static inline int next(lexer *l)
 {
   int r, w;
   if (l->pos >= l->n) {
     l->at_eof = 1;
     return EOF_RUNE;
   }
+  r = (unsigned char)l->in[l->pos];
+  if (r < 0x80) {   /* ASCII, nearly everything in templates */
+    l->pos++;
+    if (r == '\n') l->line++;
+    return r;
+  }
   r = decode_rune((const unsigned char *)l->in + l->pos, l->n - l->pos, &w);
   l->pos += (size_t)w;
-  if (r == '\n') l->line++;
   return r;
 }
 
-static void backup(lexer *l)
+static inline void backup(lexer *l)
 {
   if (!l->at_eof && l->pos > 0) {
-    int w = last_rune_width((const unsigned char *)l->in, l->pos);
+    unsigned char c = (unsigned char)l->in[l->pos - 1];
+    int w = c < 0x80 ? 1 : last_rune_width((const unsigned char *)l->in, l->pos);
     l->pos -= (size_t)w;
-    if (w == 1 && l->in[l->pos] == '\n') l->line--;
+    if (c == '\n') l->line--;
   }
 }
 
-static int peek(lexer *l)
+static inline int peek(lexer *l)
 {
   int r = next(l);
   backup(l);
@@ -218,9 +209,10 @@ static lstate error_rune(lexer *l, const char *what, int r)
   return errorf(l, msg);
 }
 
-static int has_prefix(const lexer *l, size_t at, const char *p, size_t pn)
+static inline int has_prefix(const lexer *l, size_t at, const char *p, size_t pn)
 {
-  return at <= l->n && l->n - at >= pn && memcmp(l->in + at, p, pn) == 0;
+  return at <= l->n && l->n - at >= pn && l->in[at] == p[0] &&
+         memcmp(l->in + at, p, pn) == 0;
 }
 
 static int left_trim_marker(const lexer *l, size_t at)
@@ -228,15 +220,18 @@ static int left_trim_marker(const lexer *l, size_t at)
   return at + 2 <= l->n && l->in[at] == '-' && is_space(l->in[at + 1]);
 }
 
-static int right_trim_marker(const lexer *l, size_t at)
+static inline int right_trim_marker(const lexer *l, size_t at)
 {
   return at + 2 <= l->n && is_space(l->in[at]) && l->in[at + 1] == '-';
 }
 
 /* At a right delimiter, maybe preceded by " -"? */
-static int at_right_delim(const lexer *l, int *trim)
+static inline int at_right_delim(const lexer *l, int *trim)
 {
+  unsigned char c = l->pos < l->n ? (unsigned char)l->in[l->pos] : 0;
   *trim = 0;
+  /* the common case: neither a delimiter nor a trim marker starts here */
+  if (c != (unsigned char)l->rd[0] && !is_space(c)) return 0;
   if (right_trim_marker(l, l->pos) && has_prefix(l, l->pos + 2, l->rd, l->rdn)) {
     *trim = 1;
     return 1;
@@ -260,7 +255,19 @@ static size_t left_trim_len(const char *s, size_t n)
 
 static int at_terminator(lexer *l)
 {
-  int r = peek(l);
+  int r;
+  if (l->pos < l->n) {
+    unsigned char c = (unsigned char)l->in[l->pos];
+    switch (c) {
+    case ' ': case '\t': case '\r': case '\n': case '.': case ',': case '|':
+    case ':': case ')': case '(':
+      return 1;
+    default:
+      if (c < 0x80 && c != (unsigned char)l->rd[0]) return 0;
+      break;
+    }
+  }
+  r = peek(l);
   if (is_space(r)) return 1;
   switch (r) {
   case EOF_RUNE: case '.': case ',': case '|': case ':': case ')': case '(':
@@ -442,19 +449,39 @@ static lstate lex_space(lexer *l)
 
 static tok_type keyword(const char *s, size_t n)
 {
-  static const struct { const char *w; tok_type t; } kw[] = {
-    {".", T_DOT}, {"block", T_BLOCK}, {"break", T_BREAK},
-    {"continue", T_CONTINUE}, {"define", T_DEFINE}, {"else", T_ELSE},
-    {"end", T_END}, {"if", T_IF}, {"range", T_RANGE}, {"nil", T_NIL},
-    {"template", T_TEMPLATE}, {"with", T_WITH}};
-  size_t i;
-  for (i = 0; i < sizeof kw / sizeof kw[0]; i++)
-    if (strlen(kw[i].w) == n && memcmp(kw[i].w, s, n) == 0) return kw[i].t;
+#define KW(w, t) if (n == sizeof w - 1 && memcmp(s, w, n) == 0) return t
+  switch (s[0]) {
+  case '.': KW(".", T_DOT); break;
+  case 'b': KW("block", T_BLOCK); KW("break", T_BREAK); break;
+  case 'c': KW("continue", T_CONTINUE); break;
+  case 'd': KW("define", T_DEFINE); break;
+  case 'e': KW("else", T_ELSE); KW("end", T_END); break;
+  case 'i': KW("if", T_IF); break;
+  case 'n': KW("nil", T_NIL); break;
+  case 'r': KW("range", T_RANGE); break;
+  case 't': KW("template", T_TEMPLATE); break;
+  case 'w': KW("with", T_WITH); break;
+  default: break;
+  }
+#undef KW
   return T_ERROR;
+}
+
+/* Consumes a run of ASCII identifier bytes without the rune machinery. */
+static void skip_ascii_alnum(lexer *l)
+{
+  while (l->pos < l->n) {
+    unsigned char c = (unsigned char)l->in[l->pos];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9') || c == '_'))
+      break;
+    l->pos++;
+  }
 }
 
 static lstate lex_ident(lexer *l)
 {
+  skip_ascii_alnum(l);
   for (;;) {
     int r = next(l);
     const char *w;
@@ -483,6 +510,7 @@ static lstate lex_field_or_var(lexer *l, tok_type t)
 {
   int r;
   if (at_terminator(l)) return emit(l, t == T_VARIABLE ? T_VARIABLE : T_DOT);
+  skip_ascii_alnum(l);
   for (;;) {
     r = next(l);
     if (!is_alnum(r)) {

@@ -4,8 +4,37 @@
  * set API. */
 #include "tpl_ast.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- deep recursion ----------------------------------------------------- */
+
+typedef struct deep_call { void (*fn)(void *); void *arg; } deep_call;
+
+static void *deep_main(void *p)
+{
+  deep_call *d = p;
+  d->fn(d->arg);
+  return NULL;
+}
+
+int tpl_run_deep(void (*fn)(void *), void *arg)
+{
+  pthread_attr_t attr;
+  pthread_t th;
+  deep_call d;
+  int rc;
+  d.fn = fn;
+  d.arg = arg;
+  if (pthread_attr_init(&attr) != 0) return -1;
+  pthread_attr_setstacksize(&attr, TPL_DEEP_STACK);
+  rc = pthread_create(&th, &attr, deep_main, &d);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) return -1;
+  pthread_join(th, NULL);
+  return 0;
+}
 
 /* ---- arena -------------------------------------------------------------- */
 
@@ -231,7 +260,7 @@ void tmpl_release(tmpl *t)
 
 /* ---- functions ---------------------------------------------------------- */
 
-static int parse_sig(fn_entry *e, const char *sig)
+int fn_parse_sig(fn_entry *e, const char *sig)
 {
   size_t i, n = sig ? strlen(sig) : 0;
   e->nparams = 0;
@@ -264,7 +293,7 @@ static int add_funcs(tpl_set *s, const tpl_func_def *defs, int builtin,
        * is their position (tpl_builtin_defs follows the FN_ enum order) */
       e->id = (int)i + 1;
     }
-    if (!parse_sig(e, defs[i].sig))
+    if (!fn_parse_sig(e, defs[i].sig))
       return kd_error_set(err, KD_EINVAL, "template: bad signature %s for %s",
                           defs[i].sig ? defs[i].sig : "(null)", defs[i].name);
     htab_put(&s->funcs, e->name, e->nlen, e, &oom);

@@ -1,5 +1,5 @@
 /* tests/unit/sim_test.c: engine/sim without sockets: the HTTP parser,
- * selectors, interim patches, protobuf decoding, and the store/event/timer
+ * selectors, protobuf decoding, and the store/event/timer
  * API that the simulated controllers use. */
 #include "test.h"
 
@@ -7,7 +7,6 @@
 #include "sim/sim.h"
 #include "sim/sim_http.h"
 #include "sim/sim_int.h"
-#include "sim/sim_mpatch.h"
 #include "sim/sim_proto.h"
 
 #include <arpa/inet.h>
@@ -114,47 +113,6 @@ static void test_selectors(void)
     CHECK(sim_selector_parse("app in (x", 0, &err) == NULL);
   }
   kd_value_clear(&o);
-}
-
-static void test_patches(void)
-{
-  kd_value orig = J("{\"a\":1,\"b\":{\"c\":2,\"d\":3},\"l\":[{\"name\":\"x\","
-                    "\"v\":1},{\"name\":\"y\",\"v\":2}]}");
-  kd_value mp = J("{\"b\":{\"c\":null,\"e\":4},\"a\":9}");
-  kd_value smp = J("{\"l\":[{\"name\":\"y\",\"v\":5},{\"name\":\"x\","
-                   "\"$patch\":\"delete\"},{\"name\":\"z\"}]}");
-  kd_value jp = J("[{\"op\":\"replace\",\"path\":\"/a\",\"value\":0},"
-                  "{\"op\":\"add\",\"path\":\"/l/0\",\"value\":{\"name\":\"w\"}},"
-                  "{\"op\":\"remove\",\"path\":\"/b/d\"},"
-                  "{\"op\":\"test\",\"path\":\"/b/c\",\"value\":2}]");
-  kd_value bad = J("[{\"op\":\"remove\",\"path\":\"/nope\"}]");
-  kd_value out;
-  kd_error err = {0};
-  char *s;
-  CHECK(sim_mpatch_apply(SIM_PATCH_MERGE, &orig, &mp, &out, &err) == KD_OK);
-  s = enc(&out);
-  CHECK_STR(s, "{\"a\":9,\"b\":{\"d\":3,\"e\":4},\"l\":[{\"name\":\"x\",\"v\":1},"
-               "{\"name\":\"y\",\"v\":2}]}");
-  free(s);
-  kd_value_clear(&out);
-  CHECK(sim_mpatch_apply(SIM_PATCH_STRATEGIC, &orig, &smp, &out, &err) == KD_OK);
-  s = enc(&out);
-  CHECK_STR(s, "{\"a\":1,\"b\":{\"c\":2,\"d\":3},\"l\":[{\"name\":\"y\",\"v\":5},"
-               "{\"name\":\"z\"}]}");
-  free(s);
-  kd_value_clear(&out);
-  CHECK(sim_mpatch_apply(SIM_PATCH_JSON, &orig, &jp, &out, &err) == KD_OK);
-  s = enc(&out);
-  CHECK_STR(s, "{\"a\":0,\"b\":{\"c\":2},\"l\":[{\"name\":\"w\"},{\"name\":\"x\","
-               "\"v\":1},{\"name\":\"y\",\"v\":2}]}");
-  free(s);
-  kd_value_clear(&out);
-  CHECK(sim_mpatch_apply(SIM_PATCH_JSON, &orig, &bad, &out, &err) == KD_EINVAL);
-  kd_value_clear(&orig);
-  kd_value_clear(&mp);
-  kd_value_clear(&smp);
-  kd_value_clear(&jp);
-  kd_value_clear(&bad);
 }
 
 static void test_proto(void)
@@ -285,6 +243,13 @@ static void test_store(void)
   sim_free(s);
 }
 
+static int count_res(void *ctx, const sim_resource *r)
+{
+  (void)r;
+  (*(int *)ctx)++;
+  return 0;
+}
+
 static void test_graceful_pods(void)
 {
   sim_config cfg;
@@ -315,6 +280,28 @@ static void test_graceful_pods(void)
     CHECK(sim_obj_delete_opts(s, pods, "default", "p", &now, &err) == KD_OK);
   }
   CHECK(sim_obj_get(s, pods, "default", "p") == NULL);
+  /* sim_obj_replace writes spec and status together */
+  CHECK(sim_obj_create(s, pods, "default", &pod, NULL, &err) == KD_OK);
+  {
+    kd_value rep;
+    kd_value_copy(&rep, sim_obj_get(s, pods, "default", "p"));
+    sim_set_str(&rep, "status.phase", "Running");
+    sim_set_str(&rep, "spec.nodeName", "n2");
+    sim_obj_del(kd_value_path(&rep, "metadata"), "resourceVersion");
+    CHECK(sim_obj_replace(s, pods, &rep, NULL, &err) == KD_OK);
+    got = sim_obj_get(s, pods, "default", "p");
+    CHECK(got && !strcmp(sim_str(got, "status.phase"), "Running") &&
+          !strcmp(sim_str(got, "spec.nodeName"), "n2"));
+    kd_value_clear(&rep);
+  }
+  CHECK(sim_obj_delete_grace(s, pods, "default", "p", NULL, 0, &err) == KD_OK);
+  CHECK(sim_obj_get(s, pods, "default", "p") == NULL);
+  CHECK(sim_plugin_state(s, "no-such-plugin") == NULL);
+  {
+    int n = 0;
+    sim_resource_each(s, count_res, &n);
+    CHECK(n >= 30);
+  }
   kd_value_clear(&pod);
   sim_free(s);
 }
@@ -401,7 +388,6 @@ int main(void)
   RUN(test_http_parse);
   RUN(test_http_incomplete_and_errors);
   RUN(test_selectors);
-  RUN(test_patches);
   RUN(test_proto);
   RUN(test_store);
   RUN(test_graceful_pods);

@@ -511,6 +511,177 @@ static const tcase parse_cases[] = {
   {"{{ $ }}{{ $x }}", NULL, NULL, "template: t:1: undefined variable \"$x\""},
 };
 
+/* ---- native objects ------------------------------------------------------ */
+
+static int sub_member(tpl_call *c, tpl_obj *o, const char *name,
+                      const tpl_val *a, int n, tpl_val *out)
+{
+  (void)c;
+  (void)o;
+  (void)a;
+  (void)n;
+  if (strcmp(name, "X") == 0) return tpl_str_cstr(out, "x");
+  return KD_ENOTFOUND;
+}
+
+static const tpl_class sub_class = {"*test.Sub", "ptr", sub_member, NULL, NULL,
+                                    NULL, NULL};
+
+static int obj_member(tpl_call *c, tpl_obj *o, const char *name,
+                      const tpl_val *a, int n, tpl_val *out)
+{
+  (void)o;
+  if (strcmp(name, "Name") == 0) return tpl_str_cstr(out, "N");
+  if (strcmp(name, "Get") == 0) {
+    kd_buf b = {0};
+    kd_buf_adds(&b, "got:");
+    kd_buf_add(&b, tpl_sdata(a[0]), tpl_slen(a[0]));
+    return tpl_str_take(out, &b);
+  }
+  if (strcmp(name, "Sub") == 0) return tpl_obj_new(out, &sub_class, NULL);
+  if (strcmp(name, "Fail") == 0) return tpl_call_fail(c, "bad %d", n);
+  return KD_ENOTFOUND;
+}
+
+static int obj_print(tpl_obj *o, kd_buf *b)
+{
+  (void)o;
+  return kd_buf_adds(b, "OBJ");
+}
+
+static const char *obj_sig(const char *name)
+{
+  if (strcmp(name, "Get") == 0) return "s";
+  if (strcmp(name, "Fail") == 0 || strcmp(name, "Sub") == 0) return "";
+  return NULL;
+}
+
+static const tpl_class obj_class = {"test.Obj", "struct", obj_member, obj_print,
+                                    NULL, NULL, NULL};
+static const tpl_methods obj_methods[] = {{&obj_class, obj_sig}, {NULL, NULL}};
+
+static void test_objects(void)
+{
+  static const struct { const char *tpl, *out, *err; } cs[] = {
+    {"{{ .o.Name }} {{ .o.Get \"k\" }} {{ \"p\" | .o.Get }} {{ .o }} {{ .o.Sub.X }}",
+     "N got:k got:p OBJ x", NULL},
+    {"{{ (.o.Sub).X }} {{ with .o }}{{ .Name }}{{ end }} {{ if .o }}t{{ end }}", "x N t", NULL},
+    {"{{ .o.Get 1 }}", NULL, "template: t:1:10: executing \"t\" at <1>: expected string; found 1"},
+    {"{{ .o.Get }}", NULL,
+     "template: t:1:5: executing \"t\" at <.o.Get>: wrong number of args for Get: want 1 got 0"},
+    {"{{ .o.Get \"a\" \"b\" }}", NULL,
+     "template: t:1:5: executing \"t\" at <.o.Get>: wrong number of args for Get: want 1 got 2"},
+    {"{{ .o.Nope }}", NULL,
+     "template: t:1:5: executing \"t\" at <.o.Nope>: can't evaluate field Nope in type interface {}"},
+    {"{{ .o.Sub.Nope }}", NULL,
+     "template: t:1:5: executing \"t\" at <.o.Sub.Nope>: can't evaluate field Nope in type *test.Sub"},
+    {"{{ .o.Name 1 }}", NULL,
+     "template: t:1:5: executing \"t\" at <.o.Name>: Name has arguments but cannot be invoked as function"},
+    {"{{ .o.Fail }}", NULL, "template: t:1:5: executing \"t\" at <.o.Fail>: error calling Fail: bad 0"},
+    {"{{ upper .o }}", NULL,
+     "template: t:1:9: executing \"t\" at <.o>: wrong type for value; expected string; got test.Obj"},
+    {"{{ eq .o .o }} {{ len .o.Sub.X }}", "true 1", NULL},
+  };
+  size_t i;
+  for (i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+    tpl_options opt;
+    tpl_set *s;
+    kd_error err = {0};
+    kd_buf out = {0};
+    tpl_val data, o;
+    int rc;
+    memset(&opt, 0, sizeof opt);
+    opt.funcs = test_tables;
+    opt.methods = obj_methods;
+    s = tpl_set_new(&opt, &err);
+    tpl_map_new(&data);
+    tpl_obj_new(&o, &obj_class, NULL);
+    tpl_map_sets(data, "o", o);
+    rc = tpl_set_parse(s, "t", cs[i].tpl, strlen(cs[i].tpl), &err);
+    if (rc == KD_OK) rc = tpl_set_exec(s, "t", data, &out, &err);
+    if (cs[i].out) {
+      CHECK(rc == KD_OK);
+      CHECK_STR(out.data ? out.data : "", cs[i].out);
+    } else {
+      CHECK(rc != KD_OK);
+      CHECK_STR(tpl_set_error(s), cs[i].err);
+    }
+    kd_buf_free(&out);
+    tpl_unref(data);
+    tpl_set_free(s);
+  }
+}
+
+/* ---- deep nesting: Go's limits, past several stack hops ---------------- */
+
+static int render(const char *tpl, tpl_val data, kd_buf *out, const char **err)
+{
+  tpl_options opt;
+  tpl_set *s;
+  kd_error e = {0};
+  static char msg[256];
+  int rc;
+  memset(&opt, 0, sizeof opt);
+  opt.funcs = tpl_fn_library;
+  s = tpl_set_new(&opt, &e);
+  rc = tpl_set_parse(s, "t", tpl, strlen(tpl), &e);
+  if (rc == KD_OK) rc = tpl_set_exec(s, "t", data, out, &e);
+  snprintf(msg, sizeof msg, "%s", tpl_set_error(s));
+  *err = msg;
+  tpl_set_free(s);
+  return rc;
+}
+
+static char *repeat(const char *a, size_t na, const char *mid, const char *b,
+                    size_t nb)
+{
+  kd_buf t = {0};
+  size_t i;
+  for (i = 0; i < na; i++) kd_buf_adds(&t, a);
+  kd_buf_adds(&t, mid);
+  for (i = 0; i < nb; i++) kd_buf_adds(&t, b);
+  return kd_buf_take(&t, NULL);
+}
+
+static void test_deep_nesting(void)
+{
+  kd_buf out = {0};
+  const char *err;
+  char *t;
+  /* Go's maxStackDepth: 10000 nested parentheses */
+  t = repeat("(", 9999, "7", ")", 9999);
+  {
+    char *w = repeat("{{ ", 1, t, " }}", 1);
+    CHECK(render(w, tpl_nil(), &out, &err) == KD_OK);
+    CHECK_STR(out.data ? out.data : "", "7");
+    free(w);
+  }
+  free(t);
+  out.len = 0;
+  t = repeat("(", 10001, "1", ")", 10001);
+  {
+    char *w = repeat("{{ ", 1, t, " }}", 1);
+    CHECK(render(w, tpl_nil(), &out, &err) == KD_EPARSE);
+    CHECK_STR(err, "template: t:1: max expression depth exceeded");
+    free(w);
+  }
+  free(t);
+  /* control blocks nest without a limit in Go */
+  t = repeat("{{ if 1 }}", 5000, "deep", "{{ end }}", 5000);
+  out.len = 0;
+  CHECK(render(t, tpl_nil(), &out, &err) == KD_OK);
+  CHECK_STR(out.data ? out.data : "", "deep");
+  free(t);
+  /* 3000 nested template calls */
+  out.len = 0;
+  CHECK(render("{{ define \"c\" }}{{ if gt . 0 }}x{{ template \"c\" (sub . 1) }}{{ end }}"
+               "{{ end }}{{ template \"c\" 3000 }}{{ include \"c\" 2000 | len }}",
+               tpl_nil(), &out, &err) == KD_OK);
+  CHECK(out.len == 3004);
+  CHECK(out.data && strcmp(out.data + 3000, "2000") == 0);
+  kd_buf_free(&out);
+}
+
 /* ---- golden cases recorded from the real Helm --------------------------- */
 
 typedef struct {
@@ -619,7 +790,7 @@ static int run_golden(const gcase *c)
   const char *want = c->want.data ? c->want.data : "";
   int rc, ok = 1;
   memset(&opt, 0, sizeof opt);
-  opt.funcs = test_tables;
+  opt.funcs = tpl_fn_library;   /* Helm's functions, as in gen.py's runs */
   s = tpl_set_new(&opt, &err);
   rc = tpl_set_parse(s, "gotpl", c->tpl.data ? c->tpl.data : "", c->tpl.len, &err);
   if (rc == KD_OK) rc = tpl_set_exec(s, "gotpl", data, &out, &err);
@@ -691,6 +862,8 @@ int main(void)
   RUN(test_templates);
   RUN(test_calls);
   RUN(test_parse_errors);
+  RUN(test_objects);
+  RUN(test_deep_nesting);
   RUN(test_golden_helm);
   TEST_EXIT();
 }
