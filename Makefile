@@ -1,11 +1,11 @@
 # kdeploy: one plain GNU Makefile. `make`, `make test`, `make sanitize`,
 # `make bench`, `make fuzz`, `make demo`, `make deps`, `make clean`.
 
-PKGS     := lua5.4 libcurl yaml-0.1 zlib libpcre2-8 openssl
+PKGS     := lua5.4 libcurl yaml-0.1 zlib libpcre2-8 openssl libxcrypt
 DEB_PKGS := pkg-config liblua5.4-dev libcurl4-openssl-dev libyaml-dev \
-            zlib1g-dev libpcre2-dev libssl-dev clang libclang-rt-14-dev unzip \
-            libcjson-dev
-ENGINE_PKGS := libcurl yaml-0.1 zlib libpcre2-8 openssl
+            zlib1g-dev libpcre2-dev libssl-dev libcrypt-dev clang libclang-rt-14-dev \
+            unzip libcjson-dev
+ENGINE_PKGS := libcurl yaml-0.1 zlib libpcre2-8 openssl libxcrypt
 
 WARN   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
           -Wmissing-prototypes -Wundef -Wno-unused-parameter

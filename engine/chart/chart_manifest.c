@@ -165,13 +165,16 @@ static int add_doc(chart_result *r, const char *source, const char *file,
   if (yaml_decode(d.p, d.n, source, &v, &ye) != KD_OK) {
     int line = line_of(file, d.p) + (ye.line > 0 ? ye.line - 1 : 0);
     const char *msg = ye.msg;
-    const char *q = strstr(msg, ": ");   /* drop our "SOURCE:L:C" prefix */
-    if (q && ye.line > 0) {
-      const char *q2 = strstr(q + 2, ": ");
-      msg = q2 && strncmp(msg, source, strlen(source)) == 0 ? q2 + 2 : msg;
+    size_t sl = strlen(source);
+    if (ye.line > 0 && strncmp(msg, source, sl) == 0 && msg[sl] == ':') {
+      const char *q = strstr(msg + sl, ": ");   /* drop "SOURCE:L:C: " */
+      if (q) msg = q + 2;
     }
-    return kd_error_at(err, KD_EPARSE, source, line, 0,
-                       "YAML parse error: %s", msg);
+    int rc = kd_error_set(err, KD_EPARSE, "YAML parse error on %s:%d:%d: %s",
+                          source, line, ye.col, msg);
+    err->line = line;
+    err->col = ye.col;
+    return rc;
   }
   if (v.type != KD_NULL && v.type != KD_OBJ) {
     kd_value_clear(&v);

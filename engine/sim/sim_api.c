@@ -355,6 +355,8 @@ static void wctx_begin(sim *s, sim_req *req, route *rt, int apply, wctx *w)
   w->ctx.api_version = sim_res_gvstr(rt->res, w->gv, sizeof w->gv);
   w->ctx.kind = rt->res->kind;
   w->ctx.custom = rt->res->crd != NULL;
+  w->ctx.custom_status = rt->res->has_status;
+  w->ctx.crd_schema = sim_crd_schema(s, rt->res);
   w->ctx.subresource = rt->sub;
   w->fm = sim_query_get(req->query, "fieldManager");
   if (w->fm && w->fm[0]) w->ctx.manager = w->fm;

@@ -220,6 +220,9 @@ int sim_store_update(sim *s, sim_resource *r, const char *ns,
 int sim_store_delete(sim *s, sim_resource *r, const char *ns,
                      const char *name, const sim_delete_opts *opts,
                      kd_value *out, int *deleted, kd_error *err);
+/* The openAPIV3Schema of the CRD version serving R, or NULL (borrowed
+ * from the store). */
+const kd_value *sim_crd_schema(sim *s, const sim_resource *r);
 /* sim_defaults.c: fields the real API server defaults (OLD: the stored
  * object on update, else NULL). */
 void sim_defaults(sim *s, sim_resource *r, kd_value *obj, const kd_value *old);

@@ -124,6 +124,16 @@ expect ssa_dry_run 0 'serverside-applied \(server dry run\)'
 run k get cm c -o jsonpath='{.data}'
 expect ssa_dry_run_changes_nothing 0 '^\{"a":"9"\}$'
 
+# apply to /status: only status is the manager's, recorded with the
+# subresource
+printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 9}\nstatus:\n  conditions:\n  - {type: Custom, status: "True"}\n' > "$TMP/st.yaml"
+run k apply --server-side --subresource=status --field-manager=ctl -f "$TMP/st.yaml"
+expect ssa_status_subresource 0 'serverside-applied'
+run mf deploy web
+expect ssa_status_entry 0 'ctl/Applystatus'
+run k get deploy web -o jsonpath='{.spec.replicas}'
+expect ssa_status_leaves_spec 0 '^4$'
+
 # ---- client-side apply upgraded to server-side -------------------------
 sed -e 's/name: web/name: web2/' "$TMP/d.yaml" > "$TMP/w.yaml"
 k apply -f "$TMP/w.yaml" >/dev/null
@@ -137,6 +147,58 @@ expect csa_to_ssa_managers 0 'kubectl/Apply'
 k scale deploy web2 --replicas=7 >/dev/null
 run k apply --server-side -f "$TMP/w3.yaml"
 expect ssa_conflict_with_scale 1 '' 'conflict with "kubectl" with subresource "scale" using apps/v1: \.spec\.replicas'
+
+# ---- custom resources: merge patch, no strategic, SSA by the CRD schema --
+cat > "$TMP/crd.yaml" <<'EOF'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              ports:
+                type: array
+                x-kubernetes-list-type: map
+                x-kubernetes-list-map-keys: [name]
+                items:
+                  type: object
+                  properties:
+                    name: {type: string}
+                    port: {type: integer}
+              args:
+                type: array
+                items: {type: string}
+EOF
+k apply -f "$TMP/crd.yaml" >/dev/null
+printf 'apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g}\nspec:\n  ports: [{name: a, port: 1}]\n  args: [x]\n' > "$TMP/g1.yaml"
+printf 'apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g}\nspec:\n  ports: [{name: b, port: 2}]\n' > "$TMP/g2.yaml"
+i=0
+until k get gadgets >/dev/null 2>&1 || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+run k apply --server-side --field-manager=one -f "$TMP/g1.yaml"
+expect cr_ssa_create 0 'gadget.example.com/g serverside-applied'
+run k apply --server-side --field-manager=two -f "$TMP/g2.yaml"
+expect cr_ssa_second_manager 0 'serverside-applied'
+run k get gadget g -o jsonpath='{.spec.ports[*].name} {.spec.args}'
+expect cr_ssa_list_map_merged 0 '^a b \["x"\]$'
+run k patch gadget g --type=strategic -p '{"spec":{"args":["y"]}}'
+expect cr_no_strategic 1 '' 'UnsupportedMediaType|unknown format|not supported'
+run k patch gadget g --type=merge -p '{"spec":{"args":["y"]}}'
+run k get gadget g -o jsonpath='{.spec.args}'
+expect cr_merge_patch 0 '^\["y"\]$'
+run mf gadget g
+expect cr_managers 0 'one/Apply two/Apply kubectl-patch/Update'
 
 # ---- the shared charts, server-side ------------------------------------
 k create namespace ns >/dev/null
