@@ -19,6 +19,7 @@
 
 #define READ_CHUNK 65536
 #define OUT_LIMIT ((size_t)512 << 20)   /* a reader this far behind is cut */
+#define SIM_REQUEST_TIMEOUT_MS 30000    /* a request must arrive within */
 
 static const char *status_text(int code)
 {
@@ -337,6 +338,7 @@ static void conn_read(sim *s, sim_conn *c)
     }
     c->in.len += (size_t)n;
     c->in.data[c->in.len] = 0;
+    c->last_in = sim_clock_ms();
     if ((size_t)n < READ_CHUNK && !c->ssl) break;
   }
   process_input(s, c);
@@ -388,6 +390,15 @@ int sim_server_turn(sim *s, int timeout_ms)
   }
   free(pfd);
   free(who);
+  /* a request that stays incomplete this long is abandoned (a client that
+   * sends headers byte by byte must not hold a connection forever) */
+  {
+    int64_t now = sim_clock_ms();
+    for (c = s->conns; c; c = c->next)
+      if (!c->dead && !c->busy && !c->watch && !c->follow && c->in.len &&
+          now - c->last_in > SIM_REQUEST_TIMEOUT_MS)
+        sim_conn_close(s, c);
+  }
   /* free connections closed during this turn */
   pp = &s->conns;
   while (*pp) {
