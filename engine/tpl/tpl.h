@@ -29,7 +29,8 @@ typedef enum {
 } tpl_kind;
 
 enum { TPL_GO_INT = 0, TPL_GO_INT64 = 1,      /* sub of TPL_INT */
-       TPL_GO_UINT64 = 2 };   /* semver's Major/Minor/Patch (held < 2^63) */
+       TPL_GO_UINT64 = 2,     /* semver's Major/Minor/Patch (held < 2^63) */
+       TPL_GO_UINT8 = 3 };    /* a byte: index of a string */
 enum { TPL_ELEM_ANY = 0, TPL_ELEM_STR = 1,     /* sub of TPL_LIST */
        TPL_ELEM_INT = 2,   /* []int (until, untilStep) */
        TPL_ELEM_LIST = 3   /* [][]interface {} (chunk) */ };
