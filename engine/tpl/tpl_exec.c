@@ -1045,9 +1045,9 @@ static int walk_range(frame *f, const ev *dot, const node *r)
       break;
     }
     for (i = 0; (int64_t)i < n && rc == KD_OK; i++) {
-      ev elem = ev_of(val.v.sub == TPL_GO_INT64 ? tpl_int64((int64_t)i)
-                                                 : tpl_int((int64_t)i), 0);
+      ev elem = ev_of(tpl_int((int64_t)i), 0);
       ev none = ev_invalid();
+      elem.v.sub = val.v.sub;   /* range over an int yields its own type */
       ran = 1;
       rc = range_step(f, r, mark, &none, &elem);
     }
