@@ -15,7 +15,9 @@ BASE   := -std=c11 -D_DEFAULT_SOURCE $(WARN) -MMD -MP -iquote engine
 # engine/ is compiled without Lua's include path: `#include <lua.h>` fails there.
 ENGINE_CFLAGS = $(BASE) $(shell pkg-config --cflags $(ENGINE_PKGS) 2>/dev/null)
 LUA_CFLAGS    = $(BASE) -iquote lua $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS        = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+# libcurl is not linked: engine/curl_lazy.c opens it on first use.
+LDLIBS        = $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) \
+                  2>/dev/null) -lm -lpthread -ldl
 SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all \
           -fno-omit-frame-pointer
 

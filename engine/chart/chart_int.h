@@ -104,9 +104,12 @@ int chart_split_docs(const char *text, size_t len, chart_span **out,
 /* One rendered template (owned strings). */
 typedef struct chart_rendered { char *name; char *text; size_t len; } chart_rendered;
 /* Helm's SortManifests over FILES (sorted in place): documents into R's
- * manifests and hooks, in install order. */
+ * manifests and hooks, in install order. The text of each file is freed
+ * (and set NULL) once its documents are copied. */
 int chart_sort_manifests(chart_rendered *files, size_t n, chart_result *r,
                          kd_error *err);
 void chart_manifest_clear(chart_manifest *m);
+/* Appends M as `helm template` prints it: "---\n# Source: S\n" TEXT "\n". */
+int chart_doc_text(kd_buf *b, const chart_manifest *m);
 
 #endif

@@ -144,7 +144,7 @@ int chart_files_obj(const chart_file *const *files, size_t n, tpl_val *out)
   if (!fd) return KD_ENOMEM;
   fd->f = calloc(n + 1, sizeof *fd->f);
   if (!fd->f) { free(fd); return KD_ENOMEM; }
-  memcpy(fd->f, files, n * sizeof *files);
+  if (n) memcpy(fd->f, files, n * sizeof *files);
   fd->n = n;
   return tpl_obj_new(out, &files_class, fd);
 }

@@ -316,6 +316,8 @@ static int run_templates(jobs *js, const char *top_name,
     if (!out[nout].name || !out[nout].text) rc = kd_error_set(err, KD_ENOMEM, "out of memory");
     nout++;
   }
+  tpl_set_free(set);   /* before sorting: the sort's decoding is the peak */
+  set = NULL;
   if (rc == KD_OK) rc = chart_sort_manifests(out, nout, r, err);
   if (rc == KD_OK && notes.len) r->notes = kd_buf_take(&notes, NULL);
   for (size_t i = 0; i < nout; i++) { free(out[i].name); free(out[i].text); }

@@ -89,6 +89,21 @@ static void test_helmignore(void)
   CHECK(chart_ignore_match(ig, "Chart.yaml", 0));
   CHECK(!chart_ignore_match(ig, "a.txt", 0));
   chart_ignore_free(ig);
+  /* the literal and *.ext rules (matched without path.Match) agree with it */
+  const char *fast = ".git/\n__snapshot__\n*~\n*\nlit/x.y\n";
+  ig = chart_ignore_parse(fast, strlen(fast), "f", &err);
+  const char *names[] = {".git", "a/.git", "__snapshot__", "x/__snapshot__",
+                         "a~", "d/a~", "~", "lit/x.y", "lit/x.yy", "a/lit/x.y",
+                         "values.yaml", NULL};
+  const int want[] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+  for (int i = 0; names[i]; i++) CHECK(chart_ignore_match(ig, names[i], 1) == want[i]);
+  chart_ignore_free(ig);
+  ig = chart_ignore_parse("*.md\nlit/x.y\n", 13, "f", &err);
+  CHECK(chart_ignore_match(ig, "a.md", 0) && chart_ignore_match(ig, "s/a.md", 0));
+  CHECK(chart_ignore_match(ig, ".md", 0) && !chart_ignore_match(ig, "a.mdx", 0));
+  CHECK(chart_ignore_match(ig, "lit/x.y", 0) && !chart_ignore_match(ig, "lit/x.yy", 0));
+  CHECK(!chart_ignore_match(ig, "a/lit/x.y", 0) && !chart_ignore_match(ig, "lit", 1));
+  chart_ignore_free(ig);
   CHECK(chart_ignore_parse("a/**/b\n", 7, ".helmignore", &err) == NULL);
   CHECK(strstr(err.msg, "double-star") != NULL);
   CHECK(err.line == 1);
