@@ -119,7 +119,7 @@ int loop_ready(loop *l, loop_id id)
 size_t loop_take_ready(loop *l, loop_id *out, size_t max)
 {
   size_t n = l->nready < max ? l->nready : max;
-  memcpy(out, l->ready + l->head, n * sizeof *out);
+  if (n) memcpy(out, l->ready + l->head, n * sizeof *out);
   l->head += n;
   l->nready -= n;
   if (l->nready == 0) l->head = 0;

@@ -31,6 +31,15 @@ int sim_port(const sim *s) { return s->port; }
 const char *sim_token(const sim *s) { return s->token; }
 void sim_features_set(sim *s, unsigned flags) { s->features |= flags; }
 
+void *sim_plugin_state(sim *s, const char *name)
+{
+  size_t i;
+  if (!s->plugin_state) return NULL;
+  for (i = 0; sim_plugins[i].name; i++)
+    if (strcmp(sim_plugins[i].name, name) == 0) return s->plugin_state[i];
+  return NULL;
+}
+
 /* ---- timers: a binary min-heap on (when, id) -----------------------------*/
 
 static int t_less(const sim_timer *a, const sim_timer *b)
@@ -185,6 +194,17 @@ void sim_dispatch(sim *s)
 
 /* ---- public object API ---------------------------------------------------*/
 
+void sim_resource_each(sim *s, sim_res_fn fn, void *ctx)
+{
+  const sim_resource *r, *y;
+  for (r = s->resources; r; r = r->next) {
+    int seen = 0;
+    for (y = s->resources; y != r && !seen; y = y->next)
+      if (y->table == r->table) seen = 1;
+    if (!seen && fn(ctx, r)) return;
+  }
+}
+
 const kd_value *sim_obj_get(sim *s, const sim_resource *r, const char *ns,
                             const char *name)
 {
@@ -249,12 +269,28 @@ int sim_obj_update_status(sim *s, const sim_resource *r, const kd_value *obj,
   return update_mode(s, r, obj, 1, out, err);
 }
 
+int sim_obj_replace(sim *s, const sim_resource *r, const kd_value *obj,
+                    kd_value *out, kd_error *err)
+{
+  return update_mode(s, r, obj, 2, out, err);
+}
+
 int sim_obj_delete(sim *s, const sim_resource *r, const char *ns,
                    const char *name, const char *policy, kd_error *err)
 {
+  return sim_obj_delete_grace(s, r, ns, name, policy, -1, err);
+}
+
+int sim_obj_delete_grace(sim *s, const sim_resource *r, const char *ns,
+                         const char *name, const char *policy,
+                         int64_t grace_s, kd_error *err)
+{
   int deleted, rc;
+  int64_t saved = s->del_grace;
+  s->del_grace = grace_s;
   rc = sim_store_delete(s, (sim_resource *)r, ns ? ns : "", name, policy,
                         NULL, NULL, 0, NULL, &deleted, err);
+  s->del_grace = saved;
   sim_errd_reset(s);
   return rc;
 }
@@ -340,6 +376,7 @@ sim *sim_new(const sim_config *cfg, kd_error *err)
   }
   s->cfg = *cfg;
   s->listen_fd = s->wake[0] = s->wake[1] = -1;
+  s->del_grace = -1;
   if (!s->cfg.max_body) s->cfg.max_body = (size_t)3 << 20;
   s->dir = sim_strdup(cfg->dir);
   s->state_file = sim_strdup(cfg->state_file);

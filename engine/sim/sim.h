@@ -92,6 +92,11 @@ const char *sim_resource_plural(const sim_resource *r);
 const char *sim_resource_group(const sim_resource *r);
 const char *sim_resource_version(const sim_resource *r);
 int sim_resource_namespaced(const sim_resource *r);
+/* Calls FN for every served resource whose objects are stored apart (a
+ * CRD served in several versions comes once). FN returns non-zero to
+ * stop; it must not create or delete CRDs. */
+typedef int (*sim_res_fn)(void *ctx, const sim_resource *r);
+void sim_resource_each(sim *s, sim_res_fn fn, void *ctx);
 
 /* ---- objects ----------------------------------------------------------- */
 
@@ -121,11 +126,21 @@ int sim_obj_update(sim *s, const sim_resource *r, const kd_value *obj,
 /* Replaces only .status (the /status subresource). */
 int sim_obj_update_status(sim *s, const sim_resource *r, const kd_value *obj,
                           kd_value *out, kd_error *err);
+/* Replaces spec, metadata and status in one write, as kube's internal
+ * writes do (a pod binding sets nodeName and the PodScheduled condition). */
+int sim_obj_replace(sim *s, const sim_resource *r, const kd_value *obj,
+                    kd_value *out, kd_error *err);
 /* Deletes with kube semantics: finalizers present -> deletionTimestamp set
  * and the object stays until they are removed. POLICY: "Background",
  * "Foreground", "Orphan" or NULL (the resource's default). */
 int sim_obj_delete(sim *s, const sim_resource *r, const char *ns,
                    const char *name, const char *policy, kd_error *err);
+/* sim_obj_delete with DeleteOptions.gracePeriodSeconds GRACE_S (-1: the
+ * object's own; it matters for pods under SIM_F_KUBELET, where 0 removes
+ * a terminating pod at once, as the kubelet's final delete does). */
+int sim_obj_delete_grace(sim *s, const sim_resource *r, const char *ns,
+                         const char *name, const char *policy,
+                         int64_t grace_s, kd_error *err);
 
 /* ---- store events ------------------------------------------------------ */
 
@@ -173,6 +188,8 @@ void sim_log_drop(sim *s, const char *ns, const char *pod);
  *   finalizers at once and deletes no dependents);
  * SIM_F_KUBELET: deleting a pod with a grace period only sets
  *   deletionTimestamp/deletionGracePeriodSeconds (otherwise immediate);
+ *   the grace period is DeleteOptions.gracePeriodSeconds, else the pod's
+ *   terminationGracePeriodSeconds; unscheduled and finished pods go at once;
  * SIM_F_NAMESPACES: deleting a namespace marks it Terminating and the
  *   plugin empties it and removes the "kubernetes" finalizer (otherwise the
  *   store deletes its contents and the namespace at once). */
@@ -186,5 +203,8 @@ typedef struct sim_plugin {
   int (*start)(sim *s, void **state, kd_error *err);
   void (*stop)(sim *s, void *state);
 } sim_plugin;
+/* The state of the started plugin NAME (what its start stored), or NULL:
+ * how plugins use each other's services. Borrowed. */
+void *sim_plugin_state(sim *s, const char *name);
 
 #endif

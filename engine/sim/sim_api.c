@@ -475,6 +475,20 @@ static void delete_opts(sim_req *req, kd_value *opts, char **policy)
   *policy = q;
 }
 
+/* DeleteOptions.gracePeriodSeconds (body or query), -1 when not given. */
+static int64_t delete_grace(sim_req *req, const kd_value *opts)
+{
+  const kd_value *g = opts->type == KD_OBJ
+                          ? kd_obj_gets(opts, "gracePeriodSeconds") : NULL;
+  char *q;
+  int64_t v = -1;
+  if (g && g->type == KD_INT) return g->u.i < 0 ? 0 : g->u.i;
+  q = sim_query_get(req->query, "gracePeriodSeconds");
+  if (q && q[0]) v = strtoll(q, NULL, 10) < 0 ? 0 : strtoll(q, NULL, 10);
+  free(q);
+  return v;
+}
+
 static void send_deleted(sim *s, sim_conn *c, sim_resource *r,
                          const kd_value *obj)
 {
@@ -508,7 +522,7 @@ static void do_delete(sim *s, sim_conn *c, sim_req *req, route *rt)
   kd_value opts, out;
   char *policy = NULL;
   kd_error err = {0};
-  int dry, deleted = 0;
+  int dry, deleted = 0, rc;
   if (dry_run(s, c, req, &dry)) return;
   delete_opts(req, &opts, &policy);
   if (!dry) {
@@ -516,10 +530,13 @@ static void do_delete(sim *s, sim_conn *c, sim_req *req, route *rt)
     dry = d && d->type == KD_ARR && d->u.arr.len > 0;
   }
   kd_value_null(&out);
-  if (sim_store_delete(s, rt->res, rt->ns, rt->name, policy,
-                       sim_str(&opts, "preconditions.uid"),
-                       sim_str(&opts, "preconditions.resourceVersion"), dry,
-                       &out, &deleted, &err))
+  s->del_grace = delete_grace(req, &opts);
+  rc = sim_store_delete(s, rt->res, rt->ns, rt->name, policy,
+                        sim_str(&opts, "preconditions.uid"),
+                        sim_str(&opts, "preconditions.resourceVersion"), dry,
+                        &out, &deleted, &err);
+  s->del_grace = -1;
+  if (rc)
     sim_send_error(s, c, &err);
   else if (!deleted || returns_object(rt->res))
     send_value(s, c, 200, &out);
@@ -552,6 +569,7 @@ static void do_delete_collection(sim *s, sim_conn *c, sim_req *req, route *rt)
     goto done;
   }
   delete_opts(req, &opts, &policy);
+  s->del_grace = delete_grace(req, &opts);
   kd_value_arr(&names);
   for (i = 0; i < rt->res->table->len; i++) {   /* collect, then delete */
     sim_obj *o = rt->res->table->items[i];
@@ -585,6 +603,7 @@ static void do_delete_collection(sim *s, sim_conn *c, sim_req *req, route *rt)
   kd_buf_adds(&b, "]}\n");
   send_json(s, c, 200, b.data, b.len);
 done:
+  s->del_grace = -1;
   kd_buf_free(&b);
   kd_value_clear(&names);
   kd_value_clear(&opts);

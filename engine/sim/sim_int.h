@@ -157,6 +157,8 @@ struct sim {
   char errd_reason[64];
   kd_value errd_details;
   unsigned features;         /* SIM_F_* set by plugins */
+  int64_t del_grace;         /* gracePeriodSeconds of the delete being done,
+                                -1: none given (see sim_store_delete) */
 };
 
 /* sim_loop.c */

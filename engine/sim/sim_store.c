@@ -473,6 +473,40 @@ static void drop_gc_finalizers(kd_value *v)
   if (f->u.arr.len == 0) sim_obj_del(kd_value_path(v, "metadata"), "finalizers");
 }
 
+/* The grace period a pod's deletion waits for the kubelet (SIM_F_KUBELET),
+ * as kube's pod strategy computes it; 0: delete at once. */
+static int64_t pod_grace(sim *s, const sim_resource *r, const kd_value *pod)
+{
+  const kd_value *g;
+  const char *node, *phase;
+  if (!(s->features & SIM_F_KUBELET) || r->group[0] ||
+      strcmp(r->plural, "pods") != 0)
+    return 0;
+  node = sim_str(pod, "spec.nodeName");
+  phase = sim_str(pod, "status.phase");
+  if (!node || !node[0]) return 0;   /* never ran: nothing to stop */
+  if (phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed")))
+    return 0;
+  if (s->del_grace >= 0) return s->del_grace;
+  g = kd_value_path(pod, "spec.terminationGracePeriodSeconds");
+  return g && g->type == KD_INT && g->u.i >= 0 ? g->u.i : 30;
+}
+
+/* Marks NV for a graceful deletion of GRACE seconds (or a shorter one than
+ * already under way). */
+static void mark_graceful(sim *s, kd_value *nv, int64_t grace)
+{
+  const kd_value *cur = kd_value_path(nv, "metadata.deletionGracePeriodSeconds");
+  char *ts;
+  if (kd_value_path(nv, "metadata.deletionTimestamp") && cur &&
+      cur->type == KD_INT && cur->u.i <= grace)
+    return;
+  ts = sim_rfc3339(sim_wall_ms() + grace * 1000);
+  if (ts) sim_set_str(nv, "metadata.deletionTimestamp", ts);
+  free(ts);
+  sim_set_int(nv, "metadata.deletionGracePeriodSeconds", grace);
+}
+
 int sim_store_delete(sim *s, sim_resource *r, const char *ns,
                      const char *name, const char *policy,
                      const char *precond_uid, const char *precond_rv,
@@ -482,6 +516,7 @@ int sim_store_delete(sim *s, sim_resource *r, const char *ns,
   size_t pos;
   kd_value nv;
   const char *uid, *rv;
+  int64_t grace;
   if (!r->namespaced) ns = "";
   *deleted = 0;
   o = sim_table_find(r->table, ns, name, &pos);
@@ -513,12 +548,17 @@ int sim_store_delete(sim *s, sim_resource *r, const char *ns,
   } else if (is_core_ns(r)) {
     sim_obj_del(kd_value_path(&nv, "spec"), "finalizers");
   }
-  if (has_finalizers(&nv) ||
+  grace = pod_grace(s, r, &o->v);
+  if (grace > 0) mark_graceful(s, &nv, grace);
+  if (grace > 0 || has_finalizers(&nv) ||
       (is_core_ns(r) && kd_value_path(&nv, "spec.finalizers") &&
        kd_value_path(&nv, "spec.finalizers")->type == KD_ARR &&
        kd_value_path(&nv, "spec.finalizers")->u.arr.len)) {
     /* pending deletion: mark, keep */
-    if (!kd_value_path(&o->v, "metadata.deletionTimestamp")) {
+    if (grace == 0 && s->del_grace == 0 &&
+        kd_value_path(&o->v, "metadata.deletionTimestamp"))
+      sim_set_int(&nv, "metadata.deletionGracePeriodSeconds", 0);
+    if (grace == 0 && !kd_value_path(&o->v, "metadata.deletionTimestamp")) {
       char *ts = sim_timestamp(s);
       if (ts) sim_set_str(&nv, "metadata.deletionTimestamp", ts);
       free(ts);

@@ -1,0 +1,415 @@
+/* engine/sim/sim_ctrl_sched.c: the simulated kube-scheduler. Binds each
+ * pending pod to the least busy node that fits (Ready, schedulable,
+ * taints tolerated, nodeSelector and required node affinity matched,
+ * PersistentVolumeClaims present and bound or waiting for their first
+ * consumer); otherwise sets PodScheduled=False/Unschedulable and records
+ * FailedScheduling with kube's message, and retries when nodes or claims
+ * change. */
+#include "sim_ctrl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCHED_DELAY_MS 20   /* from creation to binding */
+
+typedef struct sched {
+  sim *s;
+  int sub;
+  sim_queue *q;
+  const sim_resource *pods, *nodes, *pvcs, *scs;
+} sched;
+
+/* ---- node filters ---------------------------------------------------------*/
+
+static int tolerates(const kd_value *tols, const kd_value *taint)
+{
+  const char *key = sim_vstr(taint, "key"), *val = sim_vstr(taint, "value");
+  const char *eff = sim_vstr(taint, "effect");
+  size_t i;
+  for (i = 0; i < sim_vlen(tols); i++) {
+    const kd_value *t = &tols->u.arr.items[i];
+    const char *tk = sim_vstr(t, "key"), *op = sim_vstr(t, "operator");
+    const char *tv = sim_vstr(t, "value"), *te = sim_vstr(t, "effect");
+    int exists = op && !strcmp(op, "Exists");
+    if (te && te[0] && (!eff || strcmp(te, eff))) continue;
+    if (tk && tk[0] && (!key || strcmp(tk, key))) continue;
+    if (!tk || !tk[0]) {
+      if (exists) return 1;
+      continue;
+    }
+    if (exists || !strcmp(tv ? tv : "", val ? val : "")) return 1;
+  }
+  return 0;
+}
+
+/* The first taint of NODE the pod does not tolerate, or NULL. */
+static const kd_value *untolerated(const kd_value *node, const kd_value *pod)
+{
+  const kd_value *taints = kd_value_path(node, "spec.taints");
+  const kd_value *tols = kd_value_path(pod, "spec.tolerations");
+  size_t i;
+  for (i = 0; i < sim_vlen(taints); i++) {
+    const kd_value *t = &taints->u.arr.items[i];
+    const char *eff = sim_vstr(t, "effect");
+    if (eff && !strcmp(eff, "PreferNoSchedule")) continue;
+    if (!tolerates(tols, t)) return t;
+  }
+  return NULL;
+}
+
+static int num_cmp(const char *have, const kd_value *values, int gt)
+{
+  char *end;
+  long long a, b;
+  if (!have || sim_vlen(values) != 1 ||
+      values->u.arr.items[0].type != KD_STR)
+    return 0;
+  a = strtoll(have, &end, 10);
+  if (*end) return 0;
+  b = strtoll(values->u.arr.items[0].u.str.s, &end, 10);
+  if (*end) return 0;
+  return gt ? a > b : a < b;
+}
+
+/* A NodeSelectorRequirement against a field or label value. */
+static int req_match(const kd_value *req, const char *have)
+{
+  const char *op = sim_vstr(req, "operator");
+  const kd_value *values = kd_obj_gets(req, "values");
+  size_t i;
+  int in = 0;
+  if (!op) return 0;
+  for (i = 0; have && i < sim_vlen(values); i++)
+    if (values->u.arr.items[i].type == KD_STR &&
+        !strcmp(values->u.arr.items[i].u.str.s, have))
+      in = 1;
+  if (!strcmp(op, "In")) return in;
+  if (!strcmp(op, "NotIn")) return !in;
+  if (!strcmp(op, "Exists")) return have != NULL;
+  if (!strcmp(op, "DoesNotExist")) return have == NULL;
+  if (!strcmp(op, "Gt")) return num_cmp(have, values, 1);
+  if (!strcmp(op, "Lt")) return num_cmp(have, values, 0);
+  return 0;
+}
+
+static int term_match(const kd_value *term, const kd_value *node)
+{
+  const kd_value *labels = kd_value_path(node, "metadata.labels");
+  const kd_value *me = kd_obj_gets(term, "matchExpressions");
+  const kd_value *mf = kd_obj_gets(term, "matchFields");
+  size_t i;
+  if (!sim_vlen(me) && !sim_vlen(mf)) return 0;   /* an empty term: none */
+  for (i = 0; i < sim_vlen(me); i++) {
+    const kd_value *r = &me->u.arr.items[i];
+    const char *key = sim_vstr(r, "key");
+    if (!key || !req_match(r, sim_vkey(labels, key))) return 0;
+  }
+  for (i = 0; i < sim_vlen(mf); i++) {
+    const kd_value *r = &mf->u.arr.items[i];
+    const char *key = sim_vstr(r, "key");
+    if (!key || strcmp(key, "metadata.name") ||
+        !req_match(r, sim_vstr(node, "metadata.name")))
+      return 0;
+  }
+  return 1;
+}
+
+/* nodeSelector and requiredDuringSchedulingIgnoredDuringExecution. */
+static int affinity_match(const kd_value *pod, const kd_value *node)
+{
+  const kd_value *sel = kd_value_path(pod, "spec.nodeSelector");
+  const kd_value *terms = kd_value_path(pod,
+      "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"
+      ".nodeSelectorTerms");
+  size_t i;
+  if (!sim_map_match(sel, kd_value_path(node, "metadata.labels"), 1))
+    return 0;
+  if (!terms) return 1;
+  for (i = 0; i < sim_vlen(terms); i++)
+    if (term_match(&terms->u.arr.items[i], node)) return 1;
+  return 0;
+}
+
+static int node_ready(const kd_value *node)
+{
+  return sim_cond_true(node, "Ready");
+}
+
+/* ---- reasons, counted per node as the scheduler reports them ----------- */
+
+typedef struct reasons {
+  char text[8][160];
+  int count[8];
+  int n;
+} reasons;
+
+static void reason_add(reasons *r, const char *text)
+{
+  int i;
+  for (i = 0; i < r->n; i++)
+    if (!strcmp(r->text[i], text)) {
+      r->count[i]++;
+      return;
+    }
+  if (r->n == 8) return;
+  snprintf(r->text[r->n], sizeof r->text[0], "%s", text);
+  r->count[r->n++] = 1;
+}
+
+static int reason_cmp(const void *a, const void *b)
+{
+  return strcmp(a, b);
+}
+
+/* "0/3 nodes are available: 1 node(s) had ..., 2 node(s) didn't match
+ * ... preemption: 0/3 nodes are available: 3 Preemption is not helpful
+ * for scheduling." */
+static void unschedulable_msg(kd_buf *b, reasons *r, int nodes)
+{
+  char lines[8][200];
+  int i;
+  for (i = 0; i < r->n; i++)
+    snprintf(lines[i], sizeof lines[i], "%d %s", r->count[i], r->text[i]);
+  qsort(lines, (size_t)r->n, sizeof lines[0], reason_cmp);
+  kd_buf_printf(b, "0/%d nodes are available: ", nodes);
+  for (i = 0; i < r->n; i++)
+    kd_buf_printf(b, "%s%s", i ? ", " : "", lines[i]);
+  kd_buf_printf(b, ". preemption: 0/%d nodes are available: %d Preemption "
+                "is not helpful for scheduling.", nodes, nodes);
+}
+
+/* ---- claims --------------------------------------------------------------- */
+
+enum { CLAIMS_OK, CLAIMS_WAIT, CLAIMS_FAIL };
+
+/* Checks the pod's PersistentVolumeClaims; for unbound claims of a
+ * WaitForFirstConsumer class, asks for a volume on NODE (the annotation
+ * the provisioner acts on) and answers CLAIMS_WAIT. */
+static int check_claims(sched *sc, const kd_value *pod, const char *node,
+                        kd_buf *why)
+{
+  const kd_value *vols = kd_value_path(pod, "spec.volumes");
+  const char *ns = sim_vstr(pod, "metadata.namespace");
+  int rc = CLAIMS_OK;
+  size_t i;
+  for (i = 0; i < sim_vlen(vols); i++) {
+    const char *claim = sim_vstr(&vols->u.arr.items[i],
+                                 "persistentVolumeClaim.claimName");
+    const kd_value *pvc, *cls = NULL;
+    const char *phase, *scn, *mode;
+    if (!claim) continue;
+    pvc = sim_obj_get(sc->s, sc->pvcs, ns, claim);
+    if (!pvc) {
+      kd_buf_printf(why, "persistentvolumeclaim \"%s\" not found", claim);
+      return CLAIMS_FAIL;
+    }
+    if (kd_value_path(pvc, "metadata.deletionTimestamp")) {
+      kd_buf_printf(why, "persistentvolumeclaim \"%s\" is being deleted",
+                    claim);
+      return CLAIMS_FAIL;
+    }
+    phase = sim_vstr(pvc, "status.phase");
+    if (phase && !strcmp(phase, "Bound")) continue;
+    scn = sim_vstr(pvc, "spec.storageClassName");
+    if (scn && scn[0]) cls = sim_obj_get(sc->s, sc->scs, NULL, scn);
+    mode = sim_vstr(cls, "volumeBindingMode");
+    if (cls && mode && !strcmp(mode, "WaitForFirstConsumer")) {
+      if (node && !sim_vkey(kd_value_path(pvc, "metadata.annotations"),
+                            "volume.kubernetes.io/selected-node")) {
+        kd_value c;
+        kd_error err;
+        kd_value_copy(&c, pvc);
+        sim_vset_key(sim_vobj(&c, "metadata.annotations"),
+                     "volume.kubernetes.io/selected-node", node);
+        sim_obj_update(sc->s, sc->pvcs, &c, NULL, &err);
+        kd_value_clear(&c);
+      }
+      rc = CLAIMS_WAIT;
+      continue;
+    }
+    kd_buf_adds(why, "pod has unbound immediate PersistentVolumeClaims");
+    return CLAIMS_FAIL;
+  }
+  return rc;
+}
+
+/* ---- binding --------------------------------------------------------------- */
+
+struct count_ctx {
+  const char *node;
+  int n;
+};
+
+static int count_on(void *ctx, const kd_value *pod)
+{
+  struct count_ctx *c = ctx;
+  const char *n = sim_vstr(pod, "spec.nodeName");
+  const char *ph = sim_vstr(pod, "status.phase");
+  if (n && !strcmp(n, c->node) &&
+      !(ph && (!strcmp(ph, "Succeeded") || !strcmp(ph, "Failed"))))
+    c->n++;
+  return 0;
+}
+
+static void set_unschedulable(sched *sc, const kd_value *pod, const char *msg)
+{
+  kd_value c;
+  kd_error err;
+  char *now = sim_timestamp(sc->s);
+  if (!now) return;
+  kd_value_copy(&c, pod);
+  if (sim_cond_set(&c, "PodScheduled", "False", "Unschedulable", msg,
+                   SIM_COND_NULL_PROBE | SIM_COND_IN_PLACE, now))
+    sim_obj_update_status(sc->s, sc->pods, &c, NULL, &err);
+  kd_value_clear(&c);
+  sim_record(sc->s, pod, "Warning", "FailedScheduling", "default-scheduler",
+             NULL, NULL, "%s", msg);
+  free(now);
+}
+
+static void bind(sched *sc, const kd_value *pod, const char *node)
+{
+  kd_value c;
+  kd_error err;
+  char *now = sim_timestamp(sc->s);
+  if (!now) return;
+  kd_value_copy(&c, pod);
+  sim_vset_str(&c, "spec.nodeName", node);
+  sim_cond_set(&c, "PodScheduled", "True", NULL, NULL,
+               SIM_COND_NULL_PROBE | SIM_COND_IN_PLACE, now);
+  if (sim_obj_replace(sc->s, sc->pods, &c, NULL, &err) == KD_OK)
+    sim_record(sc->s, pod, "Normal", "Scheduled", "default-scheduler", NULL,
+               NULL, "Successfully assigned %s/%s to %s",
+               sim_vstr(pod, "metadata.namespace"),
+               sim_vstr(pod, "metadata.name"), node);
+  kd_value_clear(&c);
+  free(now);
+}
+
+static void sync(sim *s, void *ctx, const char *ns, const char *name)
+{
+  sched *sc = ctx;
+  const kd_value *pod = sim_obj_get(s, sc->pods, ns, name);
+  kd_value nodes, podc;
+  reasons why;
+  kd_buf claim_why = {0}, msg = {0};
+  const char *best = NULL;
+  int best_n = 0, claims = CLAIMS_OK;
+  size_t i;
+  if (!pod || sim_vstr(pod, "spec.nodeName") ||
+      kd_value_path(pod, "metadata.deletionTimestamp"))
+    return;
+  memset(&why, 0, sizeof why);
+  kd_value_copy(&podc, pod);   /* PVC updates below may move the store */
+  sim_list(s, sc->nodes, NULL, NULL, NULL, &nodes);
+  for (i = 0; i < nodes.u.arr.len; i++) {
+    const kd_value *node = &nodes.u.arr.items[i];
+    const kd_value *t;
+    struct count_ctx cc;
+    if (!node_ready(node)) {
+      reason_add(&why, "node(s) were not ready");
+      continue;
+    }
+    if (sim_vbool(node, "spec.unschedulable", 0)) {
+      reason_add(&why, "node(s) were unschedulable");
+      continue;
+    }
+    if ((t = untolerated(node, &podc))) {
+      char buf[160];
+      snprintf(buf, sizeof buf, "node(s) had untolerated taint {%s: %s}",
+               sim_vstr(t, "key") ? sim_vstr(t, "key") : "",
+               sim_vstr(t, "value") ? sim_vstr(t, "value") : "");
+      reason_add(&why, buf);
+      continue;
+    }
+    if (!affinity_match(&podc, node)) {
+      reason_add(&why, "node(s) didn't match Pod's node affinity/selector");
+      continue;
+    }
+    cc.node = sim_vstr(node, "metadata.name");
+    cc.n = 0;
+    sim_obj_each(s, sc->pods, NULL, count_on, &cc);
+    if (!best || cc.n < best_n) {
+      best = cc.node;
+      best_n = cc.n;
+    }
+  }
+  if (!nodes.u.arr.len) {
+    kd_buf_adds(&msg, "no nodes available to schedule pods");
+  } else if (!best) {
+    unschedulable_msg(&msg, &why, (int)nodes.u.arr.len);
+  } else {
+    claims = check_claims(sc, &podc, best, &claim_why);
+    if (claims == CLAIMS_FAIL)
+      kd_buf_printf(&msg, "0/%d nodes are available: %s. preemption: 0/%d "
+                    "nodes are available: %d Preemption is not helpful for "
+                    "scheduling.", (int)nodes.u.arr.len, claim_why.data,
+                    (int)nodes.u.arr.len, (int)nodes.u.arr.len);
+  }
+  if (msg.data) set_unschedulable(sc, &podc, msg.data);
+  else if (claims == CLAIMS_OK) bind(sc, &podc, best);
+  /* CLAIMS_WAIT: the claim's update brings the pod back */
+  kd_buf_free(&msg);
+  kd_buf_free(&claim_why);
+  kd_value_clear(&nodes);
+  kd_value_clear(&podc);
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+static int queue_pending(void *ctx, const kd_value *pod)
+{
+  sched *sc = ctx;
+  if (!sim_vstr(pod, "spec.nodeName"))
+    sim_queue_add(sc->q, sim_vstr(pod, "metadata.namespace"),
+                  sim_vstr(pod, "metadata.name"));
+  return 0;
+}
+
+static void on_event(sim *s, void *ctx, const sim_event *ev)
+{
+  sched *sc = ctx;
+  if (ev->res == sc->pods && ev->type != SIM_DELETED) {
+    const char *sn = sim_vstr(ev->obj, "spec.schedulerName");
+    if (sim_vstr(ev->obj, "spec.nodeName")) return;
+    if (sn && strcmp(sn, "default-scheduler")) return;   /* not ours */
+    sim_queue_add_after(sc->q, sim_vstr(ev->obj, "metadata.namespace"),
+                        sim_vstr(ev->obj, "metadata.name"),
+                        ev->type == SIM_ADDED ? SCHED_DELAY_MS : 0);
+  } else if (ev->res == sc->nodes && ev->type != SIM_DELETED) {
+    sim_obj_each(s, sc->pods, NULL, queue_pending, sc);
+  } else if (ev->res == sc->pvcs || ev->res == sc->scs) {
+    sim_obj_each(s, sc->pods, ev->res == sc->pvcs
+                                  ? sim_vstr(ev->obj, "metadata.namespace")
+                                  : NULL,
+                 queue_pending, sc);
+  }
+}
+
+int sim_sched_start(sim *s, void **state, kd_error *err)
+{
+  sched *sc = calloc(1, sizeof *sc);
+  if (!sc || !(sc->q = sim_queue_new(s, sync, sc))) {
+    free(sc);
+    return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
+  }
+  sc->s = s;
+  sc->pods = sim_res(s, "", "pods");
+  sc->nodes = sim_res(s, "", "nodes");
+  sc->pvcs = sim_res(s, "", "persistentvolumeclaims");
+  sc->scs = sim_res(s, "storage.k8s.io", "storageclasses");
+  sc->sub = sim_subscribe(s, on_event, sc);
+  sim_obj_each(s, sc->pods, NULL, queue_pending, sc);
+  *state = sc;
+  return KD_OK;
+}
+
+void sim_sched_stop(sim *s, void *state)
+{
+  sched *sc = state;
+  if (!sc) return;
+  sim_unsubscribe(s, sc->sub);
+  sim_queue_free(sc->q);
+  free(sc);
+}
