@@ -1,10 +1,11 @@
 # kdeploy: one plain GNU Makefile. `make`, `make test`, `make sanitize`,
 # `make bench`, `make fuzz`, `make demo`, `make deps`, `make clean`.
 
-PKGS     := lua5.4 libcurl yaml-0.1 zlib libpcre2-8 openssl
+PKGS     := lua5.4 libcurl yaml-0.1 zlib libpcre2-8 openssl libxcrypt
 DEB_PKGS := pkg-config liblua5.4-dev libcurl4-openssl-dev libyaml-dev \
-            zlib1g-dev libpcre2-dev libssl-dev clang libclang-rt-14-dev unzip
-ENGINE_PKGS := libcurl yaml-0.1 zlib libpcre2-8 openssl
+            zlib1g-dev libpcre2-dev libssl-dev libcrypt-dev clang libclang-rt-14-dev \
+            unzip libcjson-dev
+ENGINE_PKGS := libcurl yaml-0.1 zlib libpcre2-8 openssl libxcrypt
 
 WARN   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
           -Wmissing-prototypes -Wundef -Wno-unused-parameter
@@ -23,11 +24,13 @@ LUA_SRC    := $(sort $(wildcard lua/*.c))
 STDLIB_SRC := $(sort $(wildcard stdlib/kdeploy/*.lua stdlib/kdeploy/*/*.lua))
 UNIT_SRC   := $(sort $(wildcard tests/unit/*_test.c))
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/*_fuzz.c))
+BENCH_SRC  := $(sort $(wildcard tests/bench/*.c))
 
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
 LUA_OBJ    := $(LUA_SRC:%.c=$(BUILD)/%.o)
 GEN_OBJ    := $(BUILD)/gen/stdlib.o $(BUILD)/gen/preload.o
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_BIN  := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 ENGINE_LIB := $(BUILD)/libengine.a
 
 .PHONY: all test sanitize bench fuzz demo deps clean check-deps
@@ -98,8 +101,15 @@ test: check-deps $(KDEPLOY) $(UNIT_BIN)
 sanitize:
 	$(MAKE) BUILD=build/san CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" test
 
-bench: check-deps $(KDEPLOY)
-	@KDEPLOY=$(abspath $(KDEPLOY)) sh tests/bench/run.sh
+# Benchmark drivers and their references (cJSON, libyaml) are tests/bench/*.c.
+$(BUILD)/bench/%: tests/bench/%.c tests/bench/bench.h $(ENGINE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(ENGINE_CFLAGS) $(shell pkg-config --cflags libcjson) \
+	  $(LDFLAGS) -o $@ $< $(ENGINE_LIB) $(LDLIBS) $(shell pkg-config --libs libcjson)
+
+bench: check-deps $(KDEPLOY) $(BENCH_BIN)
+	@KDEPLOY=$(abspath $(KDEPLOY)) BENCH_BIN=$(abspath $(BUILD)/bench) \
+	  sh tests/bench/run.sh
 
 # libFuzzer targets, each run for FUZZ_SECONDS (bounded, for CI).
 FUZZ_SECONDS ?= 20

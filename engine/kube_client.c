@@ -27,6 +27,8 @@ struct kube_call {
   double deadline;            /* loop_now() seconds; 0: none */
   double timeout;
   int stream, idempotent, attempts, auth_retried, checked, stream_ok, delivered;
+  int slot;                   /* holds one of the client's in-flight slots */
+  kube_call *qnext;           /* in the queue for a slot */
   kube_done_fn done;
   kube_data_fn data;
   void *ctx;
@@ -46,11 +48,15 @@ struct kube_client {
   char *base;                 /* URL prefix requests are built on */
   struct curl_slist *connect_to;
   char *host_header, *noproxy;
+  int https;
   char *file_token;           /* last good read of token_file */
   struct stat file_st;
   kube_cred cred;             /* exec plugin result */
   int have_cred;
   kube_call *calls;
+  int inflight;               /* requests (not streams) on the wire */
+  int closing;
+  kube_call *qhead, *qtail;   /* waiting for an in-flight slot */
   CURL *pool[POOL_MAX];
   size_t npool;
   unsigned seed;
@@ -104,6 +110,7 @@ static int setup_url(kube_client *c, kd_error *err)
   const char *np;
   int rc = url_parse(k->server, u);
   if (rc) return kd_error_set(err, rc, "server %s is not a valid URL", k->server);
+  c->https = strcmp(u->scheme, "https") == 0;
   if (k->tls_server_name && strcmp(u->scheme, "https") == 0) {
     kd_buf_printf(&b, "%s:%s:%s%s%s:%s", k->tls_server_name, u->port,
                   u->ipv6 ? "[" : "", u->host, u->ipv6 ? "]" : "", u->port);
@@ -145,7 +152,9 @@ kube_client *kube_client_new(loop *l, kube_conn *conn,
   c->o.timeout = KUBE_DEFAULT_TIMEOUT;
   c->o.connect_timeout = KUBE_DEFAULT_CONNECT_TIMEOUT;
   c->o.max_retries = KUBE_DEFAULT_RETRIES;
+  c->o.max_inflight = KUBE_DEFAULT_INFLIGHT;
   if (o) c->o = *o;
+  if (c->o.max_inflight <= 0) c->o.max_inflight = KUBE_DEFAULT_INFLIGHT;
   if (c->o.burst < 1) c->o.burst = 1;
   c->tokens = c->o.burst;
   c->refilled = loop_now();
@@ -158,11 +167,13 @@ kube_client *kube_client_new(loop *l, kube_conn *conn,
 }
 
 static void call_free(kube_call *call);
+static void release_slot(kube_call *call);
 
 void kube_client_free(kube_client *c)
 {
   size_t i;
   if (!c) return;
+  c->closing = 1;
   while (c->calls) kube_call_cancel(c->calls);
   for (i = 0; i < c->npool; i++) curl_easy_cleanup(c->pool[i]);
   url_free(&c->url);
@@ -324,14 +335,18 @@ static int configure(kube_call *call, CURL *easy, kd_error *err)
   curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-  curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+  /* Over TLS, wait for the first connection's ALPN so that HTTP/2 streams
+   * share it; plain HTTP is HTTP/1.1, where waiting would serialise. */
+  if (c->https) curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, call->errbuf);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, call);
   curl_easy_setopt(easy, CURLOPT_USERAGENT, "kdeploy/0.1");
-  curl_easy_setopt(easy, CURLOPT_NOPROXY, c->noproxy);
+  /* proxy-url is used for every server, loopback too (as client-go does);
+   * without it curl's $https_proxy & co apply, minus loopback like Go. */
   if (k->proxy_url) curl_easy_setopt(easy, CURLOPT_PROXY, k->proxy_url);
+  else curl_easy_setopt(easy, CURLOPT_NOPROXY, c->noproxy);
   if (!k->disable_compression) curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
   if (c->o.connect_timeout > 0)
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->o.connect_timeout * 1000));
@@ -399,6 +414,7 @@ static int send_attempt(kube_call *call, kd_error *err)
 
 static void finish(kube_call *call, kube_resp *r)
 {
+  release_slot(call);
   r->attempts = call->attempts;
   if (!r->body) {
     r->body = call->resp.data ? call->resp.data : "";
@@ -417,12 +433,68 @@ static void finish_error(kube_call *call, const kd_error *e, const char *reason)
   finish(call, &r);
 }
 
+/* In-flight slots: at most max_inflight requests are handed to curl at
+ * once (each easy handle costs memory; more would only queue inside curl).
+ * Streams hold no slot: a watch lasts minutes. */
+static void go(kube_call *call)
+{
+  kd_error err = {0};
+  kube_client *c = call->c;
+  if (!call->stream) {
+    call->slot = 1;
+    c->inflight++;
+  }
+  if (send_attempt(call, &err)) finish_error(call, &err, "ClientError");
+}
+
+static void dispatch_queue(kube_client *c)
+{
+  while (!c->closing && c->qhead && c->inflight < c->o.max_inflight) {
+    kube_call *next = c->qhead;
+    c->qhead = next->qnext;
+    if (!c->qhead) c->qtail = NULL;
+    next->qnext = NULL;
+    go(next);
+  }
+}
+
+static void release_slot(kube_call *call)
+{
+  if (!call->slot) return;
+  call->slot = 0;
+  call->c->inflight--;
+  dispatch_queue(call->c);
+}
+
+static void unqueue(kube_call *call)
+{
+  kube_client *c = call->c;
+  kube_call **p;
+  for (p = &c->qhead; *p; p = &(*p)->qnext) {
+    if (*p == call) {
+      *p = call->qnext;
+      if (c->qtail == call) {
+        c->qtail = NULL;
+        for (kube_call *q = c->qhead; q; q = q->qnext) c->qtail = q;
+      }
+      call->qnext = NULL;
+      return;
+    }
+  }
+}
+
 static void attempt_cb(void *ctx)
 {
   kube_call *call = ctx;
-  kd_error err = {0};
+  kube_client *c = call->c;
   call->timer = 0;
-  if (send_attempt(call, &err)) finish_error(call, &err, "ClientError");
+  if (!call->stream && c->inflight >= c->o.max_inflight) {
+    if (c->qtail) c->qtail->qnext = call;
+    else c->qhead = call;
+    c->qtail = call;
+    return;
+  }
+  go(call);
 }
 
 /* Token bucket: the call goes on the next loop round, or after a wait in
@@ -480,7 +552,10 @@ static void transport_message(kube_call *call, CURLcode rc, const char *reason,
 {
   const kube_conn *k = call->c->conn;
   const char *detail = call->errbuf[0] ? call->errbuf : curl_easy_strerror(rc);
-  if (strcmp(reason, "Unreachable") == 0)
+  if (strcmp(reason, "Unreachable") == 0 && k->proxy_url)
+    kd_error_set(e, KD_EIO, "cannot connect to server %s through proxy %s "
+                 "(context \"%s\"): %s", k->server, k->proxy_url, k->context, detail);
+  else if (strcmp(reason, "Unreachable") == 0)
     kd_error_set(e, KD_EIO, "cannot connect to server %s (context \"%s\"): %s",
                  k->server, k->context, detail);
   else if (strcmp(reason, "Timeout") == 0)
@@ -572,6 +647,7 @@ static void on_done(void *ctx, CURL *easy, CURLcode rc)
     kube_cred_clear(&c->cred);
     c->have_cred = 0;
     put_easy(c, easy);
+    release_slot(call);
     readmit(call, 0);
     return;
   }
@@ -579,6 +655,7 @@ static void on_done(void *ctx, CURL *easy, CURLcode rc)
     double d = backoff(call, easy);
     if (!call->deadline || loop_now() + d < call->deadline) {
       put_easy(c, easy);
+      release_slot(call);
       readmit(call, d);
       return;
     }
@@ -626,7 +703,16 @@ void kube_call_cancel(kube_call *call)
     put_easy(call->c, call->easy);
   }
   if (call->timer) loop_timer_cancel(call->c->l, call->timer);
-  call_free(call);
+  unqueue(call);
+  {
+    kube_client *c = call->c;
+    int had = call->slot;
+    call_free(call);
+    if (had) {                   /* its slot goes to the next queued call */
+      c->inflight--;
+      dispatch_queue(c);
+    }
+  }
 }
 
 static int default_idempotent(const char *verb, const char *ctype)

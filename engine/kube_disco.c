@@ -366,7 +366,7 @@ kube_disco *kube_disco_load(const char *path, double ttl, kd_error *err)
   char *data;
   size_t len, i;
   kd_value docs;
-  if (stat(path, &st) != 0 || (double)(time(NULL) - st.st_mtime) >= ttl) {
+  if (ttl <= 0 || stat(path, &st) != 0 || (double)(time(NULL) - st.st_mtime) >= ttl) {
     kd_error_set(err, KD_ENOTFOUND, "%s: no fresh discovery cache", path);
     return NULL;
   }

@@ -69,8 +69,9 @@ loop *loop_new(kd_error *err)
     return NULL;
   }
   curl_multi_setopt(l->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-  curl_multi_setopt(l->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 64L);
-  curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, 128L);
+  /* No cap on connections per host: every watch holds one on HTTP/1.1;
+   * kube clients cap their requests in flight themselves. */
+  curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, 256L);
   l->next_id = 1;
   return l;
 }
@@ -119,7 +120,8 @@ int loop_ready(loop *l, loop_id id)
 size_t loop_take_ready(loop *l, loop_id *out, size_t max)
 {
   size_t n = l->nready < max ? l->nready : max;
-  if (n) memcpy(out, l->ready + l->head, n * sizeof *out);
+  if (n == 0) return 0;
+  memcpy(out, l->ready + l->head, n * sizeof *out);
   l->head += n;
   l->nready -= n;
   if (l->nready == 0) l->head = 0;

@@ -63,7 +63,7 @@ size_t loop_pending(const loop *l);
 void loop_wakeup(loop *l);
 /* Monotonic clock in seconds. */
 double loop_now(void);
-/* Cap on parallel connections to one host (HTTP/1.1), default 64. */
+/* Cap on parallel connections to one host (default: none). */
 void loop_set_max_host_connections(loop *l, long n);
 
 #endif

@@ -26,19 +26,43 @@ typedef struct {
   anchor *anchors;
   size_t nanchors, capanchors;
   size_t expanded;   /* nodes created by alias expansion */
+  int go;            /* yaml_decode_go: go-yaml's wording, last key wins */
 } decoder;
 
 static int fail_at(decoder *d, const yaml_mark_t *m, const char *what)
 {
+  if (d->go) return kd_error_set(d->err, KD_EPARSE, "yaml: %s", what);
   return kd_error_at(d->err, KD_EPARSE, d->source, (int)m->line + 1,
                      (int)m->column + 1, "%s", what);
 }
 
 static int oom(decoder *d) { return kd_error_set(d->err, KD_ENOMEM, "out of memory"); }
 
+/* go-yaml's (*parser).fail: marks are 0-based, a scanner error counts its
+ * line from 1, a problem on the first line names none. */
+static int go_parser_error(decoder *d)
+{
+  const yaml_parser_t *p = &d->parser;
+  size_t line = 0;
+  if (p->problem_mark.line != 0) {
+    line = p->problem_mark.line;
+    if (p->error == YAML_SCANNER_ERROR) line++;
+  } else if (p->context_mark.line != 0) {
+    line = p->context_mark.line;
+  }
+  if (line)
+    return kd_error_set(d->err, KD_EPARSE, "yaml: line %zu: %s", line,
+                        p->problem ? p->problem
+                                   : "unknown problem parsing YAML content");
+  return kd_error_set(d->err, KD_EPARSE, "yaml: %s",
+                      p->problem ? p->problem
+                                 : "unknown problem parsing YAML content");
+}
+
 static int next_event(decoder *d, yaml_event_t *ev)
 {
   if (yaml_parser_parse(&d->parser, ev)) return KD_OK;
+  if (d->go) return go_parser_error(d);
   {
     yaml_parser_t *p = &d->parser;
     const yaml_mark_t *m = p->problem_mark.line || p->problem_mark.column
@@ -154,8 +178,8 @@ static int resolve_number(const char *raw, const char *plain, kd_value *out)
     return 1;
   }
   if (raw[0] == '.') {   /* go-yaml tries ParseFloat on the raw text */
-    if (!yaml_style_float(raw)) return 0;
-    kd_value_float(out, strtod(raw, NULL));
+    if (!yaml_go_dot_float(raw, strlen(raw))) return 0;
+    kd_value_float(out, strtod(plain, NULL));
     return 1;
   }
   if (parse_go_int(plain, &i)) {
@@ -163,7 +187,9 @@ static int resolve_number(const char *raw, const char *plain, kd_value *out)
     return 1;
   }
   if (yaml_style_float(plain)) {
-    kd_value_float(out, strtod(plain, NULL));
+    f = strtod(plain, NULL);
+    if (isinf(f)) return 0;   /* ParseFloat's range error: a string */
+    kd_value_float(out, f);
     return 1;
   }
   return 0;
@@ -344,6 +370,48 @@ int yaml_key_string(const kd_value *k, kd_buf *out)
   }
 }
 
+/* Go's %#v of a decoded YAML value, as in go-yaml's "invalid map key". */
+static void go_sharp_v(kd_buf *b, const kd_value *v)
+{
+  size_t i;
+  switch (v->type) {
+  case KD_NULL: kd_buf_adds(b, "interface {}(nil)"); break;
+  case KD_BOOL: kd_buf_adds(b, v->u.b ? "true" : "false"); break;
+  case KD_INT: kd_buf_printf(b, "%lld", (long long)v->u.i); break;
+  case KD_FLOAT: json_format_float(v->u.f, b); break;
+  case KD_STR: kd_buf_printf(b, "\"%s\"", v->u.str.s); break;
+  case KD_ARR:
+    kd_buf_adds(b, "[]interface {}{");
+    for (i = 0; i < v->u.arr.len; i++) {
+      if (i) kd_buf_adds(b, ", ");
+      go_sharp_v(b, &v->u.arr.items[i]);
+    }
+    kd_buf_adds(b, "}");
+    break;
+  case KD_OBJ:
+    kd_buf_adds(b, "map[interface {}]interface {}{");
+    for (i = 0; i < v->u.obj.len; i++) {
+      if (i) kd_buf_adds(b, ", ");
+      kd_buf_printf(b, "\"%s\":", v->u.obj.m[i].key);
+      go_sharp_v(b, &v->u.obj.m[i].val);
+    }
+    kd_buf_adds(b, "}");
+    break;
+  }
+}
+
+static int bad_key(decoder *d, const yaml_mark_t *m, const kd_value *key)
+{
+  kd_buf b = {0};
+  int rc;
+  if (!d->go) return fail_at(d, m, "mapping keys must be scalars");
+  kd_buf_adds(&b, "invalid map key: ");
+  go_sharp_v(&b, key);
+  rc = fail_at(d, m, b.data ? b.data : "invalid map key");
+  kd_buf_free(&b);
+  return rc;
+}
+
 static int parse_mapping(decoder *d, kd_value *out, int depth)
 {
   yaml_event_t kev, vev;
@@ -381,7 +449,7 @@ static int parse_mapping(decoder *d, kd_value *out, int depth)
     kb.len = 0;
     if (key.type == KD_ARR || key.type == KD_OBJ) {
       yaml_event_delete(&vev);
-      rc = fail_at(d, &kmark, "mapping keys must be scalars");
+      rc = bad_key(d, &kmark, &key);
       break;
     }
     if (yaml_key_string(&key, &kb) != KD_OK) {
@@ -390,6 +458,13 @@ static int parse_mapping(decoder *d, kd_value *out, int depth)
       break;
     }
     kd_value_clear(&key);
+    if (d->go && (slot = kd_obj_get(out, kb.data ? kb.data : "", kb.len))) {
+      kd_value_clear(slot);   /* a Go map: the last value wins */
+      rc = parse_node(d, &vev, slot, depth + 1);
+      yaml_event_delete(&vev);
+      if (rc != KD_OK) break;
+      continue;
+    }
     if (kd_obj_get(out, kb.data ? kb.data : "", kb.len)) {
       kd_buf msg = {0};
       yaml_event_delete(&vev);
@@ -478,6 +553,35 @@ int yaml_decode_stream(const char *data, size_t len, const char *source,
   if (rc == YAML_FAST_UNSUPPORTED)
     return yaml_libyaml_decode_stream(data, len, source, out, err);
   return rc == KD_OK ? KD_OK : kd_error_set(err, rc, "out of memory");
+}
+
+int yaml_decode_go(const char *data, size_t len, kd_value *out,
+                   kd_error *err)
+{
+  decoder d;
+  yaml_event_t ev;
+  int rc = KD_OK, done = 0;
+  memset(&d, 0, sizeof d);
+  d.source = "<yaml>";
+  d.err = err;
+  d.go = 1;
+  kd_value_null(out);
+  if (!yaml_parser_initialize(&d.parser)) return oom(&d);
+  yaml_parser_set_input_string(&d.parser, (const unsigned char *)data, len);
+  while (!done) {   /* go-yaml's Unmarshal reads the first document only */
+    if ((rc = next_event(&d, &ev)) != KD_OK) break;
+    done = ev.type == YAML_STREAM_END_EVENT;
+    if (ev.type == YAML_DOCUMENT_START_EVENT) {
+      rc = parse_document(&d, out);
+      done = 1;
+    }
+    yaml_event_delete(&ev);
+  }
+  clear_anchors(&d);
+  free(d.anchors);
+  yaml_parser_delete(&d.parser);
+  if (rc != KD_OK) kd_value_clear(out);
+  return rc;
 }
 
 int yaml_libyaml_decode_stream(const char *data, size_t len,

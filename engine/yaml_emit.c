@@ -7,6 +7,7 @@
 #include "yaml.h"
 #include "yaml_int.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,19 +20,26 @@
 
 enum { PLAIN, SINGLE, DOUBLE, LITERAL };
 
+typedef struct entry entry;
+
 typedef struct {
   kd_buf *out;
+  entry *ents;         /* a stack of sorted mapping members, see emit_mapping */
+  size_t nents, capents;
   int indent;          /* -1 until the root node opens */
   int column;          /* in characters, as go-yaml counts */
   int whitespace;      /* the last thing written was whitespace */
   int indention;       /* only indentation on this line so far */
   int oom;
   kd_buf scratch;      /* a string value after yaml_json_string */
+  int v3;              /* yaml_encode_pretty: go-yaml v3's rules */
+  int width;           /* fold plain and quoted text past this column */
 } emitter;
 
 /* What yaml_emitter_analyze_scalar finds out about a string. */
 typedef struct {
   int multiline, plain_ok, single_ok, block_ok;
+  int ascii;   /* known to be ASCII: characters = bytes */
 } analysis;
 
 /* ---- output primitives --------------------------------------------------- */
@@ -83,7 +91,11 @@ static void write_indent(emitter *e)
   if (!e->indention || e->column > indent ||
       (e->column == indent && !e->whitespace))
     put_break(e);
-  while (e->column < indent) put(e, ' ');
+  if (e->column < indent) {
+    static const char spaces[] = "                                ";
+    while (indent - e->column > 32) put_run(e, spaces, 32, 32);
+    put_run(e, spaces, (size_t)(indent - e->column), indent - e->column);
+  }
   e->whitespace = 1;
   e->indention = 1;
 }
@@ -111,6 +123,12 @@ static int is_break(const char *s, size_t len, size_t i)
          (c == 0xC2 && at(s, len, i + 1) == 0x85) ||
          (c == 0xE2 && at(s, len, i + 1) == 0x80 &&
           (at(s, len, i + 2) == 0xA8 || at(s, len, i + 2) == 0xA9));
+}
+
+/* The first bytes of line breaks: a cheap test before is_break. */
+static int maybe_break(char c)
+{
+  return c == '\n' || c == '\r' || c == (char)0xC2 || c == (char)0xE2;
 }
 
 static int is_printable(const char *s, size_t len, size_t i)
@@ -145,12 +163,40 @@ static int indicator_at(const char *s, size_t len, size_t i, int preceded_ws)
   }
 }
 
+/* Printable ASCII that needs no thought inside a string (not ':' or '#'),
+ * or a space. */
+static int quick_byte(unsigned char c)
+{
+  return (c >= 0x20 && c < 0x7F && c != ':' && c != '#');
+}
+
+/* The common case: printable ASCII without ':' or '#'. Then only the ends
+ * matter (go-yaml's analysis reduces to these checks). Returns 0 when S
+ * needs the full analysis. */
+static int analyze_quick(const char *s, size_t len, analysis *a)
+{
+  const unsigned char *u = (const unsigned char *)s;
+  size_t i;
+  if (len == 0) return 0;
+  for (i = 0; i < len; i++)
+    if (!quick_byte(u[i])) return 0;
+  a->multiline = 0;
+  a->ascii = 1;
+  a->single_ok = 1;
+  a->block_ok = s[len - 1] != ' ';
+  a->plain_ok = s[0] != ' ' && s[len - 1] != ' ' &&
+                !indicator_at(s, len, 0, 1) &&
+                !(len >= 3 && (memcmp(s, "---", 3) == 0 || memcmp(s, "...", 3) == 0));
+  return 1;
+}
+
 static void analyze(const char *s, size_t len, analysis *a)
 {
   int block_ind = 0, breaks = 0, special = 0, lead_space = 0, lead_break = 0;
   int trail_space = 0, trail_break = 0, break_space = 0, space_break = 0;
   int prev_space = 0, prev_break = 0, preceded_ws = 1;
   size_t i, w;
+  if (analyze_quick(s, len, a)) return;
   if (len >= 3 && (memcmp(s, "---", 3) == 0 || memcmp(s, "...", 3) == 0))
     block_ind = 1;
   for (i = 0; i < len; i += w) {
@@ -163,7 +209,7 @@ static void analyze(const char *s, size_t len, analysis *a)
       break_space |= prev_break;
       prev_space = 1;
       prev_break = 0;
-    } else if (is_break(s, len, i)) {
+    } else if (maybe_break(s[i]) && is_break(s, len, i)) {
       breaks = 1;
       lead_break |= i == 0;
       trail_break |= i + w >= len;
@@ -173,9 +219,11 @@ static void analyze(const char *s, size_t len, analysis *a)
     } else {
       prev_space = prev_break = 0;
     }
-    preceded_ws = is_blank(s, len, i) || is_break(s, len, i) || s[i] == 0;
+    preceded_ws = s[i] == ' ' || s[i] == '\t' || s[i] == 0 ||
+                  (maybe_break(s[i]) && is_break(s, len, i));
   }
   a->multiline = breaks;
+  a->ascii = 0;
   a->plain_ok = !(lead_space || lead_break || trail_space || trail_break ||
                   break_space || space_break || special || breaks || block_ind);
   a->single_ok = !(break_space || space_break || special);
@@ -201,7 +249,8 @@ static int string_style(const char *s, size_t len, const analysis *a,
 
 /* ---- scalar writers ------------------------------------------------------ */
 
-static void write_plain(emitter *e, const char *s, size_t len, int allow_breaks)
+static void write_plain(emitter *e, const char *s, size_t len,
+                        int allow_breaks, int ascii)
 {
   size_t i = 0;
   int spaces = 0;
@@ -210,7 +259,7 @@ static void write_plain(emitter *e, const char *s, size_t len, int allow_breaks)
     const char *sp;
     size_t run;
     if (s[i] == ' ') {
-      if (allow_breaks && !spaces && e->column > BEST_WIDTH &&
+      if (allow_breaks && !spaces && e->column > e->width &&
           at(s, len, i + 1) != ' ') {
         write_indent(e);
       } else {
@@ -222,7 +271,7 @@ static void write_plain(emitter *e, const char *s, size_t len, int allow_breaks)
     }
     sp = memchr(s + i, ' ', len - i);   /* plain text has no line breaks */
     run = sp ? (size_t)(sp - (s + i)) : len - i;
-    put_run(e, s + i, run, count_chars(s + i, run));
+    put_run(e, s + i, run, ascii ? (int)run : count_chars(s + i, run));
     i += run;
     e->indention = 0;
     spaces = 0;
@@ -250,7 +299,7 @@ static void write_single(emitter *e, const char *s, size_t len, int allow_breaks
   write_indicator(e, "'", 1, 0, 0);
   while (i < len) {
     if (s[i] == ' ') {
-      if (allow_breaks && !spaces && e->column > BEST_WIDTH && i > 0 &&
+      if (allow_breaks && !spaces && e->column > e->width && i > 0 &&
           i < len - 1 && s[i + 1] != ' ')
         write_indent(e);
       else
@@ -328,7 +377,7 @@ static void write_double(emitter *e, const char *s, size_t len, int allow_breaks
       write_escape(e, s, len, &i);
       spaces = 0;
     } else if (c == ' ') {
-      if (allow_breaks && !spaces && e->column > BEST_WIDTH && i > 0 &&
+      if (allow_breaks && !spaces && e->column > e->width && i > 0 &&
           i < len - 1) {
         write_indent(e);
         if (s[i + 1] == ' ') put(e, '\\');
@@ -392,12 +441,12 @@ static void write_literal(emitter *e, const char *s, size_t len)
 /* Emits scalar text S in STYLE, as yaml_emitter_emit_scalar: the text's
  * own indentation (for folded lines) is one step in. */
 static void emit_scalar(emitter *e, const char *s, size_t len, int style,
-                        int simple_key)
+                        int simple_key, int ascii)
 {
   int saved = e->indent;
   e->indent = e->indent < 0 ? BEST_INDENT : e->indent + BEST_INDENT;
   switch (style) {
-  case PLAIN: write_plain(e, s, len, !simple_key); break;
+  case PLAIN: write_plain(e, s, len, !simple_key, ascii); break;
   case SINGLE: write_single(e, s, len, !simple_key); break;
   case DOUBLE: write_double(e, s, len, !simple_key); break;
   default: write_literal(e, s, len); break;
@@ -469,41 +518,123 @@ static int format_float(double f, kd_buf *out, kd_error *err)
   return rc ? kd_error_set(err, KD_ENOMEM, "out of memory") : KD_OK;
 }
 
+/* go-yaml v3 prints a float64 with strconv.FormatFloat(f, 'g', -1, 64). */
+static int format_float3(double f, kd_buf *out, kd_error *err)
+{
+  int rc;
+  if (isnan(f)) rc = kd_buf_adds(out, ".nan");
+  else if (isinf(f)) rc = kd_buf_adds(out, f > 0 ? ".inf" : "-.inf");
+  else if (f == 0 && signbit(f)) rc = kd_buf_adds(out, "-0");
+  else rc = format_go_g(f, out);
+  return rc ? kd_error_set(err, KD_ENOMEM, "out of memory") : KD_OK;
+}
+
 /* ---- nodes --------------------------------------------------------------- */
 
-typedef struct {
-  const char *key;
-  size_t klen, idx;
+struct entry {
+  const char *key, *orig;   /* the key as emitted, as given */
+  size_t klen, olen, idx;
   const kd_value *val;
   char *owned;   /* the key after yaml_json_string, when it changed */
-} entry;
+};
+
+static int cmp_entry_v(const entry *a, const entry *b, int v3)
+{
+  if (yaml_key_less(a->key, a->klen, b->key, b->klen, v3)) return -1;
+  if (yaml_key_less(b->key, b->klen, a->key, a->klen, v3)) return 1;
+  /* equal after yaml_json_string: json.Marshal wrote them in byte order
+   * of the original keys and go-yaml kept the last */
+  {
+    size_t n = a->olen < b->olen ? a->olen : b->olen;
+    int c = memcmp(a->orig, b->orig, n);
+    if (c) return c;
+    if (a->olen != b->olen) return a->olen < b->olen ? -1 : 1;
+  }
+  return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
 
 static int cmp_entry(const void *pa, const void *pb)
 {
-  const entry *a = pa, *b = pb;
-  if (yaml_key_less(a->key, a->klen, b->key, b->klen)) return -1;
-  if (yaml_key_less(b->key, b->klen, a->key, a->klen)) return 1;
-  return a->idx < b->idx ? -1 : a->idx > b->idx;
+  return cmp_entry_v(pa, pb, 0);
+}
+
+static int cmp_entry3(const void *pa, const void *pb)
+{
+  return cmp_entry_v(pa, pb, 1);
 }
 
 static int emit_node(emitter *e, const kd_value *v, int map_ctx,
                      int simple_key, int depth, kd_error *err);
+
+/* go-yaml v3's encodeBase64: lines of 70 characters, each ended by a
+ * newline when there are several. */
+static int base64_lines(const char *s, size_t len, kd_buf *out)
+{
+  static const char b64[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  kd_buf enc = {0};
+  size_t i, elen;
+  int rc = KD_OK;
+  for (i = 0; i < len && rc == KD_OK; i += 3) {
+    unsigned v = (unsigned char)s[i] << 16;
+    char q[4];
+    if (i + 1 < len) v |= (unsigned)(unsigned char)s[i + 1] << 8;
+    if (i + 2 < len) v |= (unsigned char)s[i + 2];
+    q[0] = b64[(v >> 18) & 63];
+    q[1] = b64[(v >> 12) & 63];
+    q[2] = i + 1 < len ? b64[(v >> 6) & 63] : '=';
+    q[3] = i + 2 < len ? b64[v & 63] : '=';
+    rc = kd_buf_add(&enc, q, 4);
+  }
+  elen = enc.len;
+  out->len = 0;
+  for (i = 0; i < elen && rc == KD_OK; i += 70) {
+    rc = kd_buf_add(out, enc.data + i, elen - i < 70 ? elen - i : 70);
+    if (rc == KD_OK && elen / 70 + 1 > 1) rc = kd_buf_addc(out, '\n');
+  }
+  if (rc == KD_OK && !out->data) rc = kd_buf_adds(out, "");
+  kd_buf_free(&enc);
+  return rc;
+}
+
+/* A string under go-yaml v3 (toYamlPretty): no JSON round trip; text that
+ * is not UTF-8 goes out base64-encoded with the !!binary tag. */
+static int emit_string3(emitter *e, const char *s, size_t len, int simple_key,
+                        kd_error *err)
+{
+  analysis a;
+  if (!yaml_utf8_valid(s, len)) {
+    if (base64_lines(s, len, &e->scratch) != KD_OK)
+      return kd_error_set(err, KD_ENOMEM, "out of memory");
+    write_indicator(e, "!!binary", 1, 0, 0);
+    s = e->scratch.data;
+    len = e->scratch.len;
+  }
+  analyze(s, len, &a);
+  emit_scalar(e, s, len, string_style(s, len, &a, simple_key), simple_key,
+              a.ascii);
+  return KD_OK;
+}
 
 /* A string node (value or key), after the JSON round trip. */
 static int emit_string(emitter *e, const char *s, size_t len, int simple_key,
                        kd_error *err)
 {
   analysis a;
-  int changed, rc = yaml_json_string(s, len, &e->scratch, &changed);
-  if (rc == KD_EINVAL)
-    return kd_error_set(err, rc, "yaml: control characters are not allowed");
-  if (rc != KD_OK) return kd_error_set(err, rc, "out of memory");
-  if (changed) {
-    s = e->scratch.data;
-    len = e->scratch.len;
+  if (e->v3) return emit_string3(e, s, len, simple_key, err);
+  if (!analyze_quick(s, len, &a)) {   /* else plain ASCII: JSON keeps it */
+    int changed, rc = yaml_json_string(s, len, &e->scratch, &changed);
+    if (rc == KD_EINVAL)
+      return kd_error_set(err, rc, "yaml: control characters are not allowed");
+    if (rc != KD_OK) return kd_error_set(err, rc, "out of memory");
+    if (changed) {
+      s = e->scratch.data;
+      len = e->scratch.len;
+    }
+    analyze(s, len, &a);
   }
-  analyze(s, len, &a);
-  emit_scalar(e, s, len, string_style(s, len, &a, simple_key), simple_key);
+  emit_scalar(e, s, len, string_style(s, len, &a, simple_key), simple_key,
+              a.ascii);
   return KD_OK;
 }
 
@@ -514,7 +645,7 @@ static int emit_sequence(emitter *e, const kd_value *v, int map_ctx,
   size_t i;
   /* go-yaml v2 keeps a sequence under a mapping key at the key's column */
   if (e->indent < 0) e->indent = 0;
-  else if (!(map_ctx && !e->indention)) e->indent += BEST_INDENT;
+  else if (e->v3 || !(map_ctx && !e->indention)) e->indent += BEST_INDENT;
   for (i = 0; i < v->u.arr.len && rc == KD_OK; i++) {
     write_indent(e);
     write_indicator(e, "-", 1, 0, 1);
@@ -524,22 +655,33 @@ static int emit_sequence(emitter *e, const kd_value *v, int map_ctx,
   return rc;
 }
 
-/* The members of V in go-yaml's order, duplicates dropped (the last one
- * wins, as when Go builds a map). Returns the count or -1 (out of memory,
- * or a key go-yaml refuses: ERR says which). */
-static long sorted_entries(const kd_value *v, entry **out, kd_error *err)
+/* Pushes the members of V on the emitter's entry stack in go-yaml's order
+ * (V3: go-yaml v3's, no JSON round trip), duplicates dropped (the last one
+ * wins, as when Go builds a map; see cmp_entry). Returns the count or -1
+ * (out of memory, or a key go-yaml refuses: ERR says which). The caller
+ * pops them (release_entries). */
+static long push_entries(emitter *e, const kd_value *v, int v3, kd_error *err)
 {
-  size_t n = v->u.obj.len, i, k = 0;
-  entry *es = calloc(n, sizeof *es);
+  size_t n = v->u.obj.len, base = e->nents, i, k = 0;
+  entry *es;
   kd_buf tmp = {0};
-  if (!es) return kd_error_set(err, KD_ENOMEM, "out of memory"), -1;
+  if (e->capents - base < n) {
+    size_t cap = (base + n) * 2;
+    entry *ne = realloc(e->ents, cap * sizeof *ne);
+    if (!ne) return kd_error_set(err, KD_ENOMEM, "out of memory"), -1;
+    e->ents = ne;
+    e->capents = cap;
+  }
+  es = e->ents + base;
   for (i = 0; i < n; i++) {
     const kd_member *m = &v->u.obj.m[i];
-    int changed, rc = yaml_json_string(m->key, m->klen, &tmp, &changed);
-    es[i].key = m->key;
-    es[i].klen = m->klen;
+    int changed = 0, rc = v3 ? KD_OK
+                               : yaml_json_string(m->key, m->klen, &tmp, &changed);
+    es[i].key = es[i].orig = m->key;
+    es[i].klen = es[i].olen = m->klen;
     es[i].val = &m->val;
     es[i].idx = i;
+    es[i].owned = NULL;
     if (rc == KD_OK && changed) {
       es[i].owned = kd_buf_take(&tmp, &es[i].klen);
       es[i].key = es[i].owned;
@@ -549,13 +691,12 @@ static long sorted_entries(const kd_value *v, entry **out, kd_error *err)
       kd_error_set(err, rc, rc == KD_EINVAL ? "yaml: control characters are not allowed"
                                             : "out of memory");
       while (i-- > 0) free(es[i].owned);
-      free(es);
       kd_buf_free(&tmp);
       return -1;
     }
   }
   kd_buf_free(&tmp);
-  if (n > 1) qsort(es, n, sizeof *es, cmp_entry);
+  if (n > 1) qsort(es, n, sizeof *es, v3 ? cmp_entry3 : cmp_entry);
   for (i = 0; i < n; i++) {   /* keep the last of each run of equal keys */
     if (i + 1 < n && es[i].klen == es[i + 1].klen &&
         memcmp(es[i].key, es[i + 1].key, es[i].klen) == 0) {
@@ -564,37 +705,48 @@ static long sorted_entries(const kd_value *v, entry **out, kd_error *err)
     }
     es[k++] = es[i];
   }
-  *out = es;
+  e->nents = base + k;
   return (long)k;
+}
+
+static void release_entries(emitter *e, size_t base)
+{
+  size_t i;
+  for (i = base; i < e->nents; i++) free(e->ents[i].owned);
+  e->nents = base;
 }
 
 static int emit_mapping(emitter *e, const kd_value *v, int depth,
                         kd_error *err)
 {
-  entry *es = NULL;
-  long n = sorted_entries(v, &es, err), i;
+  size_t base = e->nents;
+  long n = push_entries(e, v, e->v3, err), i;
   int saved = e->indent, rc = KD_OK;
   if (n < 0) return err ? err->code : KD_ENOMEM;
   e->indent = e->indent < 0 ? 0 : e->indent + BEST_INDENT;
   for (i = 0; i < n && rc == KD_OK; i++) {
+    entry *m = &e->ents[base + (size_t)i];   /* re-read: the stack may move */
+    const kd_value *val = m->val;
     analysis a;
     write_indent(e);
-    analyze(es[i].key, es[i].klen, &a);
-    if (!a.multiline && es[i].klen <= MAX_SIMPLE_KEY) {
-      emit_scalar(e, es[i].key, es[i].klen,
-                  string_style(es[i].key, es[i].klen, &a, 1), 1);
+    analyze(m->key, m->klen, &a);
+    if (e->v3 && !yaml_utf8_valid(m->key, m->klen)) {
+      rc = emit_string3(e, m->key, m->klen, 1, err);
+      write_indicator(e, ":", 0, 0, 0);
+    } else if (!a.multiline && m->klen <= MAX_SIMPLE_KEY) {
+      emit_scalar(e, m->key, m->klen, string_style(m->key, m->klen, &a, 1), 1,
+                  a.ascii);
       write_indicator(e, ":", 0, 0, 0);
     } else {   /* a complex key: "? key" then ": value" on its own line */
       write_indicator(e, "?", 1, 0, 1);
-      emit_scalar(e, es[i].key, es[i].klen,
-                  string_style(es[i].key, es[i].klen, &a, 0), 0);
+      emit_scalar(e, m->key, m->klen, string_style(m->key, m->klen, &a, 0), 0,
+                  a.ascii);
       write_indent(e);
       write_indicator(e, ":", 1, 0, 1);
     }
-    rc = emit_node(e, es[i].val, 1, 0, depth + 1, err);
+    if (rc == KD_OK) rc = emit_node(e, val, 1, 0, depth + 1, err);
   }
-  for (i = 0; i < n; i++) free(es[i].owned);
-  free(es);
+  release_entries(e, base);
   e->indent = saved;
   return rc;
 }
@@ -609,18 +761,18 @@ static int emit_node(emitter *e, const kd_value *v, int map_ctx,
   if (depth > MAX_DEPTH)
     return kd_error_set(err, KD_ERANGE, "yaml: nesting too deep");
   switch (v->type) {
-  case KD_NULL: emit_scalar(e, "null", 4, PLAIN, simple_key); return KD_OK;
+  case KD_NULL: emit_scalar(e, "null", 4, PLAIN, simple_key, 1); return KD_OK;
   case KD_BOOL:
-    emit_scalar(e, v->u.b ? "true" : "false", v->u.b ? 4 : 5, PLAIN, simple_key);
+    emit_scalar(e, v->u.b ? "true" : "false", v->u.b ? 4 : 5, PLAIN, simple_key, 1);
     return KD_OK;
   case KD_INT:
     n = snprintf(num, sizeof num, "%lld", (long long)v->u.i);
-    emit_scalar(e, num, (size_t)n, PLAIN, simple_key);
+    emit_scalar(e, num, (size_t)n, PLAIN, simple_key, 1);
     return KD_OK;
   case KD_FLOAT: {
     kd_buf f = {0};
-    int rc = format_float(v->u.f, &f, err);
-    if (rc == KD_OK) emit_scalar(e, f.data, f.len, PLAIN, simple_key);
+    int rc = e->v3 ? format_float3(v->u.f, &f, err) : format_float(v->u.f, &f, err);
+    if (rc == KD_OK) emit_scalar(e, f.data, f.len, PLAIN, simple_key, 1);
     kd_buf_free(&f);
     return rc;
   }
@@ -639,22 +791,35 @@ static int emit_node(emitter *e, const kd_value *v, int map_ctx,
   return kd_error_set(err, KD_EINVAL, "yaml: unknown value type");
 }
 
-int yaml_encode(const kd_value *v, kd_buf *out, kd_error *err)
+static int encode(const kd_value *v, int v3, kd_buf *out, kd_error *err)
 {
   emitter e;
   size_t start = out->len;
   int rc;
   memset(&e, 0, sizeof e);
   e.out = out;
+  e.v3 = v3;
+  e.width = v3 ? INT_MAX : BEST_WIDTH;   /* v3's emitter never folds */
   e.indent = -1;
   e.whitespace = e.indention = 1;
   rc = emit_node(&e, v, 0, 0, 0, err);
   if (rc == KD_OK) write_indent(&e);   /* the document's end */
   kd_buf_free(&e.scratch);
+  free(e.ents);
   if (rc == KD_OK && e.oom) rc = kd_error_set(err, KD_ENOMEM, "out of memory");
   if (rc != KD_OK && out->data) {   /* nothing half-written */
     out->len = start;
     out->data[start] = 0;
   }
   return rc;
+}
+
+int yaml_encode(const kd_value *v, kd_buf *out, kd_error *err)
+{
+  return encode(v, 0, out, err);
+}
+
+int yaml_encode_pretty(const kd_value *v, kd_buf *out, kd_error *err)
+{
+  return encode(v, 1, out, err);
 }

@@ -32,7 +32,7 @@ static int is_blank(const fast *f, const char *q)
 /* ---- input checks -------------------------------------------------------- */
 
 /* libyaml accepts only printable UTF-8 (and rejects a BOM mid-stream);
- * the fast path additionally refuses tabs outside scalars and CR. Returns 1
+ * the fast path additionally refuses CR and the other line breaks. Returns 1
  * when every byte is fine for the fast path. */
 static int printable_utf8(const unsigned char *s, size_t n)
 {
@@ -56,8 +56,10 @@ static int printable_utf8(const unsigned char *s, size_t n)
     }
     if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
       return 0;
-    if ((cp >= 0x80 && cp < 0xA0 && cp != 0x85) || (cp >= 0xD800 && cp < 0xE000) ||
-        cp == 0xFEFF || cp == 0xFFFE || cp == 0xFFFF)
+    /* C1 controls, surrogates, BOM, non-characters; and NEL, LS, PS,
+     * which libyaml takes as line breaks */
+    if ((cp >= 0x80 && cp < 0xA0) || (cp >= 0xD800 && cp < 0xE000) ||
+        cp == 0xFEFF || cp == 0xFFFE || cp == 0xFFFF || cp == 0x2028 || cp == 0x2029)
       return 0;
     i += need + 1;
   }
@@ -68,7 +70,7 @@ static int printable_utf8(const unsigned char *s, size_t n)
 
 /* From the start of a line, skips blank and comment lines; leaves p on the
  * first content character and returns its indent (also in f->ind), -1 at
- * the end, or -2 when a tab precedes content. */
+ * the end, or -2 when a tab is in the indentation. */
 static int next_content(fast *f)
 {
   for (;;) {
@@ -78,10 +80,9 @@ static int next_content(fast *f)
       f->p = f->end;
       return f->ind = -1;
     }
-    if (*q == '\t') {
-      while (q < f->end && (*q == ' ' || *q == '\t')) q++;
-      if (q < f->end && *q != '\n' && *q != '#') return f->ind = -2;
-    }
+    /* a tab in a line's leading whitespace, even on an empty line, is an
+     * error for libyaml in block context: let it say so */
+    if (*q == '\t') return f->ind = -2;
     if (q < f->end && *q != '\n' && *q != '#') {
       f->p = q;
       return f->ind = (int)(q - f->line);
@@ -262,8 +263,11 @@ static int plain(fast *f, int flow, const char **s, size_t *len, int *is_key)
       q++;
     if (q >= f->end || *q == '\n') break;
     if (*q == ':') {
-      if (is_blank(f, q + 1) ||
-          (flow && q + 1 < f->end && stop[(unsigned char)q[1]] == 2)) {
+      /* "x:" then one of ,?[]{} in flow context: libyaml's "found
+       * unexpected ':'" */
+      if (flow && q + 1 < f->end && (stop[(unsigned char)q[1]] == 2 || q[1] == '?'))
+        return UNSUP;
+      if (is_blank(f, q + 1)) {
         *is_key = 1;
         break;
       }
@@ -326,6 +330,7 @@ static int literal(fast *f, int owner, kd_value *out)
       continue;
     }
     if (!indent) {
+      if (*r == '\t') return UNSUP;        /* libyaml: tab as indentation */
       if (sp <= owner) break;              /* no content: an empty scalar */
       if (sp < maxblank) return UNSUP;     /* libyaml rejects this */
       indent = sp;
@@ -368,6 +373,7 @@ static int flow_scalar(fast *f, kd_value *out, int *is_key)
   size_t len;
   int rc;
   *is_key = 0;
+  if (f->p >= f->end) return UNSUP;   /* an unclosed collection */
   if (*f->p == '"' || *f->p == '\'') {
     if ((rc = quoted(f)) != KD_OK) return rc;
     return kd_value_str(out, f->tmp.data ? f->tmp.data : "", f->tmp.len) ? KD_ENOMEM : KD_OK;
@@ -479,6 +485,53 @@ static int starts_key(fast *f)
   return is_key;
 }
 
+/* After the first line S[0..LEN) of a plain scalar (p past its text): the
+ * lines that continue it, more indented than OWNER, folded as YAML does
+ * (a line break is a space, each empty line a newline) into f->tmp, then
+ * S/LEN point there. Leaves p at the end of the last line taken. Anything
+ * unusual on those lines (comments, ": ", tabs) is left to libyaml. */
+static int plain_lines(fast *f, int owner, const char **s, size_t *len)
+{
+  const char *q = f->p, *line, *text, *last;
+  int empty = 0, joined = 0;
+  while (q < f->end && *q == ' ') q++;
+  if (q >= f->end || *q != '\n') return KD_OK;   /* a comment follows */
+  for (line = q + 1;; line = q + 1) {
+    for (q = line; q < f->end && *q == ' '; q++) {}
+    if (q < f->end && *q == '\t') return UNSUP;
+    if (q < f->end && *q == '\n') { empty++; continue; }
+    if (q >= f->end || (int)(q - line) <= owner) break;
+    if (q == line && f->end - q >= 3 &&
+        (memcmp(q, "---", 3) == 0 || memcmp(q, "...", 3) == 0) &&
+        (f->end - q == 3 || q[3] == ' ' || q[3] == '\n'))
+      break;   /* a document marker ends it */
+    if (*q == '#') return UNSUP;
+    if (!joined) {
+      f->tmp.len = 0;
+      if (kd_buf_add(&f->tmp, *s, *len)) return KD_ENOMEM;
+      joined = 1;
+    }
+    for (text = q; q < f->end && *q != '\n'; q++) {
+      if (*q == '\t' || (*q == '#' && q[-1] == ' ') ||
+          (*q == ':' && (q + 1 >= f->end || q[1] == ' ' || q[1] == '\n')))
+        return UNSUP;
+    }
+    for (last = q; last > text && last[-1] == ' '; last--) {}
+    if (empty == 0 ? kd_buf_addc(&f->tmp, ' ') : 0) return KD_ENOMEM;
+    for (; empty > 0; empty--)
+      if (kd_buf_addc(&f->tmp, '\n')) return KD_ENOMEM;
+    if (kd_buf_add(&f->tmp, text, (size_t)(last - text))) return KD_ENOMEM;
+    f->p = last;
+    f->line = line;
+    if (q >= f->end) break;
+  }
+  if (joined) {
+    *s = f->tmp.data;
+    *len = f->tmp.len;
+  }
+  return KD_OK;
+}
+
 /* A value after `key:` or `- ` (p just past the indicator); OWNER is the
  * column of the collection holding it. Ends on the next content line. */
 static int value_after(fast *f, int owner, int in_seq, kd_value *out)
@@ -506,6 +559,7 @@ static int value_after(fast *f, int owner, int in_seq, kd_value *out)
     if (kd_value_str(out, f->tmp.data ? f->tmp.data : "", f->tmp.len)) return KD_ENOMEM;
   } else {
     if ((rc = plain(f, 0, &s, &len, &is_key)) != KD_OK) return rc;
+    if ((rc = plain_lines(f, owner, &s, &len)) != KD_OK) return rc;
     if ((rc = yaml_resolve_plain(s, len, out)) != KD_OK) return rc;
   }
   if ((rc = end_line(f)) != KD_OK) return rc;
@@ -591,7 +645,7 @@ static int marker_line(fast *f)
 
 static int stream(fast *f, kd_value *out)
 {
-  int open = 0, rc;
+  int open = 0, started = 0, ended = 0, rc;
   kd_value *doc;
   if (next_content(f) == -2) return UNSUP;
   for (;;) {
@@ -599,15 +653,20 @@ static int stream(fast *f, kd_value *out)
     if (f->ind < 0) break;
     if (at_marker(f, "---") || at_marker(f, "...")) {
       int start = f->p[0] == '-';
+      /* "..." before any document: libyaml wants a node there */
+      if (!start && !started) return UNSUP;
+      started = 1;
+      ended = !start;   /* after "...", only "---" may start a document */
       if (open && !kd_arr_push(out)) return KD_ENOMEM;
       open = start;
       if ((rc = marker_line(f)) != KD_OK) return rc;
       continue;
     }
-    if (f->ind == 0 && *f->p == '%') return UNSUP;
+    if ((f->ind == 0 && *f->p == '%') || ended) return UNSUP;
     if (!(doc = kd_arr_push(out))) return KD_ENOMEM;
     if ((rc = block_node(f, -1, doc)) != KD_OK) return rc;
     open = 0;
+    started = 1;
     if (f->ind >= 0 && !at_marker(f, "---") && !at_marker(f, "...")) return UNSUP;
   }
   if (open && !kd_arr_push(out)) return KD_ENOMEM;

@@ -34,8 +34,16 @@ int yaml_libyaml_decode_stream(const char *data, size_t len,
  * emitting it plain. */
 int yaml_plain_is_str(const char *s, size_t len);
 
-/* go-yaml v2's map key order (keyList.Less) for two string keys. */
-int yaml_key_less(const char *a, size_t alen, const char *b, size_t blen);
+/* strconv.ParseFloat succeeds on S, which starts with '.' (Go's literal
+ * syntax: '_' between digits), without overflowing. */
+int yaml_go_dot_float(const char *s, size_t len);
+
+/* go-yaml's map key order (keyList.Less) for two string keys; V3: the
+ * rule of go-yaml v3 (a letter after a digit run sorts first). */
+int yaml_key_less(const char *a, size_t alen, const char *b, size_t blen,
+                  int v3);
+/* True when S is valid UTF-8 as Go's utf8.ValidString sees it. */
+int yaml_utf8_valid(const char *s, size_t len);
 
 /* What json.Marshal and then go-yaml v2's parser do to string S before
  * Helm's toYaml emits it: invalid UTF-8 becomes U+FFFD, a raw NEL folds

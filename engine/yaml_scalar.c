@@ -103,9 +103,9 @@ static int yaml_style_float(const char *s, size_t len)
 
 /* strconv.ParseFloat on a string starting with '.': .DIGITS[e[+-]DIGITS],
  * where Go's literal syntax lets '_' stand between two digits. */
-static int go_dot_float(const char *s, size_t len)
+int yaml_go_dot_float(const char *s, size_t len)
 {
-  char small[64], *buf = len < sizeof small ? small : malloc(len + 1);
+  char small[64] = "", *buf = len < sizeof small ? small : malloc(len + 1);
   size_t i, n = 0, p = 1;
   int ok = 0;
   if (!buf) return 1;
@@ -225,7 +225,7 @@ int yaml_plain_is_str(const char *s, size_t len)
     if (is_resolved_word(s, len) || resolves_number(s, len)) return 0;
     return !base60_float(s, len);
   }
-  if (c == '.') return !is_resolved_word(s, len) && !go_dot_float(s, len);
+  if (c == '.') return !is_resolved_word(s, len) && !yaml_go_dot_float(s, len);
   if (strchr("yYnNtTfFoO~", c)) return !is_resolved_word(s, len);
   return 1;
 }
@@ -257,27 +257,34 @@ static int is_letter(unsigned r)
   if (r >= 0x2000 && r < 0x2C00) return 0;   /* punctuation, symbols */
   if (r >= 0x3000 && r < 0x3040) return 0;   /* CJK punctuation */
   if (r >= 0xD800 && r < 0xF900) return 0;   /* surrogates, private use */
-  if (r >= 0xFE00 && r < 0xFE70) return 0;
+  if ((r >= 0xFE00 && r < 0xFE70) || r == 0xFEFF) return 0;   /* ... BOM */
   if (r >= 0xFF00 && r < 0xFF21) return 0;
   if (r >= 0x1F000 && r < 0x20000) return 0; /* emoji */
   return 1;
 }
 
-/* go-yaml v2's keyList.Less for two string keys: letters sort by code
- * point, a non-letter before a letter, and runs of digits by value. */
-int yaml_key_less(const char *a, size_t alen, const char *b, size_t blen)
+/* unicode.IsDigit for what keys hold: ASCII digits, and the other Nd
+ * blocks' zero..nine runs are rare enough to count as non-digits here. */
+static int is_digit_rune(unsigned r) { return r >= '0' && r <= '9'; }
+
+/* go-yaml's keyList.Less for two string keys: letters sort by code
+ * point, a non-letter before a letter (v3: after one when a digit came
+ * just before), and runs of digits by value. */
+int yaml_key_less(const char *a, size_t alen, const char *b, size_t blen,
+                  int v3)
 {
   size_t p = 0;
+  int digits = 0;
   while (p < alen && p < blen) {
     size_t pa = p, pb = p, ai, bi, j;
     unsigned ra = rune_at(a, alen, &pa), rb = rune_at(b, blen, &pb);
     uint64_t an = 0, bn = 0;
     int al, bl;
-    if (ra == rb) { p = pa; continue; }
+    if (ra == rb) { digits = is_digit_rune(ra); p = pa; continue; }
     al = is_letter(ra);
     bl = is_letter(rb);
     if (al && bl) return ra < rb;
-    if (al || bl) return bl;
+    if (al || bl) return v3 && digits ? al : bl;
     if (ra == '0' || rb == '0') {
       /* the digits before this point (the same in both) */
       for (j = p; j-- > 0 && is_digit(a[j]);) {
@@ -375,4 +382,15 @@ int yaml_json_string(const char *s, size_t len, kd_buf *out, int *changed)
     i += n;
   }
   return KD_OK;
+}
+
+int yaml_utf8_valid(const char *s, size_t len)
+{
+  size_t i = 0, n;
+  while (i < len) {
+    if ((unsigned char)s[i] < 0x80) { i++; continue; }
+    if (!(n = utf8_len((const unsigned char *)s + i, len - i))) return 0;
+    i += n;
+  }
+  return 1;
 }

@@ -53,10 +53,24 @@ void kd_lua_pusherror(lua_State *L, const kd_error *err);
 struct loop;
 struct loop *kd_lua_loop(lua_State *L);
 
+/* A kube client box (kdeploy.core.kube), shared with the watch binding. */
+#define KD_CLIENT_MT "kdeploy.kube.client"
+typedef struct kd_lclient {
+  struct kube_client *c;          /* NULL once closed */
+  struct lreq *reqs;              /* requests still in flight */
+  void (*on_close)(void *ctx);    /* set by lwatch: stops its watches */
+  void *on_close_ctx;
+} kd_lclient;
+/* The client box at IDX; raises when it is not one or is closed. */
+kd_lclient *kd_lua_checkclient(lua_State *L, int idx);
+
 int luaopen_kdeploy_core(lua_State *L);
 int luaopen_kdeploy_core_loop(lua_State *L);
+int luaopen_kdeploy_core_kube(lua_State *L);
+int luaopen_kdeploy_core_watch(lua_State *L);
 int luaopen_kdeploy_json(lua_State *L);
 int luaopen_kdeploy_yaml(lua_State *L);
 int luaopen_kdeploy_core_sim(lua_State *L);
+int luaopen_kdeploy_chart(lua_State *L);
 
 #endif

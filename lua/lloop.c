@@ -7,7 +7,7 @@
 #include <signal.h>
 #include <string.h>
 
-#define LOOP_KEY "kdeploy.loop"
+#define LOOP_KEY "kdeploy.loop.instance"
 #define LOOP_MT "kdeploy.loop"
 
 typedef struct { loop *l; } lloop;

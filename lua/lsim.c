@@ -55,6 +55,7 @@ static int l_start(lua_State *L)
   cfg.port = opt_int(L, 1, "port", 0);
   cfg.nodes = opt_int(L, 1, "nodes", 3);
   cfg.max_body = (size_t)opt_int(L, 1, "max_body", 0);
+  cfg.watch_cache = (size_t)opt_int(L, 1, "watch_cache", 0);
   cfg.faults.err500_rate = opt_num(L, 1, "fault_500");
   cfg.faults.err429_rate = opt_num(L, 1, "fault_429");
   cfg.faults.latency_ms = opt_int(L, 1, "latency_ms", 0);

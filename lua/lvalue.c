@@ -27,6 +27,13 @@ static int error_tostring(lua_State *L)
     lua_getfield(L, 1, "reason");
   }
   if (!lua_isstring(L, -1)) lua_pushliteral(L, "error");
+  /* `where` (what was attempted, e.g. "create ConfigMap/web/app") prefixes
+   * the message: one readable line. */
+  if (lua_getfield(L, 1, "where") == LUA_TSTRING) {
+    lua_pushfstring(L, "%s: %s", lua_tostring(L, -1), lua_tostring(L, -2));
+    return 1;
+  }
+  lua_pop(L, 1);
   return 1;
 }
 

@@ -111,10 +111,17 @@ static void install_searcher(lua_State *L)
   lua_pop(L, 2);
 }
 
-/* Message handler: a traceback only when KDEPLOY_DEBUG is set. */
+/* Message handler: a traceback only when KDEPLOY_DEBUG is set. A plain
+ * table raised as an error prints its `message` field. */
 static int msgh(lua_State *L)
 {
-  const char *msg = luaL_tolstring(L, 1, NULL);
+  const char *msg;
+  if (lua_type(L, 1) == LUA_TTABLE && !luaL_getmetafield(L, 1, "__tostring") &&
+      lua_getfield(L, 1, "message") == LUA_TSTRING) {
+    lua_replace(L, 1);
+  }
+  lua_settop(L, 1);
+  msg = luaL_tolstring(L, 1, NULL);
   if (getenv("KDEPLOY_DEBUG")) luaL_traceback(L, L, msg, 1);
   return 1;
 }

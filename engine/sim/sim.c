@@ -226,17 +226,49 @@ void sim_obj_each(sim *s, const sim_resource *r, const char *ns,
   }
 }
 
+/* managedFields context of writes made through this API. */
+static void api_ctx(sim *s, const sim_resource *r, const char *sub,
+                    sim_patch_ctx *ctx, char *gv, size_t n, char **ts)
+{
+  memset(ctx, 0, sizeof *ctx);
+  ctx->api_version = sim_res_gvstr(r, gv, n);
+  ctx->kind = r->kind;
+  ctx->custom = r->crd != NULL;
+  ctx->subresource = sub;
+  ctx->manager = s->manager ? s->manager : "kube-controller-manager";
+  *ts = sim_timestamp(s);
+  ctx->now = *ts;
+  s->track = ctx;
+  s->track_done = 0;
+}
+
+static void api_ctx_end(sim *s, char *ts)
+{
+  s->track = NULL;
+  free(ts);
+  sim_errd_reset(s);
+}
+
+void sim_obj_manager(sim *s, const char *manager)
+{
+  free(s->manager);
+  s->manager = manager ? sim_strdup(manager) : NULL;
+}
+
 int sim_obj_create(sim *s, const sim_resource *r, const char *ns,
                    const kd_value *obj, kd_value *out, kd_error *err)
 {
   kd_value v;
+  sim_patch_ctx ctx;
+  char gv[300], *ts;
   int rc;
   if (kd_value_copy(&v, obj) != KD_OK)
     return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
   if (!ns) ns = sim_str(obj, "metadata.namespace");
+  api_ctx(s, r, NULL, &ctx, gv, sizeof gv, &ts);
   rc = sim_store_create(s, (sim_resource *)r, ns ? ns : "", &v, 0, out, err);
+  api_ctx_end(s, ts);
   kd_value_clear(&v);
-  sim_errd_reset(s);
   return rc;
 }
 
@@ -246,14 +278,17 @@ static int update_mode(sim *s, const sim_resource *r, const kd_value *obj,
   const char *name = sim_str(obj, "metadata.name");
   const char *ns = sim_str(obj, "metadata.namespace");
   kd_value v;
+  sim_patch_ctx ctx;
+  char gv[300], *ts;
   int rc;
   if (!name) return kd_error_set(err, KD_EINVAL, "sim: object has no name");
   if (kd_value_copy(&v, obj) != KD_OK)
     return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
+  api_ctx(s, r, mode == 1 ? "status" : NULL, &ctx, gv, sizeof gv, &ts);
   rc = sim_store_update(s, (sim_resource *)r, ns ? ns : "", name, &v, mode, 0,
                         out, err);
+  api_ctx_end(s, ts);
   kd_value_clear(&v);
-  sim_errd_reset(s);
   return rc;
 }
 
@@ -275,24 +310,30 @@ int sim_obj_replace(sim *s, const sim_resource *r, const kd_value *obj,
   return update_mode(s, r, obj, 2, out, err);
 }
 
-int sim_obj_delete(sim *s, const sim_resource *r, const char *ns,
-                   const char *name, const char *policy, kd_error *err)
-{
-  return sim_obj_delete_grace(s, r, ns, name, policy, -1, err);
-}
-
 int sim_obj_delete_grace(sim *s, const sim_resource *r, const char *ns,
                          const char *name, const char *policy,
                          int64_t grace_s, kd_error *err)
 {
+  sim_delete_opts o = {policy, NULL, NULL, grace_s < 0 ? -1 : grace_s, 0};
+  return sim_obj_delete_opts(s, r, ns, name, &o, err);
+}
+
+int sim_obj_delete_opts(sim *s, const sim_resource *r, const char *ns,
+                        const char *name, const sim_delete_opts *opts,
+                        kd_error *err)
+{
   int deleted, rc;
-  int64_t saved = s->del_grace;
-  s->del_grace = grace_s;
-  rc = sim_store_delete(s, (sim_resource *)r, ns ? ns : "", name, policy,
-                        NULL, NULL, 0, NULL, &deleted, err);
-  s->del_grace = saved;
+  rc = sim_store_delete(s, (sim_resource *)r, ns ? ns : "", name, opts, NULL,
+                        &deleted, err);
   sim_errd_reset(s);
   return rc;
+}
+
+int sim_obj_delete(sim *s, const sim_resource *r, const char *ns,
+                   const char *name, const char *policy, kd_error *err)
+{
+  sim_delete_opts o = {policy, NULL, NULL, -1, 0};
+  return sim_obj_delete_opts(s, r, ns, name, &o, err);
 }
 
 /* ---- start-up ------------------------------------------------------------*/
@@ -376,7 +417,6 @@ sim *sim_new(const sim_config *cfg, kd_error *err)
   }
   s->cfg = *cfg;
   s->listen_fd = s->wake[0] = s->wake[1] = -1;
-  s->del_grace = -1;
   if (!s->cfg.max_body) s->cfg.max_body = (size_t)3 << 20;
   s->dir = sim_strdup(cfg->dir);
   s->state_file = sim_strdup(cfg->state_file);
@@ -413,7 +453,7 @@ sim *sim_new(const sim_config *cfg, kd_error *err)
     kd_error_set(err, KD_ENOMEM, "sim: out of memory");
     goto fail;
   }
-  for (i = 0; sim_plugins[i].name; i++)
+  for (i = 0; sim_plugins[i].name && !s->cfg.no_controllers; i++)
     if (sim_plugins[i].start(s, &s->plugin_state[i], err)) goto fail;
   sim_dispatch(s);
   g_stop = 0;
@@ -453,6 +493,7 @@ void sim_free(sim *s)
   free(s->dir);
   free(s->state_file);
   free(s->token);
+  free(s->manager);
   free(s);
 }
 

@@ -52,6 +52,9 @@ typedef struct sim_config {
   const char *state_file;  /* load at start, save at stop; NULL: none */
   const char *token;       /* bearer token accepted; NULL: generated */
   size_t max_body;         /* request body limit; 0: 3 MiB like kube */
+  size_t watch_cache;      /* events kept for watch resumption; 0: 50000.
+                              Older resourceVersions get 410 Expired. */
+  int no_controllers;      /* 1: start no plugins (a bare API server) */
   sim_faults faults;
 } sim_config;
 
@@ -135,12 +138,30 @@ int sim_obj_replace(sim *s, const sim_resource *r, const kd_value *obj,
  * "Foreground", "Orphan" or NULL (the resource's default). */
 int sim_obj_delete(sim *s, const sim_resource *r, const char *ns,
                    const char *name, const char *policy, kd_error *err);
-/* sim_obj_delete with DeleteOptions.gracePeriodSeconds GRACE_S (-1: the
- * object's own; it matters for pods under SIM_F_KUBELET, where 0 removes
- * a terminating pod at once, as the kubelet's final delete does). */
+
+/* DELETE's options. grace: gracePeriodSeconds, -1 for the default (pods:
+ * spec.terminationGracePeriodSeconds). With SIM_F_KUBELET a scheduled,
+ * non-terminal pod deleted with grace > 0 only gets deletionTimestamp =
+ * now + grace and deletionGracePeriodSeconds; the kubelet then deletes it
+ * again with grace 0, which removes it (finalizers permitting). */
+typedef struct sim_delete_opts {
+  const char *policy;        /* NULL: Background */
+  const char *uid, *rv;      /* preconditions, NULL: none */
+  int64_t grace;
+  int dry;
+} sim_delete_opts;
+int sim_obj_delete_opts(sim *s, const sim_resource *r, const char *ns,
+                        const char *name, const sim_delete_opts *opts,
+                        kd_error *err);
+/* Shorthand: sim_obj_delete with gracePeriodSeconds GRACE_S (-1: default).*/
 int sim_obj_delete_grace(sim *s, const sim_resource *r, const char *ns,
                          const char *name, const char *policy,
                          int64_t grace_s, kd_error *err);
+
+/* Writes through these functions are recorded in managedFields (operation
+ * Update) under a field manager: "kube-controller-manager" unless set here
+ * (e.g. "kubelet" around the kubelet's writes; NULL restores the default).*/
+void sim_obj_manager(sim *s, const char *manager);
 
 /* ---- store events ------------------------------------------------------ */
 
@@ -177,6 +198,10 @@ char *sim_timestamp(const sim *s);
  * stamped now; followers of that log get it at once. */
 int sim_log_append(sim *s, const char *ns, const char *pod,
                    const char *container, const char *line, size_t len);
+/* Ends the followed streams of that container (it terminated); its lines
+ * stay readable. */
+void sim_log_end(sim *s, const char *ns, const char *pod,
+                 const char *container);
 /* Drops a pod's logs (call when the pod is deleted). */
 void sim_log_drop(sim *s, const char *ns, const char *pod);
 
@@ -188,8 +213,6 @@ void sim_log_drop(sim *s, const char *ns, const char *pod);
  *   finalizers at once and deletes no dependents);
  * SIM_F_KUBELET: deleting a pod with a grace period only sets
  *   deletionTimestamp/deletionGracePeriodSeconds (otherwise immediate);
- *   the grace period is DeleteOptions.gracePeriodSeconds, else the pod's
- *   terminationGracePeriodSeconds; unscheduled and finished pods go at once;
  * SIM_F_NAMESPACES: deleting a namespace marks it Terminating and the
  *   plugin empties it and removes the "kubernetes" finalizer (otherwise the
  *   store deletes its contents and the namespace at once). */

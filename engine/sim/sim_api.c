@@ -2,7 +2,6 @@
  * get, list (selectors, limit/continue), create, update, patch, delete,
  * deletecollection, the status and scale subresources, faults, auth. */
 #include "sim_int.h"
-#include "sim_mpatch.h"
 #include "sim_proto.h"
 
 #include "json.h"
@@ -77,7 +76,7 @@ static sim_blob *json_for(sim *s, sim_resource *r, sim_obj *o)
 }
 
 static void send_obj(sim *s, sim_conn *c, int status, sim_resource *r,
-                     const char *ns, const char *name)
+                     const char *ns, const char *name, const sim_req *req)
 {
   sim_obj *o = sim_table_find(r->table, r->namespaced ? ns : "", name, NULL);
   sim_blob *b;
@@ -89,7 +88,16 @@ static void send_obj(sim *s, sim_conn *c, int status, sim_resource *r,
   }
   b = json_for(s, r, o);
   if (!b) { sim_send_status(s, c, 500, "InternalError", "encode", NULL); return; }
-  send_json(s, c, status, b->data, b->len);
+  if (req && sim_table_wanted(req)) {
+    kd_buf t = {0};
+    sim_table_begin(s, &t, r, o->rv, NULL);
+    sim_table_row(s, &t, r, &o->v, b->data, b->len, sim_table_include(req), 1);
+    sim_table_end(&t);
+    send_json(s, c, status, t.data, t.len);
+    kd_buf_free(&t);
+  } else {
+    send_json(s, c, status, b->data, b->len);
+  }
   sim_blob_unref(b);
 }
 
@@ -260,54 +268,61 @@ static void do_list(sim *s, sim_conn *c, sim_req *req, route *rt)
   } else if (ns[0]) {
     sim_table_find(t, ns, "", &i);   /* first object of the namespace */
   }
-  kd_buf_printf(&b, "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{"
-                "\"resourceVersion\":\"%llu\"", rt->res->list_kind,
-                sim_res_gvstr(rt->res, gv, sizeof gv),
-                (unsigned long long)list_rv);
   {
-    size_t meta_end = b.len, last = 0;
-    kd_buf_adds(&b, "},\"items\":[");
+    sim_obj **hits = NULL;
+    size_t n = 0, cap = 0;
+    kd_buf cont_tok = {0};
+    int table = sim_table_wanted(req), include = sim_table_include(req);
     for (; i < t->len; i++) {
       sim_obj *o = t->items[i];
-      sim_blob *json;
       if (ns[0] && strcmp(o->ns, ns) != 0) break;
       if (ls && !sim_selector_match(ls, &o->v)) continue;
       if (fs && !sim_selector_match(fs, &o->v)) continue;
-      if (limit && count == limit) { more = 1; break; }
-      json = json_for(s, rt->res, o);
-      if (!json) continue;
-      if (count++) kd_buf_addc(&b, ',');
-      kd_buf_add(&b, json->data, json->len);
-      sim_blob_unref(json);
-      last = i;
+      if (limit && n == limit) { more = 1; break; }
+      if (n == cap) {
+        sim_obj **nh = realloc(hits, (cap = cap ? cap * 2 : 64) * sizeof *nh);
+        if (!nh) break;
+        hits = nh;
+      }
+      hits[n++] = o;
     }
-    kd_buf_adds(&b, "]}\n");
-    if (more) {
-      kd_buf tok = {0}, enc = {0}, tail = {0};
-      sim_obj *o = t->items[last];
+    if (more && n) {
+      kd_buf tok = {0}, key = {0};
       kd_buf_printf(&tok, "{\"v\":\"meta.k8s.io/v1\",\"rv\":%llu,\"start\":",
                     (unsigned long long)list_rv);
-      {
-        kd_buf key = {0};
-        kd_buf_printf(&key, "%s/%s", o->ns, o->name);
-        json_encode_string(key.data, key.len, 0, &tok);
-        kd_buf_free(&key);
-      }
+      kd_buf_printf(&key, "%s/%s", hits[n - 1]->ns, hits[n - 1]->name);
+      json_encode_string(key.data, key.len, 0, &tok);
       kd_buf_addc(&tok, '}');
-      b64(&enc, tok.data, tok.len);
-      kd_buf_adds(&tail, ",\"continue\":\"");
-      kd_buf_add(&tail, enc.data, enc.len);
-      kd_buf_adds(&tail, "\"");
-      /* splice the token into metadata */
-      kd_buf_reserve(&b, tail.len);
-      memmove(b.data + meta_end + tail.len, b.data + meta_end,
-              b.len - meta_end + 1);
-      memcpy(b.data + meta_end, tail.data, tail.len);
-      b.len += tail.len;
+      b64(&cont_tok, tok.data, tok.len);
       kd_buf_free(&tok);
-      kd_buf_free(&enc);
-      kd_buf_free(&tail);
+      kd_buf_free(&key);
     }
+    if (table) {
+      sim_table_begin(s, &b, rt->res, list_rv, cont_tok.data);
+    } else {
+      kd_buf_printf(&b, "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{"
+                    "\"resourceVersion\":\"%llu\"", rt->res->list_kind,
+                    sim_res_gvstr(rt->res, gv, sizeof gv),
+                    (unsigned long long)list_rv);
+      if (cont_tok.len) kd_buf_printf(&b, ",\"continue\":\"%s\"", cont_tok.data);
+      kd_buf_adds(&b, "},\"items\":[");
+    }
+    for (count = 0; count < n; count++) {
+      sim_blob *json = json_for(s, rt->res, hits[count]);
+      if (!json) continue;
+      if (table) {
+        sim_table_row(s, &b, rt->res, &hits[count]->v, json->data, json->len,
+                      include, count == 0);
+      } else {
+        if (count) kd_buf_addc(&b, ',');
+        kd_buf_add(&b, json->data, json->len);
+      }
+      sim_blob_unref(json);
+    }
+    if (table) sim_table_end(&b);
+    else kd_buf_adds(&b, "]}\n");
+    free(hits);
+    kd_buf_free(&cont_tok);
   }
   send_json(s, c, 200, b.data, b.len);
   goto done;
@@ -325,18 +340,67 @@ done:
 
 /* ---- mutations -----------------------------------------------------------*/
 
+/* The managedFields context of an HTTP write (sim_patch.h). */
+typedef struct wctx {
+  sim_patch_ctx ctx;
+  char gv[300];
+  kd_buf mgr;
+  char *fm, *ts;
+} wctx;
+
+static void wctx_begin(sim *s, sim_req *req, route *rt, int apply, wctx *w)
+{
+  char *force = sim_query_get(req->query, "force");
+  memset(w, 0, sizeof *w);
+  w->ctx.api_version = sim_res_gvstr(rt->res, w->gv, sizeof w->gv);
+  w->ctx.kind = rt->res->kind;
+  w->ctx.custom = rt->res->crd != NULL;
+  w->ctx.custom_status = rt->res->has_status;
+  w->ctx.crd_schema = sim_crd_schema(s, rt->res);
+  w->ctx.subresource = rt->sub;
+  w->fm = sim_query_get(req->query, "fieldManager");
+  if (w->fm && w->fm[0]) w->ctx.manager = w->fm;
+  else if (!apply)   /* apply requires an explicit fieldManager */
+    w->ctx.manager = sim_patch_default_manager(sim_req_header(req, "user-agent"),
+                                               &w->mgr);
+  w->ctx.force = is_true(force);
+  free(force);
+  w->ts = sim_timestamp(s);
+  w->ctx.now = w->ts;
+  s->track = &w->ctx;
+  s->track_done = 0;
+}
+
+static void wctx_end(sim *s, wctx *w)
+{
+  s->track = NULL;
+  s->track_done = 0;
+  free(w->fm);
+  free(w->ts);
+  kd_buf_free(&w->mgr);
+}
+
 static void do_create(sim *s, sim_conn *c, sim_req *req, route *rt)
 {
+  wctx w;
   kd_value body, out;
   kd_error err = {0};
   int dry;
   if (dry_run(s, c, req, &dry) || decode_body(s, c, req, 1, &body)) return;
   kd_value_null(&out);
-  if (sim_store_create(s, rt->res, rt->ns, &body, dry, &out, &err)) {
-    sim_send_error(s, c, &err);
-  } else {
-    send_value(s, c, 201, &out);
+  wctx_begin(s, req, rt, 0, &w);
+  {
+    /* the stored object's own encoding is the answer: no copy, no re-encode */
+    const char *name = NULL;
+    if (sim_store_create(s, rt->res, rt->ns, &body, dry, dry ? &out : NULL,
+                         &err))
+      sim_send_error(s, c, &err);
+    else if (dry)
+      send_value(s, c, 201, &out);
+    else if ((name = s->last_name))
+      send_obj(s, c, 201, rt->res, rt->ns, name, NULL);
   }
+  wctx_end(s, &w);
   kd_value_clear(&body);
   kd_value_clear(&out);
 }
@@ -348,102 +412,87 @@ static int mode_of(const route *rt)
 
 static void do_update(sim *s, sim_conn *c, sim_req *req, route *rt)
 {
+  wctx w;
   kd_value body, out;
   kd_error err = {0};
   int dry;
   if (dry_run(s, c, req, &dry) || decode_body(s, c, req, 1, &body)) return;
   kd_value_null(&out);
+  wctx_begin(s, req, rt, 0, &w);
   if (sim_store_update(s, rt->res, rt->ns, rt->name, &body, mode_of(rt), dry,
                        &out, &err))
     sim_send_error(s, c, &err);
   else
     send_value(s, c, 200, &out);
+  wctx_end(s, &w);
   kd_value_clear(&body);
   kd_value_clear(&out);
-}
-
-static int patch_type(const char *ct)
-{
-  if (media_is(ct, "application/json-patch+json")) return SIM_PATCH_JSON;
-  if (media_is(ct, "application/merge-patch+json")) return SIM_PATCH_MERGE;
-  if (media_is(ct, "application/strategic-merge-patch+json"))
-    return SIM_PATCH_STRATEGIC;
-  if (media_is(ct, "application/apply-patch+yaml") ||
-      media_is(ct, "application/apply-patch+cbor"))
-    return SIM_PATCH_APPLY;
-  return 0;
 }
 
 static void do_patch(sim *s, sim_conn *c, sim_req *req, route *rt)
 {
   const char *ct = sim_req_header(req, "content-type");
-  int type = patch_type(ct), dry, rc;
-  kd_value patch, merged, out;
+  sim_patch_type type = sim_patch_type_of(ct);
+  const char *ns = rt->res->namespaced ? rt->ns : "";
+  kd_value patch, merged, out, status;
   kd_error err = {0};
   sim_obj *o;
-  const char *ns = rt->res->namespaced ? rt->ns : "";
-  if (!type) {
-    sim_send_status(s, c, 415, "UnsupportedMediaType", "the body of the "
-                    "request was in an unknown format - accepted media types "
-                    "include: application/json-patch+json, application/"
-                    "merge-patch+json, application/apply-patch+yaml, "
-                    "application/strategic-merge-patch+json", NULL);
-    return;
-  }
-  if (type == SIM_PATCH_STRATEGIC && rt->res->crd) {
-    sim_send_status(s, c, 415, "UnsupportedMediaType", "the body of the "
-                    "request was in an unknown format - accepted media types "
-                    "include: application/json-patch+json, application/"
-                    "merge-patch+json, application/apply-patch+yaml", NULL);
+  wctx w;
+  int dry;
+  if (type == SIM_PATCH_UNSUPPORTED ||
+      (type == SIM_PATCH_STRATEGIC && rt->res->crd)) {
+    sim_send_status(s, c, 415, "UnsupportedMediaType",
+                    sim_patch_unsupported_message(rt->res->crd != NULL), NULL);
     return;
   }
   if (dry_run(s, c, req, &dry)) return;
-  {
-    const char *data = req->body.data ? req->body.data : "";
-    rc = type == SIM_PATCH_APPLY
-             ? yaml_decode(data, req->body.len, "patch", &patch, &err)
-             : json_decode(data, req->body.len, "patch", &patch, &err);
-    if (rc || (type != SIM_PATCH_JSON && patch.type != KD_OBJ)) {
-      char msg[700];
-      if (!rc) kd_value_clear(&patch);
-      snprintf(msg, sizeof msg, "error decoding patch: %s",
-               rc ? err.msg : "not an object");
-      sim_send_status(s, c, 400, "BadRequest", msg, NULL);
-      return;
-    }
+  kd_value_null(&status);
+  if (sim_patch_decode(type, req->body.data ? req->body.data : "",
+                       req->body.len, &patch, &status, &err)) {
+    if (status.type == KD_OBJ) send_value(s, c, err.http_status ? err.http_status : 400, &status);
+    else sim_send_status(s, c, 400, "BadRequest", err.msg, NULL);
+    kd_value_clear(&status);
+    return;
   }
   o = sim_table_find(rt->res->table, ns, rt->name, NULL);
   kd_value_null(&out);
-  if (!o && type == SIM_PATCH_APPLY) {
-    /* server-side apply creates what does not exist */
-    if (sim_mpatch_apply(type, NULL, &patch, &merged, &err) == KD_OK) {
-      sim_set_str(&merged, "metadata.name", rt->name);
-      if (sim_store_create(s, rt->res, ns, &merged, dry, &out, &err))
-        sim_send_error(s, c, &err);
-      else
-        send_value(s, c, 201, &out);
-      kd_value_clear(&merged);
-    } else {
-      sim_send_status(s, c, 400, "BadRequest", err.msg, NULL);
-    }
-  } else if (!o) {
+  kd_value_null(&merged);
+  if (!o && type != SIM_PATCH_APPLY) {
     sim_err_notfound(s, &err, rt->res, rt->name);
     sim_send_error(s, c, &err);
-  } else if (sim_mpatch_apply(type, &o->v, &patch, &merged, &err)) {
-    int code = err.code == KD_EPARSE ? 400 : 422;
-    sim_send_status(s, c, code, sim_reason_for(code), err.msg, NULL);
+    kd_value_clear(&patch);
+    return;
+  }
+  wctx_begin(s, req, rt, type == SIM_PATCH_APPLY, &w);
+  if (sim_patch_apply(&w.ctx, type, o ? &o->v : NULL, &patch, &merged,
+                      &status, &err)) {
+    int code = err.http_status ? err.http_status : 500;
+    if (status.type == KD_OBJ) send_value(s, c, code, &status);
+    else sim_send_status(s, c, code, sim_reason_for(code), err.msg, NULL);
+  } else if (!o) {
+    /* server-side apply creates what does not exist */
+    s->track_done = 1;
+    if (!sim_str(&merged, "metadata.name"))
+      sim_set_str(&merged, "metadata.name", rt->name);
+    if (sim_store_create(s, rt->res, ns, &merged, dry, &out, &err))
+      sim_send_error(s, c, &err);
+    else
+      send_value(s, c, 201, &out);
   } else {
-    /* a patch may not move the object; the rv in it is a precondition */
+    /* the patched object may not move; an rv in the patch is a precondition */
     const char *prv = type == SIM_PATCH_JSON ? NULL
                       : sim_str(&patch, "metadata.resourceVersion");
     if (!prv) sim_obj_del(kd_value_path(&merged, "metadata"), "resourceVersion");
+    s->track_done = type == SIM_PATCH_APPLY;
     if (sim_store_update(s, rt->res, ns, rt->name, &merged, mode_of(rt), dry,
                          &out, &err))
       sim_send_error(s, c, &err);
     else
       send_value(s, c, 200, &out);
-    kd_value_clear(&merged);
   }
+  wctx_end(s, &w);
+  kd_value_clear(&merged);
+  kd_value_clear(&status);
   kd_value_clear(&patch);
   kd_value_clear(&out);
 }
@@ -475,20 +524,6 @@ static void delete_opts(sim_req *req, kd_value *opts, char **policy)
   *policy = q;
 }
 
-/* DeleteOptions.gracePeriodSeconds (body or query), -1 when not given. */
-static int64_t delete_grace(sim_req *req, const kd_value *opts)
-{
-  const kd_value *g = opts->type == KD_OBJ
-                          ? kd_obj_gets(opts, "gracePeriodSeconds") : NULL;
-  char *q;
-  int64_t v = -1;
-  if (g && g->type == KD_INT) return g->u.i < 0 ? 0 : g->u.i;
-  q = sim_query_get(req->query, "gracePeriodSeconds");
-  if (q && q[0]) v = strtoll(q, NULL, 10) < 0 ? 0 : strtoll(q, NULL, 10);
-  free(q);
-  return v;
-}
-
 static void send_deleted(sim *s, sim_conn *c, sim_resource *r,
                          const kd_value *obj)
 {
@@ -517,12 +552,25 @@ static int returns_object(const sim_resource *r)
                                      strcmp(r->plural, "namespaces") == 0));
 }
 
+/* gracePeriodSeconds from the query or DeleteOptions; -1: default. */
+static int64_t grace_of(sim_req *req, const kd_value *opts)
+{
+  char *q = sim_query_get(req->query, "gracePeriodSeconds");
+  const kd_value *b = kd_obj_gets(opts, "gracePeriodSeconds");
+  int64_t g = -1;
+  if (q && q[0]) g = strtoll(q, NULL, 10);
+  else if (b && b->type == KD_INT) g = b->u.i;
+  free(q);
+  return g < 0 ? -1 : g;
+}
+
 static void do_delete(sim *s, sim_conn *c, sim_req *req, route *rt)
 {
+  sim_delete_opts dopts;
   kd_value opts, out;
   char *policy = NULL;
   kd_error err = {0};
-  int dry, deleted = 0, rc;
+  int dry, deleted = 0;
   if (dry_run(s, c, req, &dry)) return;
   delete_opts(req, &opts, &policy);
   if (!dry) {
@@ -530,13 +578,13 @@ static void do_delete(sim *s, sim_conn *c, sim_req *req, route *rt)
     dry = d && d->type == KD_ARR && d->u.arr.len > 0;
   }
   kd_value_null(&out);
-  s->del_grace = delete_grace(req, &opts);
-  rc = sim_store_delete(s, rt->res, rt->ns, rt->name, policy,
-                        sim_str(&opts, "preconditions.uid"),
-                        sim_str(&opts, "preconditions.resourceVersion"), dry,
-                        &out, &deleted, &err);
-  s->del_grace = -1;
-  if (rc)
+  dopts.policy = policy;
+  dopts.uid = sim_str(&opts, "preconditions.uid");
+  dopts.rv = sim_str(&opts, "preconditions.resourceVersion");
+  dopts.grace = grace_of(req, &opts);
+  dopts.dry = dry;
+  if (sim_store_delete(s, rt->res, rt->ns, rt->name, &dopts, &out, &deleted,
+                       &err))
     sim_send_error(s, c, &err);
   else if (!deleted || returns_object(rt->res))
     send_value(s, c, 200, &out);
@@ -569,7 +617,6 @@ static void do_delete_collection(sim *s, sim_conn *c, sim_req *req, route *rt)
     goto done;
   }
   delete_opts(req, &opts, &policy);
-  s->del_grace = delete_grace(req, &opts);
   kd_value_arr(&names);
   for (i = 0; i < rt->res->table->len; i++) {   /* collect, then delete */
     sim_obj *o = rt->res->table->items[i];
@@ -590,10 +637,13 @@ static void do_delete_collection(sim *s, sim_conn *c, sim_req *req, route *rt)
     kd_value out;
     int deleted;
     kd_value_null(&out);
+    sim_delete_opts dopts = {policy, NULL, NULL, -1, 0};
+    dopts.grace = grace_of(req, &opts);
+    dopts.dry = dry;
     if (sim_store_delete(s, rt->res, sim_str(o, "metadata.namespace")
                          ? sim_str(o, "metadata.namespace") : "",
-                         sim_str(o, "metadata.name"), policy, NULL, NULL,
-                         dry, &out, &deleted, &err) == KD_OK) {
+                         sim_str(o, "metadata.name"), &dopts, &out, &deleted,
+                         &err) == KD_OK) {
       if (n++) kd_buf_addc(&b, ',');
       json_encode(&out, 0, &b, NULL);
     }
@@ -603,7 +653,6 @@ static void do_delete_collection(sim *s, sim_conn *c, sim_req *req, route *rt)
   kd_buf_adds(&b, "]}\n");
   send_json(s, c, 200, b.data, b.len);
 done:
-  s->del_grace = -1;
   kd_buf_free(&b);
   kd_value_clear(&names);
   kd_value_clear(&opts);
@@ -692,10 +741,15 @@ static void do_scale(sim *s, sim_conn *c, sim_req *req, route *rt)
   }
   kd_value_clear(&body);
   sim_obj_del(kd_value_path(&upd, "metadata"), "resourceVersion");
-  if (sim_store_update(s, rt->res, ns, rt->name, &upd, 0, dry, NULL, &err))
-    sim_send_error(s, c, &err);
-  else if ((o = sim_table_find(rt->res->table, ns, rt->name, NULL)))
-    send_scale(s, c, o);
+  {
+    wctx w;   /* a scale write is an Update of subresource "scale" */
+    wctx_begin(s, req, rt, 0, &w);
+    if (sim_store_update(s, rt->res, ns, rt->name, &upd, 0, dry, NULL, &err))
+      sim_send_error(s, c, &err);
+    else if ((o = sim_table_find(rt->res->table, ns, rt->name, NULL)))
+      send_scale(s, c, o);
+    wctx_end(s, &w);
+  }
   kd_value_clear(&upd);
 }
 
@@ -800,7 +854,8 @@ static void resource_request(sim *s, sim_conn *c, sim_req *req, route *rt)
   if (inject_fault(s, c)) return;
   if (rt->sub) {
     if (strcmp(rt->sub, "status") == 0 && rt->res->has_status) {
-      if (strcmp(m, "GET") == 0) send_obj(s, c, 200, rt->res, rt->ns, rt->name);
+      if (strcmp(m, "GET") == 0)
+        send_obj(s, c, 200, rt->res, rt->ns, rt->name, NULL);
       else if (strcmp(m, "PUT") == 0) do_update(s, c, req, rt);
       else if (strcmp(m, "PATCH") == 0) do_patch(s, c, req, rt);
       else method_not_allowed(s, c);
@@ -820,7 +875,7 @@ static void resource_request(sim *s, sim_conn *c, sim_req *req, route *rt)
     int watch = is_true(w);
     free(w);
     if (watch) sim_watch_start(s, c, req, rt->res, rt->ns);
-    else if (item) send_obj(s, c, 200, rt->res, rt->ns, rt->name);
+    else if (item) send_obj(s, c, 200, rt->res, rt->ns, rt->name, req);
     else do_list(s, c, req, rt);
   } else if (strcmp(m, "POST") == 0 && !item) {
     do_create(s, c, req, rt);

@@ -752,6 +752,30 @@ static void paused_conditions(dsync *x)
                  "Deployment is resumed", SIM_COND_UPDATE_TIME, x->now);
 }
 
+/* Stores what the sync changed: the revision annotation through the
+ * object, the rest through /status (recorded as kube-controller-manager's
+ * status updates). */
+static void write_back(dsync *x, const kd_value *before)
+{
+  const sim_resource *r = x->c->deploys;
+  const kd_value *ma = kd_value_path(&x->d, "metadata");
+  const kd_value *mb = kd_value_path(before, "metadata");
+  const kd_value *sa = kd_value_path(&x->d, "status");
+  const kd_value *sb = kd_value_path(before, "status");
+  kd_error err;
+  if (ma && mb && !kd_value_equal(ma, mb)) {
+    kd_value out;
+    kd_value_null(&out);
+    if (sim_obj_update(x->c->s, r, &x->d, &out, &err) == KD_OK &&
+        sim_vstr(&out, "metadata.resourceVersion"))
+      sim_vset_str(&x->d, "metadata.resourceVersion",
+                   sim_vstr(&out, "metadata.resourceVersion"));
+    kd_value_clear(&out);
+  }
+  if (sa && (!sb || !kd_value_equal(sa, sb)))
+    sim_obj_update_status(x->c->s, r, &x->d, NULL, &err);
+}
+
 /* ---- sync ----------------------------------------------------------------------------*/
 
 static void sync(sim *s, void *ctx, const char *ns, const char *name)
@@ -760,7 +784,6 @@ static void sync(sim *s, void *ctx, const char *ns, const char *name)
   const kd_value *stored = sim_obj_get(s, c->deploys, ns, name);
   dsync x;
   kd_value before;
-  kd_error err;
   if (!stored) return;
   memset(&x, 0, sizeof x);
   x.c = c;
@@ -788,8 +811,7 @@ static void sync(sim *s, void *ctx, const char *ns, const char *name)
     }
   }
   rollout_status(&x);
-  if (!kd_value_equal(&before, &x.d))
-    sim_obj_replace(s, c->deploys, &x.d, NULL, &err);
+  write_back(&x, &before);
   requeue_stuck(&x);
 done:
   kd_value_clear(&before);

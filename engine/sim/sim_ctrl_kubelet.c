@@ -396,6 +396,7 @@ static void c_exit(kcont *c, int code)
   if (c->t_tick) sim_timer_cancel(s, c->t_tick);
   c->t_ready = c->t_tick = 0;
   c_log(c, "sim: %s exiting with code %d", c->name, code);
+  sim_log_end(s, p->ns, p->name, c->name);   /* `logs -f` ends with it */
   c->st = C_TERMINATED;
   c->code = code;
   c->ready = c->started = 0;
@@ -605,7 +606,8 @@ static void pod_killed(kpod *p)
   if (pod) {
     char *name = kd_strndup(p->name, strlen(p->name));
     char *ns = kd_strndup(p->ns, strlen(p->ns));
-    if (name && ns) sim_obj_delete_grace(k->s, k->pods, ns, name, NULL, 0, &err);
+    sim_delete_opts now = {NULL, NULL, NULL, 0, 0};   /* grace 0: gone */
+    if (name && ns) sim_obj_delete_opts(k->s, k->pods, ns, name, &now, &err);
     free(name);
     free(ns);
   }

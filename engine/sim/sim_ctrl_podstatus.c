@@ -352,7 +352,9 @@ void sim_kl_publish(kpod *p)
     kd_value *x = kd_arr_push(list);
     if (x) container_status(&p->c[i], x);
   }
+  sim_obj_manager(k->s, "kubelet");
   sim_obj_update_status(k->s, k->pods, &c, NULL, &err);
+  sim_obj_manager(k->s, NULL);
   kd_value_clear(&c);
   free(now);
 }

@@ -260,8 +260,11 @@ static void set_unschedulable(sched *sc, const kd_value *pod, const char *msg)
   if (!now) return;
   kd_value_copy(&c, pod);
   if (sim_cond_set(&c, "PodScheduled", "False", "Unschedulable", msg,
-                   SIM_COND_NULL_PROBE | SIM_COND_IN_PLACE, now))
+                   SIM_COND_NULL_PROBE | SIM_COND_IN_PLACE, now)) {
+    sim_obj_manager(sc->s, "kube-scheduler");
     sim_obj_update_status(sc->s, sc->pods, &c, NULL, &err);
+    sim_obj_manager(sc->s, NULL);
+  }
   kd_value_clear(&c);
   sim_record(sc->s, pod, "Warning", "FailedScheduling", "default-scheduler",
              NULL, NULL, "%s", msg);
@@ -272,13 +275,17 @@ static void bind(sched *sc, const kd_value *pod, const char *node)
 {
   kd_value c;
   kd_error err;
+  int rc;
   char *now = sim_timestamp(sc->s);
   if (!now) return;
   kd_value_copy(&c, pod);
   sim_vset_str(&c, "spec.nodeName", node);
   sim_cond_set(&c, "PodScheduled", "True", NULL, NULL,
                SIM_COND_NULL_PROBE | SIM_COND_IN_PLACE, now);
-  if (sim_obj_replace(sc->s, sc->pods, &c, NULL, &err) == KD_OK)
+  sim_obj_manager(sc->s, "kube-scheduler");
+  rc = sim_obj_replace(sc->s, sc->pods, &c, NULL, &err);
+  sim_obj_manager(sc->s, NULL);
+  if (rc == KD_OK)
     sim_record(sc->s, pod, "Normal", "Scheduled", "default-scheduler", NULL,
                NULL, "Successfully assigned %s/%s to %s",
                sim_vstr(pod, "metadata.namespace"),

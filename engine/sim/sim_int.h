@@ -5,6 +5,7 @@
 
 #include "sim.h"
 #include "sim_http.h"
+#include "sim_patch.h"
 
 #include <openssl/ssl.h>
 
@@ -87,6 +88,7 @@ typedef struct sim_watch {
   char *ns;                  /* NULL: all namespaces */
   sim_selector *labels, *fields;
   int bookmarks;
+  int table, include;        /* events as Table rows (kubectl get -w) */
   uint64_t timeout_timer, bookmark_timer, drop_timer;
   int zombie;                /* freed while events were being sent */
 } sim_watch;
@@ -119,6 +121,7 @@ struct sim {
   sim_config cfg;
   char *dir, *state_file, *token;
   int listen_fd, port;
+  int64_t accept_pause;      /* no accept() until then (out of fds) */
   SSL_CTX *ssl_ctx;
   char *ca_pem, *client_cert_pem, *client_key_pem;
   sim_conn *conns;
@@ -129,7 +132,7 @@ struct sim {
   sim_resource *dead;        /* removed CRD resources, freed after dispatch */
   uint64_t rv;
   sim_logev *log;            /* ring buffer */
-  size_t log_cap, log_start, log_len;
+  size_t log_cap, log_start, log_len, log_bytes;
   uint64_t log_min_rv;       /* oldest rv a watch may resume from */
   sim_qev *queue;
   size_t q_len, q_cap;
@@ -157,8 +160,13 @@ struct sim {
   char errd_reason[64];
   kd_value errd_details;
   unsigned features;         /* SIM_F_* set by plugins */
-  int64_t del_grace;         /* gracePeriodSeconds of the delete being done,
-                                -1: none given (see sim_store_delete) */
+  /* managedFields tracking of the write in progress (sim_patch_track_update
+   * after defaulting); NULL: none. track_done: the patch already did it. */
+  const sim_patch_ctx *track;
+  int track_done;
+  char *manager;             /* field manager of writes through sim.h */
+  const char *last_name;     /* name of the last object created (borrowed,
+                                valid until the next store mutation) */
 };
 
 /* sim_loop.c */
@@ -208,9 +216,11 @@ int sim_store_update(sim *s, sim_resource *r, const char *ns,
 /* *DELETED: 1 when the object is gone, 0 when it only got a
  * deletionTimestamp (finalizers pending). OUT: its last state. */
 int sim_store_delete(sim *s, sim_resource *r, const char *ns,
-                     const char *name, const char *policy,
-                     const char *precond_uid, const char *precond_rv,
-                     int dry, kd_value *out, int *deleted, kd_error *err);
+                     const char *name, const sim_delete_opts *opts,
+                     kd_value *out, int *deleted, kd_error *err);
+/* The openAPIV3Schema of the CRD version serving R, or NULL (borrowed
+ * from the store). */
+const kd_value *sim_crd_schema(sim *s, const sim_resource *r);
 /* sim_defaults.c: fields the real API server defaults (OLD: the stored
  * object on update, else NULL). */
 void sim_defaults(sim *s, sim_resource *r, kd_value *obj, const kd_value *old);
@@ -281,6 +291,16 @@ void sim_logs_handle(sim *s, sim_conn *c, sim_req *req, const char *ns,
                      const char *pod);
 void sim_logs_free(sim *s);
 void sim_follow_free(sim *s, sim_logfollow *f);
+
+/* sim_table.c: meta.k8s.io/v1 Table output (server-side printing) */
+int sim_table_wanted(const sim_req *req);
+int sim_table_include(const sim_req *req);   /* 0 None, 1 Metadata, 2 Object */
+void sim_table_begin(sim *s, kd_buf *b, const sim_resource *r, uint64_t rv,
+                     const char *cont);
+void sim_table_row(sim *s, kd_buf *b, const sim_resource *r,
+                   const kd_value *o, const char *json, size_t len,
+                   int include, int first);
+void sim_table_end(kd_buf *b);
 
 /* sim_tls.c */
 int sim_tls_init(sim *s, kd_error *err);

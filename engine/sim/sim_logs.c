@@ -110,6 +110,13 @@ static void end_follower(sim *s, sim_logfollow *f)
   sim_conn_resume(s, c);
 }
 
+void sim_log_end(sim *s, const char *ns, const char *pod,
+                 const char *container)
+{
+  sim_loglines *l = find(s, ns, pod, container, 0);
+  while (l && l->n_followers) end_follower(s, l->followers[0]);
+}
+
 static void lines_free(sim *s, sim_loglines *l)
 {
   size_t i;

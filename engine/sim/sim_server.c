@@ -78,7 +78,14 @@ static void accept_all(sim *s)
     int one = 1;
     sim_conn *c;
     int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;
+    if (fd < 0) {
+      /* out of descriptors: the backlog stays readable, so stop polling it
+       * for a moment instead of spinning */
+      if (errno == EMFILE || errno == ENFILE || errno == ENOMEM ||
+          errno == ENOBUFS)
+        s->accept_pause = sim_clock_ms() + 100;
+      return;
+    }
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c = calloc(1, sizeof *c);
     if (!c) { close(fd); continue; }
@@ -345,7 +352,7 @@ int sim_server_turn(sim *s, int timeout_ms)
     free(who);
     return KD_ENOMEM;
   }
-  pfd[0].fd = s->listen_fd;
+  pfd[0].fd = s->accept_pause > sim_clock_ms() ? -1 : s->listen_fd;
   pfd[0].events = POLLIN;
   pfd[1].fd = s->wake[0];
   pfd[1].events = POLLIN;

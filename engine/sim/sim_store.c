@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define LOG_CAP 50000
+#define LOG_BYTES ((size_t)128 << 20)
 
 /* ---- tables ------------------------------------------------------------- */
 
@@ -80,19 +81,26 @@ static void log_append(sim *s, sim_table *t, const char *ns, int type,
                        sim_blob *json, uint64_t rv)
 {
   sim_logev *e;
+  if (!json) return;   /* out of memory while encoding: nothing to replay */
   if (!s->log) {
-    s->log = calloc(LOG_CAP, sizeof *s->log);
+    size_t cap = s->cfg.watch_cache ? s->cfg.watch_cache : LOG_CAP;
+    s->log = calloc(cap, sizeof *s->log);
     if (!s->log) return;
-    s->log_cap = LOG_CAP;
+    s->log_cap = cap;
   }
-  if (s->log_len == s->log_cap) {   /* drop the oldest */
+  /* drop the oldest past the count or the byte cap (big objects such as
+   * helm release Secrets would otherwise pin a lot of memory) */
+  while (s->log_len && (s->log_len == s->log_cap ||
+                        s->log_bytes + json->len > LOG_BYTES)) {
     e = &s->log[s->log_start];
     s->log_min_rv = e->rv;
+    s->log_bytes -= e->json ? e->json->len : 0;
     free(e->ns);
     sim_blob_unref(e->json);
     s->log_start = (s->log_start + 1) % s->log_cap;
     s->log_len--;
   }
+  s->log_bytes += json->len;
   e = &s->log[(s->log_start + s->log_len) % s->log_cap];
   e->rv = rv;
   e->table = t;
@@ -123,7 +131,7 @@ static void queue_event(sim *s, sim_resource *r, int type, const kd_value *obj,
                         kd_value *old, sim_blob *json, uint64_t rv)
 {
   sim_qev *q;
-  if (s->n_subs == 0 && s->n_watches == 0) goto drop;
+  if ((s->n_subs == 0 && s->n_watches == 0) || !json) goto drop;
   if (s->q_len == s->q_cap) {
     size_t ncap = s->q_cap ? s->q_cap * 2 : 64;
     sim_qev *n = realloc(s->queue, ncap * sizeof *n);
@@ -149,12 +157,32 @@ drop:
   if (old) kd_value_clear(old);
 }
 
+/* kind, apiVersion and metadata first, as kube's encoders write them;
+ * the other members keep their order. */
+static void canonical_order(kd_value *obj)
+{
+  static const char *const first[] = {"kind", "apiVersion", "metadata"};
+  size_t at = 0, i;
+  int k;
+  if (obj->type != KD_OBJ) return;
+  for (k = 0; k < 3; k++)
+    for (i = at; i < obj->u.obj.len; i++)
+      if (strcmp(obj->u.obj.m[i].key, first[k]) == 0) {
+        kd_member m = obj->u.obj.m[i];
+        memmove(&obj->u.obj.m[at + 1], &obj->u.obj.m[at],
+                (i - at) * sizeof m);
+        obj->u.obj.m[at++] = m;
+        break;
+      }
+}
+
 /* Stamps O with the next resourceVersion, re-encodes it, logs and queues
  * the event. OLD (may be NULL) is moved into the event. */
 static void commit(sim *s, sim_resource *r, sim_obj *o, int type,
                    kd_value *old)
 {
   char rvs[32];
+  canonical_order(&o->v);
   o->rv = ++s->rv;
   snprintf(rvs, sizeof rvs, "%llu", (unsigned long long)o->rv);
   sim_set_str(&o->v, "metadata.resourceVersion", rvs);
@@ -212,6 +240,101 @@ static int is_crd(const sim_resource *r)
          strcmp(r->group, "apiextensions.k8s.io") == 0;
 }
 
+/* Go's name of a JSON value's type in "cannot unmarshal X" messages. */
+static const char *go_json_type(const kd_value *v)
+{
+  switch (v->type) {
+  case KD_ARR: return "array";
+  case KD_OBJ: return "object";
+  case KD_STR: return "string";
+  case KD_BOOL: return "bool";
+  case KD_NULL: return "null";
+  default: return "number";
+  }
+}
+
+/* KIND of V: 's' string, 'm' map of strings, 'a' array of strings,
+ * 'o' object, 'l' array of objects. Returns 1 when V fits. */
+static int fits(const kd_value *v, char kind)
+{
+  size_t i;
+  if (v->type == KD_NULL) return 1;   /* null is "absent" for Go */
+  switch (kind) {
+  case 's': return v->type == KD_STR;
+  case 'o': return v->type == KD_OBJ;
+  case 'm':
+    if (v->type != KD_OBJ) return 0;
+    for (i = 0; i < v->u.obj.len; i++)
+      if (v->u.obj.m[i].val.type != KD_STR && v->u.obj.m[i].val.type != KD_NULL)
+        return 0;
+    return 1;
+  case 'a':
+  case 'l':
+    if (v->type != KD_ARR) return 0;
+    for (i = 0; i < v->u.arr.len; i++)
+      if (v->u.arr.items[i].type != (kind == 'a' ? KD_STR : KD_OBJ)) return 0;
+    return 1;
+  }
+  return 1;
+}
+
+/* The typed decoding kube does on the fields every client touches: a body
+ * whose metadata (or ConfigMap/Secret data) has the wrong JSON types is a
+ * 400 with Go's unmarshal message, as from kube-apiserver. */
+static int check_shapes(sim *s, sim_resource *r, const kd_value *obj,
+                        kd_error *err)
+{
+  static const struct { const char *path, *go; char kind; const char *gotype; }
+  fields[] = {
+    {"metadata", "ObjectMeta.metadata", 'o', "v1.ObjectMeta"},
+    {"metadata.name", "ObjectMeta.metadata.name", 's', "string"},
+    {"metadata.generateName", "ObjectMeta.metadata.generateName", 's', "string"},
+    {"metadata.namespace", "ObjectMeta.metadata.namespace", 's', "string"},
+    {"metadata.resourceVersion", "ObjectMeta.metadata.resourceVersion", 's', "string"},
+    {"metadata.uid", "ObjectMeta.metadata.uid", 's', "types.UID"},
+    {"metadata.labels", "ObjectMeta.metadata.labels", 'm', "map[string]string"},
+    {"metadata.annotations", "ObjectMeta.metadata.annotations", 'm', "map[string]string"},
+    {"metadata.finalizers", "ObjectMeta.metadata.finalizers", 'a', "[]string"},
+    {"metadata.ownerReferences", "ObjectMeta.metadata.ownerReferences", 'l', "[]v1.OwnerReference"},
+    {"spec", "spec", 'o', "spec"},
+    {"status", "status", 'o', "status"},
+  };
+  size_t i;
+  for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    const kd_value *v = kd_value_path(obj, fields[i].path);
+    const char *go = fields[i].go;
+    char field[200];
+    if (!v || fits(v, fields[i].kind)) continue;
+    if (strcmp(go, "spec") == 0 || strcmp(go, "status") == 0) {
+      if (r->crd) continue;   /* custom resources are not typed here */
+      snprintf(field, sizeof field, "%s.%s", r->kind, go);
+      go = field;
+    }
+    sim_errd_reset(s);
+    return sim_fail(s, err, 400, "BadRequest", "%s in version \"%s\" cannot "
+                    "be handled as a %s: json: cannot unmarshal %s into Go "
+                    "struct field %s of type %s", r->kind, r->version, r->kind,
+                    go_json_type(v), go, fields[i].gotype);
+  }
+  if (!r->group[0] && (!strcmp(r->plural, "configmaps") ||
+                       !strcmp(r->plural, "secrets"))) {
+    static const char *const maps[] = {"data", "binaryData", "stringData"};
+    for (i = 0; i < 3; i++) {
+      const kd_value *v = kd_obj_gets(obj, maps[i]);
+      if (!v || fits(v, 'm')) continue;
+      sim_errd_reset(s);
+      return sim_fail(s, err, 400, "BadRequest", "%s in version \"v1\" cannot "
+                      "be handled as a %s: json: cannot unmarshal %s into Go "
+                      "struct field %s.%s of type map[string]%s", r->kind,
+                      r->kind, go_json_type(v), r->kind, maps[i],
+                      (!strcmp(maps[i], "binaryData") ||
+                       (!strcmp(maps[i], "data") && !strcmp(r->plural, "secrets")))
+                          ? "[]uint8" : "string");
+    }
+  }
+  return KD_OK;
+}
+
 /* Checks apiVersion/kind of a body against R, filling them when absent. */
 static int check_type(sim *s, sim_resource *r, kd_value *obj, kd_error *err)
 {
@@ -232,6 +355,7 @@ static int check_type(sim *s, sim_resource *r, kd_value *obj, kd_error *err)
              "expected kind (%s)", kind, r->kind);
     return sim_err_bad(s, err, msg);
   }
+  if (check_shapes(s, r, obj, err)) return KD_EHTTP;
   if (!av || !av[0]) sim_set_str(obj, "apiVersion", gv);
   if (!kind || !kind[0]) sim_set_str(obj, "kind", r->kind);
   if (!kd_value_path(obj, "metadata") ||
@@ -304,6 +428,34 @@ static void copy_field(kd_value *dst, const kd_value *src, const char *path)
   kd_value_copy(slot, v);
 }
 
+/* Records the write in managedFields (see sim_int.h: s->track). */
+static int track(sim *s, const kd_value *old, kd_value *obj, kd_error *err)
+{
+  int rc;
+  if (!s->track || s->track_done) return KD_OK;
+  rc = sim_patch_track_update(s->track, old, obj, err);
+  return rc ? kd_error_set(err, rc, "sim: out of memory") : KD_OK;
+}
+
+const kd_value *sim_crd_schema(sim *s, const sim_resource *r)
+{
+  sim_resource *crds;
+  sim_obj *o;
+  const kd_value *vs;
+  size_t i;
+  if (!r->crd) return NULL;
+  crds = sim_res_find(s, "apiextensions.k8s.io", "v1",
+                      "customresourcedefinitions");
+  o = crds ? sim_table_find(crds->table, "", r->crd, NULL) : NULL;
+  vs = o ? kd_value_path(&o->v, "spec.versions") : NULL;
+  for (i = 0; vs && vs->type == KD_ARR && i < vs->u.arr.len; i++) {
+    const char *name = sim_str(&vs->u.arr.items[i], "name");
+    if (name && strcmp(name, r->version) == 0)
+      return kd_value_path(&vs->u.arr.items[i], "schema.openAPIV3Schema");
+  }
+  return NULL;
+}
+
 /* ---- create --------------------------------------------------------------*/
 
 int sim_store_create(sim *s, sim_resource *r, const char *ns, kd_value *obj,
@@ -367,6 +519,7 @@ int sim_store_create(sim *s, sim_resource *r, const char *ns, kd_value *obj,
       strcmp(r->plural, "nodes") != 0)
     sim_obj_del(obj, "status");
   sim_defaults(s, r, obj, NULL);
+  if ((rc = track(s, NULL, obj, err))) return rc;
   if (dry) {
     sim_obj_del(kd_value_path(obj, "metadata"), "resourceVersion");
     if (out) { *out = *obj; kd_value_null(obj); }
@@ -380,6 +533,7 @@ int sim_store_create(sim *s, sim_resource *r, const char *ns, kd_value *obj,
   }
   o->v = *obj;
   kd_value_null(obj);
+  s->last_name = o->name;
   commit(s, r, o, SIM_ADDED, NULL);
   if (is_crd(r)) sim_crd_sync(s, &o->v, err);
   if (out) kd_value_copy(out, &o->v);
@@ -473,50 +627,43 @@ static void drop_gc_finalizers(kd_value *v)
   if (f->u.arr.len == 0) sim_obj_del(kd_value_path(v, "metadata"), "finalizers");
 }
 
-/* The grace period a pod's deletion waits for the kubelet (SIM_F_KUBELET),
- * as kube's pod strategy computes it; 0: delete at once. */
-static int64_t pod_grace(sim *s, const sim_resource *r, const kd_value *pod)
+/* Graceful pod deletion (SIM_F_KUBELET): 1 when the pod was only marked. */
+static int pod_grace(sim *s, sim_resource *r, sim_obj *o, kd_value *nv,
+                     int64_t grace)
 {
-  const kd_value *g;
-  const char *node, *phase;
+  const kd_value *tgp = kd_value_path(&o->v, "spec.terminationGracePeriodSeconds");
+  const kd_value *cur = kd_value_path(&o->v, "metadata.deletionGracePeriodSeconds");
+  const char *node = sim_str(&o->v, "spec.nodeName");
+  const char *phase = sim_str(&o->v, "status.phase");
+  char *ts;
   if (!(s->features & SIM_F_KUBELET) || r->group[0] ||
       strcmp(r->plural, "pods") != 0)
     return 0;
-  node = sim_str(pod, "spec.nodeName");
-  phase = sim_str(pod, "status.phase");
-  if (!node || !node[0]) return 0;   /* never ran: nothing to stop */
-  if (phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed")))
+  if (grace < 0) grace = tgp && tgp->type == KD_INT ? tgp->u.i : 30;
+  /* unscheduled and finished pods go at once, as in kube */
+  if (grace == 0 || !node || !node[0] ||
+      (phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed"))))
     return 0;
-  if (s->del_grace >= 0) return s->del_grace;
-  g = kd_value_path(pod, "spec.terminationGracePeriodSeconds");
-  return g && g->type == KD_INT && g->u.i >= 0 ? g->u.i : 30;
-}
-
-/* Marks NV for a graceful deletion of GRACE seconds (or a shorter one than
- * already under way). */
-static void mark_graceful(sim *s, kd_value *nv, int64_t grace)
-{
-  const kd_value *cur = kd_value_path(nv, "metadata.deletionGracePeriodSeconds");
-  char *ts;
-  if (kd_value_path(nv, "metadata.deletionTimestamp") && cur &&
-      cur->type == KD_INT && cur->u.i <= grace)
-    return;
+  if (cur && cur->type == KD_INT && cur->u.i <= grace) return 1;  /* keep */
   ts = sim_rfc3339(sim_wall_ms() + grace * 1000);
   if (ts) sim_set_str(nv, "metadata.deletionTimestamp", ts);
   free(ts);
   sim_set_int(nv, "metadata.deletionGracePeriodSeconds", grace);
+  return 1;
 }
 
 int sim_store_delete(sim *s, sim_resource *r, const char *ns,
-                     const char *name, const char *policy,
-                     const char *precond_uid, const char *precond_rv,
-                     int dry, kd_value *out, int *deleted, kd_error *err)
+                     const char *name, const sim_delete_opts *opts,
+                     kd_value *out, int *deleted, kd_error *err)
 {
   sim_obj *o;
   size_t pos;
   kd_value nv;
   const char *uid, *rv;
-  int64_t grace;
+  const char *policy = opts ? opts->policy : NULL;
+  const char *precond_uid = opts ? opts->uid : NULL;
+  const char *precond_rv = opts ? opts->rv : NULL;
+  int dry = opts ? opts->dry : 0;
   if (!r->namespaced) ns = "";
   *deleted = 0;
   o = sim_table_find(r->table, ns, name, &pos);
@@ -543,22 +690,32 @@ int sim_store_delete(sim *s, sim_resource *r, const char *ns,
   else if (policy && strcmp(policy, "Orphan") == 0)
     add_finalizer(&nv, "orphan");
   if (!(s->features & SIM_F_GC)) drop_gc_finalizers(&nv);
+  if (pod_grace(s, r, o, &nv, opts ? opts->grace : -1)) {
+    if (dry || kd_value_equal(&nv, &o->v)) {
+      if (out) *out = nv;
+      else kd_value_clear(&nv);
+      return KD_OK;
+    }
+    {
+      kd_value old = o->v;
+      o->v = nv;
+      commit(s, r, o, SIM_MODIFIED, &old);
+      kd_value_clear(&old);
+    }
+    if (out) kd_value_copy(out, &o->v);
+    return KD_OK;
+  }
   if (is_core_ns(r) && (s->features & SIM_F_NAMESPACES)) {
     sim_set_str(&nv, "status.phase", "Terminating");
   } else if (is_core_ns(r)) {
     sim_obj_del(kd_value_path(&nv, "spec"), "finalizers");
   }
-  grace = pod_grace(s, r, &o->v);
-  if (grace > 0) mark_graceful(s, &nv, grace);
-  if (grace > 0 || has_finalizers(&nv) ||
+  if (has_finalizers(&nv) ||
       (is_core_ns(r) && kd_value_path(&nv, "spec.finalizers") &&
        kd_value_path(&nv, "spec.finalizers")->type == KD_ARR &&
        kd_value_path(&nv, "spec.finalizers")->u.arr.len)) {
     /* pending deletion: mark, keep */
-    if (grace == 0 && s->del_grace == 0 &&
-        kd_value_path(&o->v, "metadata.deletionTimestamp"))
-      sim_set_int(&nv, "metadata.deletionGracePeriodSeconds", 0);
-    if (grace == 0 && !kd_value_path(&o->v, "metadata.deletionTimestamp")) {
+    if (!kd_value_path(&o->v, "metadata.deletionTimestamp")) {
       char *ts = sim_timestamp(s);
       if (ts) sim_set_str(&nv, "metadata.deletionTimestamp", ts);
       free(ts);
@@ -635,6 +792,13 @@ int sim_store_update(sim *s, sim_resource *r, const char *ns,
     if (kd_value_copy(&nv, &o->v) != KD_OK)
       return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
     copy_field(&nv, obj, "status");
+    /* an apply to /status brings its own managedFields (sim_patch did them) */
+    if (s->track && s->track_done)
+      copy_field(&nv, obj, "metadata.managedFields");
+    if ((rc = track(s, &o->v, &nv, err))) {
+      kd_value_clear(&nv);
+      return rc;
+    }
   } else {
     nv = *obj;
     kd_value_null(obj);
@@ -646,10 +810,14 @@ int sim_store_update(sim *s, sim_resource *r, const char *ns,
     copy_field(&nv, &o->v, "metadata.deletionTimestamp");
     copy_field(&nv, &o->v, "metadata.deletionGracePeriodSeconds");
     copy_field(&nv, &o->v, "metadata.generation");
-    if (!kd_value_path(&nv, "metadata.managedFields"))
+    if (!s->track && !kd_value_path(&nv, "metadata.managedFields"))
       copy_field(&nv, &o->v, "metadata.managedFields");
     if (mode == 0 && r->has_status) copy_field(&nv, &o->v, "status");
     sim_defaults(s, r, &nv, &o->v);
+    if ((rc = track(s, &o->v, &nv, err))) {
+      kd_value_clear(&nv);
+      return rc;
+    }
     sim_validate(s, r, &nv, &o->v, &verr);
     if ((rc = sim_verr_finish(s, &verr, r, name, err))) {
       kd_value_clear(&nv);

@@ -42,6 +42,18 @@ static int needs_reencode(const sim_watch *w, const kd_value *obj)
 static void send_obj_event(sim *s, sim_watch *w, int type, const kd_value *obj,
                            const char *json, size_t len)
 {
+  if (w->table) {
+    kd_buf t = {0};
+    const kd_value *rvv = kd_value_path(obj, "metadata.resourceVersion");
+    sim_table_begin(s, &t, w->res, rvv && rvv->type == KD_STR
+                                       ? strtoull(rvv->u.str.s, NULL, 10) : s->rv,
+                    NULL);
+    sim_table_row(s, &t, w->res, obj, json, len, w->include, 1);
+    kd_buf_adds(&t, "]}");
+    send_event(s, w, type, t.data ? t.data : "{}", t.len);
+    kd_buf_free(&t);
+    return;
+  }
   if (needs_reencode(w, obj)) {
     kd_value tmp;
     kd_buf b = {0};
@@ -98,6 +110,7 @@ static void timeout_tick(sim *s, void *ctx)
   sim_watch *w = ctx;
   sim_conn *c = w->conn;
   w->timeout_timer = 0;
+  if (w->bookmarks) send_bookmark(s, w, NULL);   /* kube sends one at the end */
   c->watch = NULL;
   sim_watch_free(s, w);
   sim_stream_end(s, c);
@@ -222,6 +235,8 @@ void sim_watch_start(sim *s, sim_conn *c, sim_req *req, sim_resource *r,
     goto done;
   }
   w->bookmarks = bm && (strcmp(bm, "true") == 0 || strcmp(bm, "1") == 0);
+  w->table = sim_table_wanted(req);
+  w->include = sim_table_include(req);
   if (rv && rv[0] && strcmp(rv, "0") != 0) {
     char *end;
     unsigned long long x = strtoull(rv, &end, 10);

@@ -88,11 +88,43 @@ int tpl_deep_equal(tpl_val a, tpl_val b);
 int tpl_list_copy(tpl_val l, size_t from, size_t to, tpl_val *out);
 /* Fails C with Go's nil-pointer panic text (reflect on a nil value). */
 int tpl_nil_deref(tpl_call *c);
+/* ---- Go's regexp on PCRE2 (tpl_regex.c) -------------------------------- */
+
+typedef struct tpl_regex tpl_regex;
+/* Compiles PAT in Go's RE2 syntax. Returns owned, or NULL: MSG then holds
+ * Go's error ("error parsing regexp: missing closing ): `(`"), or is
+ * empty when out of memory. */
+tpl_regex *tpl_regex_new(const char *pat, size_t len, kd_buf *msg);
+void tpl_regex_free(tpl_regex *re);   /* NULL is fine */
+/* Number of capture groups; the name of group I (1..ncap, "" unnamed). */
+int tpl_regex_ncap(const tpl_regex *re);
+const char *tpl_regex_name(const tpl_regex *re, int i);
+/* The leftmost-first match in S at or after START (earlier bytes are
+ * context for ^ and \b): M gets 2*(ncap+1) offsets (-1: group unset).
+ * Returns 1, 0 (no match), KD_ERANGE (match limit), KD_ENOMEM. */
+int tpl_regex_exec(tpl_regex *re, const char *s, size_t len, size_t start,
+                   long *m);
+/* The translation alone (for tests and the fuzzer): OUT gets the PCRE2
+ * pattern, *NCAP and NAMES (NUL-separated, may be NULL) the groups.
+ * KD_EPARSE with Go's text in MSG, KD_ENOMEM. */
+int tpl_regex_translate(const char *pat, size_t len, kd_buf *out,
+                        kd_buf *msg, int *ncap, kd_buf *names);
+
+/* Go's base64.StdEncoding.DecodeString into B; *ERR_AT: the offset Go
+ * reports ("illegal base64 data at input byte N"), or -1. KD_ENOMEM. */
+int tpl_b64_decode(const char *s, size_t len, kd_buf *b, long *err_at);
+
+/* Random bytes through the options' random hook (the OS when NULL);
+ * a uniform number in [0, BOUND). KD_EEXEC (call failed) when the source
+ * fails. */
+int tpl_random_bytes(tpl_call *c, unsigned char *buf, size_t len);
+int tpl_random_below(tpl_call *c, uint64_t bound, uint64_t *out);
+
 /* The function tables of the families, gathered by tpl_fn_all.c. */
 extern const tpl_func_def tpl_fn_core[], tpl_fn_strings[], tpl_fn_lists[],
     tpl_fn_dicts[], tpl_fn_math[], tpl_fn_encoding[], tpl_fn_crypto[],
     tpl_fn_random[], tpl_fn_regex[], tpl_fn_semver[], tpl_fn_dates[],
-    tpl_fn_paths[];
+    tpl_fn_paths[], tpl_fn_yaml[], tpl_fn_certs[], tpl_fn_toml[];
 /* Go's type of V for Sprig's messages ("string", "map[string]interface {}"). */
 #define tpl_tname tpl_type_name
 

@@ -110,6 +110,8 @@ end
 
 -- Built-in commands -------------------------------------------------------
 
+cli.commands.render = { summary = "render a chart's manifests as `helm template` does", module = "kdeploy.cmd.render" }
+
 cli.commands.version = {
   summary = "print the kdeploy version",
   usage = "kdeploy version",
@@ -134,11 +136,15 @@ cli.commands.help = {
 
 cli.commands.run = {
   summary = "run a Lua script with every kdeploy module available",
-  usage = "kdeploy run SCRIPT.lua [args...]",
+  usage = "kdeploy run [--kube-context NAME] [-n NS] SCRIPT.lua [args...]",
   description = "The script gets its arguments as `...` and in `arg`\n" ..
     "(arg[0] is the script). A number it returns is the exit code.",
   stop_at_positional = true,
-  run = function(_, args)
+  flags = require "kdeploy.kubeflags",
+  run = function(opts, args)
+    if opts.kubeconfig or opts.kube_context or opts.namespace or opts.kube_qps or opts.kube_burst then
+      require("kdeploy.kube").configure(opts)
+    end
     local script = args[1]
     if not script then return cli.usage_error("run: missing SCRIPT", "run") end
     local chunk, err = loadfile(script, "t")

@@ -17,10 +17,10 @@ local Task = {}
 Task.__index = Task
 Task.__name = "kdeploy.task"
 
-local by_co = setmetatable({}, { __mode = "k" })  -- coroutine -> task
+local running = nil       -- the task the scheduler resumed last (a stack
+                          -- through nested resumes, see resume)
 local waiting = {}        -- loop id -> array of waiters parked on it
-local queue = {}          -- runnable waiters: queue[head .. tail-1]
-local head, tail = 1, 1
+local head, tail = 1, 1   -- runnable waiters: qw/qv[head .. tail-1]
 local PARK = {}           -- what a parking task yields
 local CANCEL = {}         -- what a cancelled task is resumed with
 
@@ -29,16 +29,21 @@ local function fail(reason, message)
 end
 
 -- Parking ------------------------------------------------------------------
+-- waiting[id] is the one waiter parked on id, or a list {multi=true, ...}
+-- when there are several (rare: two tasks waiting for the same thing).
 
 local function park_on(w, ids)
   w.parked, w.woke = ids, nil
   for i = 1, #ids do
-    local list = waiting[ids[i]]
-    if not list then
-      list = {}
-      waiting[ids[i]] = list
+    local id = ids[i]
+    local cur = waiting[id]
+    if cur == nil then
+      waiting[id] = w
+    elseif cur.multi then
+      cur[#cur + 1] = w
+    else
+      waiting[id] = { multi = true, cur, w }
     end
-    list[#list + 1] = w
   end
 end
 
@@ -47,35 +52,42 @@ local function unpark(w)
   if not ids then return end
   w.parked = nil
   for i = 1, #ids do
-    local list = waiting[ids[i]]
-    if list then
-      for j = #list, 1, -1 do
-        if list[j] == w then table.remove(list, j) end
+    local id = ids[i]
+    local cur = waiting[id]
+    if cur == w then
+      waiting[id] = nil
+    elseif cur and cur.multi then
+      for j = #cur, 1, -1 do
+        if cur[j] == w then table.remove(cur, j) end
       end
-      if #list == 0 then waiting[ids[i]] = nil end
+      if #cur == 0 then waiting[id] = nil end
     end
   end
 end
 
+local qw, qv = {}, {}     -- runnable waiters and the values they get
+
 local function schedule(w, value)
-  queue[tail] = { w, value }
+  qw[tail], qv[tail] = w, value
   tail = tail + 1
+end
+
+local function wake_one(w, id)
+  if w.parked then
+    unpark(w)
+    w.woke = id
+    if w.co then schedule(w, id) end
+  end
 end
 
 --- Marks loop id `id` as happened: every waiter parked on it wakes up
 -- (tasks in the order they parked). Ids nobody waits for are dropped.
 function task.wake(id)
-  local list = waiting[id]
-  if not list then return end
+  local cur = waiting[id]
+  if not cur then return end
   waiting[id] = nil
-  for i = 1, #list do
-    local w = list[i]
-    if w.parked then
-      unpark(w)
-      w.woke = id
-      if w.co then schedule(w, id) end
-    end
-  end
+  if not cur.multi then return wake_one(cur, id) end
+  for i = 1, #cur do wake_one(cur[i], id) end
 end
 
 -- Running tasks ------------------------------------------------------------
@@ -89,24 +101,26 @@ local function finish(t, ok, ...)
       err.reason == "Cancelled")) and "cancelled" or "failed", err
     if err == CANCEL then t.err = fail("Cancelled", "task cancelled") end
   end
+  local groups = t.groups
+  t.groups = nil
+  for i = 1, groups and #groups or 0 do
+    local g = groups[i]
+    if not g.dead then
+      g.remaining = g.remaining - 1
+      if g.remaining == 0 or t.status ~= "done" then
+        g.dead = true
+        task.wake(g.id)
+      end
+    end
+  end
   task.wake(t.done_id)
 end
 
-local function resume(t, value)
-  if t.status ~= "ready" and t.status ~= "waiting" then return end
-  if t.cancel_req then value, t.cancel_req = CANCEL, nil end
-  t.status = "running"
-  local r
-  if t.args then
-    local args = t.args
-    t.args = nil
-    r = table.pack(coroutine.resume(t.co, table.unpack(args, 1, args.n)))
-  else
-    r = table.pack(coroutine.resume(t.co, value))
-  end
+-- After a resume: dead (finished), parked, or a plain yield.
+local function after(t, ok, first, ...)
   if coroutine.status(t.co) == "dead" then
-    finish(t, table.unpack(r, 1, r.n))
-  elseif r[2] == PARK then
+    finish(t, ok, first, ...)
+  elseif first == PARK then
     t.status = "waiting"
   else                    -- a plain coroutine.yield inside a task: run later
     t.status = "ready"
@@ -114,12 +128,27 @@ local function resume(t, value)
   end
 end
 
+local function resume(t, value)
+  if t.status ~= "ready" and t.status ~= "waiting" then return end
+  if t.cancel_req then value, t.cancel_req = CANCEL, nil end
+  t.status = "running"
+  local args, outer = t.args, running
+  running = t
+  if args then
+    t.args = nil
+    after(t, coroutine.resume(t.co, table.unpack(args, 1, args.n)))
+  else
+    after(t, coroutine.resume(t.co, value))
+  end
+  running = outer
+end
+
 local function run_queue()
   while head < tail do
-    local item = queue[head]
-    queue[head] = nil
+    local w, v = qw[head], qv[head]
+    qw[head], qv[head] = nil, nil
     head = head + 1
-    resume(item[1], item[2])
+    resume(w, v)
   end
 end
 
@@ -138,7 +167,9 @@ end
 --- The running task, or nil outside one (also inside a user's own
 -- coroutine, where waiting calls block instead of yielding).
 function task.current()
-  return by_co[coroutine.running()]
+  local t = running
+  if t and coroutine.running() == t.co then return t end
+  return nil
 end
 
 -- Parks the caller on IDS until one of them is ready; returns that id.
@@ -218,6 +249,28 @@ function task.yield()
   end
 end
 
+local signal_ids = {}
+
+--- Waits until signal `name` ("INT", "TERM", "HUP", "QUIT", "USR1", "USR2",
+-- "WINCH") arrives, at most `timeout` seconds (a Timeout error). The first
+-- wait for a signal installs its handler: from then on that signal no
+-- longer ends the process by itself, the flow decides. A signal that
+-- arrives while nobody waits for it is not kept.
+function task.wait_signal(name, timeout)
+  check_timeout(timeout)
+  local key = tostring(name):gsub("^SIG", "")
+  local id = signal_ids[key]
+  if not id then
+    id = loop.signal(key)
+    signal_ids[key] = id
+  end
+  local timer = timeout and loop.timer(timeout)
+  if park_timed({ id, timer }, timer) == timer then
+    error(fail("Timeout", string.format("no SIG%s within %gs", key, timeout)), 2)
+  end
+  if timer then loop.cancel(timer) end
+end
+
 -- Tasks --------------------------------------------------------------------
 
 --- Starts `fn(...)` as a new task; it first runs when the caller waits or
@@ -229,7 +282,6 @@ function task.spawn(fn, ...)
   local t = setmetatable({ status = "ready", done_id = loop.new_id(),
     args = table.pack(...) }, Task)
   t.co = coroutine.create(fn)
-  by_co[t.co] = t
   schedule(t, nil)
   return t
 end
@@ -260,8 +312,8 @@ end
 function Task:cancel()
   local s = self.status
   if s == "ready" and self.args then
-    self.status, self.err = "cancelled", fail("Cancelled", "task cancelled")
-    task.wake(self.done_id)
+    self.args = nil
+    finish(self, false, CANCEL)
   elseif s == "ready" then         -- queued after a yield: cancel on resume
     self.cancel_req = true
   elseif s == "waiting" then
@@ -286,35 +338,48 @@ local function split_opts(n, ...)
 end
 
 -- Waits for tasks list[1..n]; raises the first failure as soon as it is
--- seen, or a Timeout.
+-- seen, or a Timeout. The waiter parks on one id of its own; each task
+-- counts down the groups waiting for it, so waiting for n tasks is O(n).
+local function first_failure(list, n)
+  for i = 1, n do
+    local t = list[i]
+    if t.status == "failed" or t.status == "cancelled" then return t end
+  end
+end
+
 local function wait_tasks(list, n, timeout)
   check_timeout(timeout)
+  local pending = 0
   for i = 1, n do
-    if getmetatable(list[i]) ~= Task then
+    local t = list[i]
+    if getmetatable(t) ~= Task then
       error(string.format("wait: bad argument #%d (task expected, got %s)",
-        i, type(list[i])), 3)
+        i, type(t)), 3)
+    end
+    if not t:ready() then pending = pending + 1 end
+  end
+  local bad = first_failure(list, n)
+  if bad then error(bad.err, 0) end
+  if pending == 0 then return end
+  local g = { id = loop.new_id(), remaining = pending }
+  for i = 1, n do
+    local t = list[i]
+    if not t:ready() then
+      t.groups = t.groups or {}
+      t.groups[#t.groups + 1] = g
     end
   end
   local timer = timeout and loop.timer(timeout)
-  while true do
-    local ids = {}
-    for i = 1, n do
-      local t = list[i]
-      if t.status == "failed" or t.status == "cancelled" then
-        if timer then loop.cancel(timer) end
-        error(t.err, 0)
-      elseif t.status ~= "done" then
-        ids[#ids + 1] = t.done_id
-      end
-    end
-    if #ids == 0 then break end
-    ids[#ids + 1] = timer
-    if park_timed(ids, timer) == timer then
-      error(fail("Timeout", string.format("timed out after %gs waiting " ..
-        "for %d task(s)", timeout, #ids - 1)), 3)
-    end
+  local ok, woke = pcall(park_timed, { g.id, timer }, timer)
+  g.dead = true
+  if not ok then error(woke, 0) end
+  if woke == timer then
+    error(fail("Timeout", string.format("timed out after %gs waiting " ..
+      "for %d task(s)", timeout, g.remaining)), 3)
   end
   if timer then loop.cancel(timer) end
+  bad = first_failure(list, n)
+  if bad then error(bad.err, 0) end
 end
 
 --- Waits for tasks: `wait(t)` returns all of t's results, `wait(t1, t2,

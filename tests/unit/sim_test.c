@@ -1,5 +1,5 @@
 /* tests/unit/sim_test.c: engine/sim without sockets: the HTTP parser,
- * selectors, interim patches, protobuf decoding, and the store/event/timer
+ * selectors, protobuf decoding, and the store/event/timer
  * API that the simulated controllers use. */
 #include "test.h"
 
@@ -7,11 +7,14 @@
 #include "sim/sim.h"
 #include "sim/sim_http.h"
 #include "sim/sim_int.h"
-#include "sim/sim_mpatch.h"
 #include "sim/sim_proto.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static kd_value J(const char *text)
 {
@@ -112,47 +115,6 @@ static void test_selectors(void)
   kd_value_clear(&o);
 }
 
-static void test_patches(void)
-{
-  kd_value orig = J("{\"a\":1,\"b\":{\"c\":2,\"d\":3},\"l\":[{\"name\":\"x\","
-                    "\"v\":1},{\"name\":\"y\",\"v\":2}]}");
-  kd_value mp = J("{\"b\":{\"c\":null,\"e\":4},\"a\":9}");
-  kd_value smp = J("{\"l\":[{\"name\":\"y\",\"v\":5},{\"name\":\"x\","
-                   "\"$patch\":\"delete\"},{\"name\":\"z\"}]}");
-  kd_value jp = J("[{\"op\":\"replace\",\"path\":\"/a\",\"value\":0},"
-                  "{\"op\":\"add\",\"path\":\"/l/0\",\"value\":{\"name\":\"w\"}},"
-                  "{\"op\":\"remove\",\"path\":\"/b/d\"},"
-                  "{\"op\":\"test\",\"path\":\"/b/c\",\"value\":2}]");
-  kd_value bad = J("[{\"op\":\"remove\",\"path\":\"/nope\"}]");
-  kd_value out;
-  kd_error err = {0};
-  char *s;
-  CHECK(sim_mpatch_apply(SIM_PATCH_MERGE, &orig, &mp, &out, &err) == KD_OK);
-  s = enc(&out);
-  CHECK_STR(s, "{\"a\":9,\"b\":{\"d\":3,\"e\":4},\"l\":[{\"name\":\"x\",\"v\":1},"
-               "{\"name\":\"y\",\"v\":2}]}");
-  free(s);
-  kd_value_clear(&out);
-  CHECK(sim_mpatch_apply(SIM_PATCH_STRATEGIC, &orig, &smp, &out, &err) == KD_OK);
-  s = enc(&out);
-  CHECK_STR(s, "{\"a\":1,\"b\":{\"c\":2,\"d\":3},\"l\":[{\"name\":\"y\",\"v\":5},"
-               "{\"name\":\"z\"}]}");
-  free(s);
-  kd_value_clear(&out);
-  CHECK(sim_mpatch_apply(SIM_PATCH_JSON, &orig, &jp, &out, &err) == KD_OK);
-  s = enc(&out);
-  CHECK_STR(s, "{\"a\":0,\"b\":{\"c\":2},\"l\":[{\"name\":\"w\"},{\"name\":\"x\","
-               "\"v\":1},{\"name\":\"y\",\"v\":2}]}");
-  free(s);
-  kd_value_clear(&out);
-  CHECK(sim_mpatch_apply(SIM_PATCH_JSON, &orig, &bad, &out, &err) == KD_EINVAL);
-  kd_value_clear(&orig);
-  kd_value_clear(&mp);
-  kd_value_clear(&smp);
-  kd_value_clear(&jp);
-  kd_value_clear(&bad);
-}
-
 static void test_proto(void)
 {
   /* kubectl create configmap c1 --from-literal=a=b, as sent on the wire */
@@ -182,15 +144,12 @@ typedef struct seen { int added, modified, deleted; uint64_t last_rv; int order_
 static void on_event(sim *s, void *ctx, const sim_event *ev)
 {
   seen *x = ctx;
-  const char *plural = sim_resource_plural(ev->res);
   (void)s;
-  if (ev->rv <= x->last_rv) x->order_ok = 0;
-  x->last_rv = ev->rv;
-  /* the controllers add ReplicaSets, pods, Events: count the test's own */
-  if (strcmp(plural, "configmaps") && strcmp(plural, "deployments")) return;
   if (ev->type == SIM_ADDED) x->added++;
   if (ev->type == SIM_MODIFIED) x->modified++;
   if (ev->type == SIM_DELETED) x->deleted++;
+  if (ev->rv <= x->last_rv) x->order_ok = 0;
+  x->last_rv = ev->rv;
 }
 
 static void on_timer(sim *s, void *ctx)
@@ -211,6 +170,7 @@ static void test_store(void)
   seen x = {0, 0, 0, 0, 1};
   int ticks = 0;
   memset(&cfg, 0, sizeof cfg);
+  cfg.no_controllers = 1;   /* the store alone */
   cfg.nodes = 1;
   s = sim_new(&cfg, &err);
   CHECK(s != NULL);
@@ -284,13 +244,156 @@ static void test_store(void)
   sim_free(s);
 }
 
+static int count_res(void *ctx, const sim_resource *r)
+{
+  (void)r;
+  (*(int *)ctx)++;
+  return 0;
+}
+
+static void test_graceful_pods(void)
+{
+  sim_config cfg;
+  kd_error err = {0};
+  sim *s;
+  const sim_resource *pods;
+  kd_value pod;
+  const kd_value *got;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.no_controllers = 1;   /* the store alone */
+  s = sim_new(&cfg, &err);
+  CHECK(s != NULL);
+  if (!s) return;
+  pods = sim_resource_get(s, "", "v1", "pods");
+  pod = J("{\"metadata\":{\"name\":\"p\"},\"spec\":{\"nodeName\":\"n1\","
+          "\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}");
+  CHECK(sim_obj_create(s, pods, "default", &pod, NULL, &err) == KD_OK);
+  /* without a kubelet plugin: immediate */
+  CHECK(sim_obj_delete(s, pods, "default", "p", NULL, &err) == KD_OK);
+  CHECK(sim_obj_get(s, pods, "default", "p") == NULL);
+  sim_features_set(s, SIM_F_KUBELET);
+  CHECK(sim_obj_create(s, pods, "default", &pod, NULL, &err) == KD_OK);
+  CHECK(sim_obj_delete(s, pods, "default", "p", NULL, &err) == KD_OK);
+  got = sim_obj_get(s, pods, "default", "p");
+  CHECK(got && kd_value_path(got, "metadata.deletionTimestamp") &&
+        kd_value_path(got, "metadata.deletionGracePeriodSeconds")->u.i == 30);
+  {
+    sim_delete_opts now = {NULL, NULL, NULL, 0, 0};
+    CHECK(sim_obj_delete_opts(s, pods, "default", "p", &now, &err) == KD_OK);
+  }
+  CHECK(sim_obj_get(s, pods, "default", "p") == NULL);
+  /* sim_obj_replace writes spec and status together */
+  CHECK(sim_obj_create(s, pods, "default", &pod, NULL, &err) == KD_OK);
+  {
+    kd_value rep;
+    kd_value_copy(&rep, sim_obj_get(s, pods, "default", "p"));
+    sim_set_str(&rep, "status.phase", "Running");
+    sim_set_str(&rep, "spec.nodeName", "n2");
+    sim_obj_del(kd_value_path(&rep, "metadata"), "resourceVersion");
+    CHECK(sim_obj_replace(s, pods, &rep, NULL, &err) == KD_OK);
+    got = sim_obj_get(s, pods, "default", "p");
+    CHECK(got && !strcmp(sim_str(got, "status.phase"), "Running") &&
+          !strcmp(sim_str(got, "spec.nodeName"), "n2"));
+    kd_value_clear(&rep);
+  }
+  CHECK(sim_obj_delete_grace(s, pods, "default", "p", NULL, 0, &err) == KD_OK);
+  CHECK(sim_obj_get(s, pods, "default", "p") == NULL);
+  CHECK(sim_plugin_state(s, "no-such-plugin") == NULL);
+  {
+    int n = 0;
+    sim_resource_each(s, count_res, &n);
+    CHECK(n >= 30);
+  }
+  kd_value_clear(&pod);
+  sim_free(s);
+}
+
+/* A request over a real socket, the loop driven by hand in between. */
+static int dial(sim *s)
+{
+  struct sockaddr_in a;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_port = htons((unsigned short)sim_port(s));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) { close(fd); return -1; }
+  return fd;
+}
+
+static void exchange(sim *s, int fd, const char *req, kd_buf *resp)
+{
+  kd_error err = {0};
+  char buf[4096];
+  ssize_t n;
+  if (req && write(fd, req, strlen(req)) < 0) return;
+  sim_run_for(s, 30, &err);
+  while ((n = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0)
+    kd_buf_add(resp, buf, (size_t)n);
+}
+
+static void test_pod_logs(void)
+{
+  sim_config cfg;
+  kd_error err = {0};
+  sim *s;
+  const sim_resource *pods;
+  kd_value pod;
+  kd_buf r = {0};
+  int fd;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.no_controllers = 1;   /* the store alone */
+  s = sim_new(&cfg, &err);
+  CHECK(s != NULL);
+  if (!s) return;
+  pods = sim_resource_get(s, "", "v1", "pods");
+  pod = J("{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":"
+          "[{\"name\":\"c\",\"image\":\"i\"}]}}");
+  CHECK(sim_obj_create(s, pods, "default", &pod, NULL, &err) == KD_OK);
+  kd_value_clear(&pod);
+  sim_log_append(s, "default", "p", "c", "one", 3);
+  sim_log_append(s, "default", "p", "c", "two", 3);
+  sim_log_append(s, "default", "p", "c", "three", 5);
+  fd = dial(s);
+  CHECK(fd >= 0);
+  exchange(s, fd, "GET /api/v1/namespaces/default/pods/p/log?tailLines=2 "
+           "HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+  CHECK(r.data && strstr(r.data, "HTTP/1.1 200") &&
+        strstr(r.data, "\r\n\r\ntwo\nthree\n"));
+  r.len = 0;
+  exchange(s, fd, "GET /api/v1/namespaces/default/pods/p/log?container=x "
+           "HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+  CHECK(r.data && strstr(r.data, "container x is not valid for pod p"));
+  r.len = 0;
+  exchange(s, fd, "GET /api/v1/namespaces/default/pods/p/log?follow=true "
+           "HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+  CHECK(r.data && strstr(r.data, "Transfer-Encoding: chunked") &&
+        strstr(r.data, "one\ntwo\nthree\n"));
+  r.len = 0;
+  sim_log_append(s, "default", "p", "c", "four", 4);
+  exchange(s, fd, NULL, &r);
+  CHECK(r.data && strstr(r.data, "5\r\nfour\n\r\n"));
+  r.len = 0;
+  sim_log_end(s, "default", "p", "c");
+  exchange(s, fd, NULL, &r);
+  CHECK(r.data && strstr(r.data, "0\r\n\r\n"));
+  r.len = 0;   /* the connection is usable again after the stream */
+  exchange(s, fd, "GET /api/v1/namespaces/default/pods/nope/log HTTP/1.1\r\n"
+           "Host: x\r\n\r\n", &r);
+  CHECK(r.data && strstr(r.data, "pods \\\"nope\\\" not found"));
+  close(fd);
+  kd_buf_free(&r);
+  sim_free(s);
+}
+
 int main(void)
 {
   RUN(test_http_parse);
   RUN(test_http_incomplete_and_errors);
   RUN(test_selectors);
-  RUN(test_patches);
   RUN(test_proto);
   RUN(test_store);
+  RUN(test_graceful_pods);
+  RUN(test_pod_logs);
   TEST_EXIT();
 }

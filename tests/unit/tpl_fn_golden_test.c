@@ -8,6 +8,7 @@
 #include "test.h"
 #include "tpl/tpl_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,7 @@ static void skip(parser *p)
 }
 
 static int eval_call(parser *p, const char *end_chars, tpl_val *out);
+static int eval_method(parser *p, const char *end_chars, tpl_val *out);
 
 static int parse_string(parser *p, tpl_val *out)
 {
@@ -77,6 +79,24 @@ static int parse_arg(parser *p, arg *a)
     p->s++;
     rc = eval_call(p, ")", &a->v);
     if (*p->s == ')') p->s++;
+    /* (CALL).Field in an argument: a method without arguments */
+    while (rc == KD_OK && *p->s == '.' && a->v.kind == TPL_OBJ &&
+           p->s[1] >= 'A' && p->s[1] <= 'Z') {
+      char mname[64];
+      size_t nlen = strcspn(p->s + 1, " ).");
+      tpl_val recv = a->v;
+      tpl_call c;
+      snprintf(mname, sizeof mname, "%.*s", (int)nlen, p->s + 1);
+      p->s += nlen + 1;
+      tpl_call_init(&c, mname, NULL);
+      rc = tpl_obj_class(recv)->member(&c, recv.u.o, mname, NULL, 0, &a->v);
+      if (rc == KD_EEXEC) {
+        p->err.len = 0;
+        kd_buf_add(&p->err, c.msg.data ? c.msg.data : "", c.msg.len);
+      }
+      tpl_call_done(&c);
+      tpl_unref(recv);
+    }
     return rc;
   }
   if (*p->s == '"') return parse_string(p, &a->v);
@@ -133,6 +153,52 @@ static int convert(parser *p, arg *a, char letter)
   return KD_EEXEC;
 }
 
+/* (RECEIVER).Method ARGS: a method of a native object */
+static int eval_method(parser *p, const char *end_chars, tpl_val *out)
+{
+  arg recv, args[8];
+  tpl_val vals[8];
+  const char *name;
+  size_t nlen;
+  char mname[64];
+  int n = 0, i, rc;
+  tpl_call c;
+  memset(&recv, 0, sizeof recv);
+  p->s++;   /* the receiver: "(" CALL ")" */
+  rc = eval_call(p, ")", &recv.v);
+  if (*p->s == ')') p->s++;
+  if (rc != KD_OK) return rc;
+  if (*p->s != '.') {   /* just a parenthesised call */
+    *out = recv.v;
+    return KD_OK;
+  }
+  if (recv.v.kind != TPL_OBJ) {
+    tpl_unref(recv.v);
+    p->err.len = 0;
+    kd_buf_adds(&p->err, "expected (object).Method");
+    return KD_EEXEC;
+  }
+  name = ++p->s;
+  nlen = strcspn(name, " )");
+  p->s += nlen;
+  snprintf(mname, sizeof mname, "%.*s", (int)nlen, name);
+  for (skip(p); *p->s && !strchr(end_chars, *p->s) && n < 8; skip(p))
+    if ((rc = parse_arg(p, &args[n++])) != KD_OK) break;
+  for (i = 0; i < n; i++) vals[i] = args[i].v;
+  if (rc == KD_OK) {
+    tpl_call_init(&c, mname, NULL);
+    rc = tpl_obj_class(recv.v)->member(&c, recv.v.u.o, mname, vals, n, out);
+    if (rc == KD_EEXEC) {
+      p->err.len = 0;
+      kd_buf_add(&p->err, c.msg.data ? c.msg.data : "", c.msg.len);
+    }
+    tpl_call_done(&c);
+  }
+  for (i = 0; i < n; i++) tpl_unref(vals[i]);
+  tpl_unref(recv.v);
+  return rc;
+}
+
 static int eval_call(parser *p, const char *end_chars, tpl_val *out)
 {
   const char *name;
@@ -144,6 +210,7 @@ static int eval_call(parser *p, const char *end_chars, tpl_val *out)
   tpl_call c;
   *out = tpl_nil();
   skip(p);
+  if (*p->s == '(') return eval_method(p, end_chars, out);
   name = p->s;
   nlen = strcspn(name, " )");
   p->s += nlen;

@@ -161,6 +161,7 @@ static void check(const char *json, const char *want)
   free(got);
 }
 
+/* Expected texts checked with helm: {{ toYaml "a\xffb\xe2\x82" }} etc. */
 static void test_invalid_utf8_becomes_replacement_char(void)
 {
   kd_value v;
@@ -173,6 +174,12 @@ static void test_invalid_utf8_becomes_replacement_char(void)
   kd_value_str(&v, "\xed\xa0\x80", 3);   /* a surrogate: three bad bytes */
   got = encode(&v);
   CHECK_STR(got, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\n");
+  free(got);
+  kd_value_clear(&v);
+  kd_value_str(&v, "\xc0\xaf\xf4\x90\x80\x80x", 7);   /* overlong, > U+10FFFF */
+  got = encode(&v);
+  CHECK_STR(got, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                 "\xef\xbf\xbd\xef\xbf\xbdx\n");
   free(got);
   kd_value_clear(&v);
 }
@@ -224,6 +231,15 @@ static void test_duplicate_keys_last_wins(void)
   kd_value_int(kd_obj_add(&v, "k", 1), 3);
   got = encode(&v);
   CHECK_STR(got, "j: 2\nk: 3\n");
+  free(got);
+  kd_value_clear(&v);
+  /* keys equal once invalid UTF-8 is replaced: helm keeps the value of the
+   * key that is last in byte order ({{ toYaml (dict "k\xff" 1 "k\xfe" 2) }}) */
+  kd_value_obj(&v);
+  kd_value_int(kd_obj_add(&v, "k\xff", 2), 1);
+  kd_value_int(kd_obj_add(&v, "k\xfe", 2), 2);
+  got = encode(&v);
+  CHECK_STR(got, "k\xef\xbf\xbd: 1\n");
   free(got);
   kd_value_clear(&v);
 }

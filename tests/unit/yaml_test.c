@@ -35,6 +35,9 @@ static void test_yaml11_scalars(void)
         "[31,15,511,1000,1000,0.5,-12,7,8,\"1.2.3\",5]");
   check("['yes', \"1\", !!str 12, !!float 3]", "[\"yes\",\"1\",\"12\",3]");
   check("2001-12-14", "\"2001-12-14\"");
+  /* ParseFloat: out of range is a string, '_' between digits is fine */
+  check("[1e999, -1e999, .5e999, 1e-999, .5_0, ._5, 1_0.5]",
+        "[\"1e999\",\"-1e999\",\".5e999\",0,0.5,\"._5\",10.5]");
 }
 
 static void test_big_integers_exact(void)

@@ -23,6 +23,7 @@ M.flags = {
   { name = "tls", help = "serve HTTPS with a generated CA; adds a client-certificate user" },
   { name = "state", arg = "FILE", help = "load objects from FILE at start, save them at exit" },
   { name = "token", arg = "T", help = "bearer token to accept (default: random)" },
+  { name = "watch-cache", arg = "N", help = "events kept for watch resumption (default 50000); older resourceVersions get 410" },
   { name = "fault-500", arg = "RATE", help = "answer this fraction of API requests with 500" },
   { name = "fault-429", arg = "RATE", help = "answer this fraction with 429 + Retry-After" },
   { name = "fault-latency", arg = "MS", help = "delay every response by MS milliseconds" },
@@ -48,6 +49,7 @@ function M.options(opts)
     { "fault-500", "fault_500", 0, 1 }, { "fault-429", "fault_429", 0, 1 },
     { "fault-latency", "latency_ms", 0, 600000, true },
     { "fault-watch-drop", "watch_drop_s", 0, 86400, true },
+    { "watch-cache", "watch_cache", 1, 10000000, true },
   }
   for _, s in ipairs(specs) do
     o[s[2]], err = number_flag(opts, s[1], s[3], s[4], s[5])

@@ -32,10 +32,10 @@ def main():
             p = render(helm, d, cases, errs)
             if p.returncode == 0:
                 break
-            m = re.search(r'executing "c(\d+)" at <[^>]*>: (.*)', p.stderr)
+            m = re.search(r'executing "c(\d+)" at <.*?>: (.*)', p.stderr)
             if not m:
                 sys.exit('unexpected helm error: ' + p.stderr)
-            msg = m.group(2).strip()
+            msg = m.group(2).rstrip('\n')
             m2 = re.match(r'error calling [A-Za-z0-9_]+: (.*)', msg, re.S)
             errs[int(m.group(1))] = 'ERR|' + (m2.group(1) if m2 else msg)
     got = {}

@@ -1,0 +1,550 @@
+/* lua/lkube.c: kdeploy.core.kube, the C half of kdeploy.kube: kubeconfig
+ * objects, clients, asynchronous requests (submit returns a handle the Lua
+ * scheduler waits on) and discovery mapping. Never yields, never calls Lua
+ * from a curl callback: finished requests only mark their loop id ready. */
+#include "json.h"
+#include "kdeploy_lua.h"
+#include "kube.h"
+#include "kube_disco.h"
+#include "loop.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CONFIG_MT "kdeploy.kube.config"
+#define REQ_MT "kdeploy.kube.request"
+#define DISCO_MT "kdeploy.kube.discovery"
+
+/* ---- config ---------------------------------------------------------------- */
+
+typedef struct { kube_config *cfg; } lconfig;
+
+static const char *optfield(lua_State *L, int t, const char *k)
+{
+  const char *s;
+  lua_getfield(L, t, k);
+  s = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
+  lua_pop(L, 1);            /* the string stays alive in the table */
+  return s;
+}
+
+/* core.config{kubeconfig=, kubeconfig_env=, home=, service_host=,
+ * service_port=, sa_dir=} -> config; raises a kdeploy.error naming the file. */
+static int l_config(lua_State *L)
+{
+  kube_config_opts o;
+  kd_error err = {0};
+  lconfig *b;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  memset(&o, 0, sizeof o);
+  o.kubeconfig = optfield(L, 1, "kubeconfig");
+  o.kubeconfig_env = optfield(L, 1, "kubeconfig_env");
+  o.home = optfield(L, 1, "home");
+  o.service_host = optfield(L, 1, "service_host");
+  o.service_port = optfield(L, 1, "service_port");
+  o.sa_dir = optfield(L, 1, "sa_dir");
+  b = lua_newuserdatauv(L, sizeof *b, 0);
+  b->cfg = NULL;
+  luaL_setmetatable(L, CONFIG_MT);
+  if (!(b->cfg = kube_config_load(&o, &err))) return kd_lua_raise(L, &err);
+  return 1;
+}
+
+static lconfig *checkconfig(lua_State *L)
+{
+  lconfig *b = luaL_checkudata(L, 1, CONFIG_MT);
+  if (!b->cfg) luaL_error(L, "kubeconfig is closed");
+  return b;
+}
+
+static int config_gc(lua_State *L)
+{
+  lconfig *b = luaL_checkudata(L, 1, CONFIG_MT);
+  kube_config_free(b->cfg);
+  b->cfg = NULL;
+  return 0;
+}
+
+/* config:current() -> current-context or nil. */
+static int m_current(lua_State *L)
+{
+  const char *s = kube_config_current(checkconfig(L)->cfg);
+  if (s[0]) lua_pushstring(L, s);
+  else lua_pushnil(L);
+  return 1;
+}
+
+/* config:contexts() -> array of context names. */
+static int m_contexts(lua_State *L)
+{
+  size_t n, i;
+  const char *const *names = kube_config_contexts(checkconfig(L)->cfg, &n);
+  lua_createtable(L, (int)n, 0);
+  for (i = 0; i < n; i++) {
+    lua_pushstring(L, names[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
+/* ---- client ---------------------------------------------------------------- */
+
+typedef kd_lclient lclient;
+typedef struct lreq lreq;
+
+struct lreq {
+  kube_call *call;         /* NULL when done or cancelled */
+  lclient *owner;
+  lreq *prev, *next;
+  loop *l;
+  loop_id id;
+  int done, decode, status, attempts, ok_json;
+  char *reason, *content_type, *raw;
+  size_t raw_len;
+  kd_error err;
+  kd_value body;
+};
+
+static void unlink_req(lreq *r)
+{
+  if (!r->owner) return;
+  if (r->prev) r->prev->next = r->next;
+  else r->owner->reqs = r->next;
+  if (r->next) r->next->prev = r->prev;
+  r->owner = NULL;
+  r->prev = r->next = NULL;
+}
+
+static void req_fail(lreq *r, const char *reason, const char *msg)
+{
+  r->done = 1;
+  r->status = 0;
+  free(r->reason);
+  r->reason = kd_strndup(reason, strlen(reason));
+  kd_error_set(&r->err, KD_EIO, "%s", msg);
+}
+
+static int client_close(lua_State *L)
+{
+  lclient *b = luaL_checkudata(L, 1, KD_CLIENT_MT);
+  if (b->on_close) b->on_close(b->on_close_ctx);   /* watches first */
+  b->on_close = NULL;
+  while (b->reqs) {        /* their calls die with the client */
+    lreq *r = b->reqs;
+    r->call = NULL;
+    req_fail(r, "ClientClosed", "the client was closed");
+    loop_ready(r->l, r->id);
+    unlink_req(r);
+  }
+  kube_client_free(b->c);
+  b->c = NULL;
+  return 0;
+}
+
+kd_lclient *kd_lua_checkclient(lua_State *L, int idx)
+{
+  lclient *b = luaL_checkudata(L, idx, KD_CLIENT_MT);
+  if (!b->c) luaL_error(L, "the kube client is closed");
+  return b;
+}
+
+static double optnum(lua_State *L, int t, const char *k, double dflt)
+{
+  double v;
+  lua_getfield(L, t, k);
+  v = lua_isnil(L, -1) ? dflt : luaL_checknumber(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+/* config:client(context, namespace, {qps=, burst=, timeout=,
+ * connect_timeout=, retries=, max_inflight=}) -> client. */
+static int m_client(lua_State *L)
+{
+  lconfig *cb = checkconfig(L);
+  const char *ctx = luaL_optstring(L, 2, NULL);
+  const char *ns = luaL_optstring(L, 3, NULL);
+  kube_client_opts o;
+  kd_error err = {0};
+  kube_conn *conn;
+  lclient *b;
+  loop *l = kd_lua_loop(L);      /* the loop exists before any client */
+  o.qps = KUBE_DEFAULT_QPS;
+  o.burst = KUBE_DEFAULT_BURST;
+  o.timeout = KUBE_DEFAULT_TIMEOUT;
+  o.connect_timeout = KUBE_DEFAULT_CONNECT_TIMEOUT;
+  o.max_retries = KUBE_DEFAULT_RETRIES;
+  o.max_inflight = KUBE_DEFAULT_INFLIGHT;
+  if (!lua_isnoneornil(L, 4)) {
+    luaL_checktype(L, 4, LUA_TTABLE);
+    o.qps = optnum(L, 4, "qps", o.qps);
+    o.burst = (int)optnum(L, 4, "burst", o.burst);
+    o.timeout = optnum(L, 4, "timeout", o.timeout);
+    o.connect_timeout = optnum(L, 4, "connect_timeout", o.connect_timeout);
+    o.max_retries = (int)optnum(L, 4, "retries", o.max_retries);
+    o.max_inflight = (int)optnum(L, 4, "max_inflight", o.max_inflight);
+  }
+  b = lua_newuserdatauv(L, sizeof *b, 1);
+  memset(b, 0, sizeof *b);
+  luaL_setmetatable(L, KD_CLIENT_MT);
+  if (!(conn = kube_config_resolve(cb->cfg, ctx, ns, &err))) return kd_lua_raise(L, &err);
+  if (!(b->c = kube_client_new(l, conn, &o, &err))) return kd_lua_raise(L, &err);
+  return 1;
+}
+
+static void setstr(lua_State *L, const char *k, const char *v)
+{
+  if (!v) return;
+  lua_pushstring(L, v);
+  lua_setfield(L, -2, k);
+}
+
+/* client:info() -> {context, cluster, user, namespace, server, auth,
+ * in_cluster, origin}. */
+static int m_info(lua_State *L)
+{
+  const kube_conn *k = kube_client_conn(kd_lua_checkclient(L, 1)->c);
+  lua_createtable(L, 0, 8);
+  setstr(L, "context", k->context);
+  setstr(L, "cluster", k->cluster);
+  setstr(L, "user", k->user);
+  setstr(L, "namespace", k->namespace);
+  setstr(L, "server", k->server);
+  setstr(L, "origin", k->origin);
+  setstr(L, "auth", kube_conn_auth_kind(k));
+  lua_pushboolean(L, k->in_cluster);
+  lua_setfield(L, -2, "in_cluster");
+  return 1;
+}
+
+/* ---- requests -------------------------------------------------------------- */
+
+static void on_req_done(void *ctx, const kube_resp *resp)
+{
+  lreq *r = ctx;
+  r->call = NULL;
+  unlink_req(r);
+  r->done = 1;
+  r->status = resp->status;
+  r->attempts = resp->attempts;
+  r->err = resp->err;
+  if (resp->reason) r->reason = kd_strndup(resp->reason, strlen(resp->reason));
+  if (resp->content_type)
+    r->content_type = kd_strndup(resp->content_type, strlen(resp->content_type));
+  /* Decode here, in C, so Lua gets a ready table. Errors keep the raw text
+   * too (a Status body decodes; an HTML error page does not). */
+  if (r->decode || resp->status >= 300 || resp->status == 0)
+    r->ok_json = resp->len > 0 &&
+                 json_decode(resp->body, resp->len, "response", &r->body, NULL) == KD_OK;
+  if (!r->ok_json || !r->decode) {
+    r->raw = kd_strndup(resp->body, resp->len);
+    r->raw_len = resp->len;
+  }
+  if (!r->decode && resp->status >= 200 && resp->status < 300) {
+    kd_value_clear(&r->body);
+    r->ok_json = 0;
+  }
+  loop_ready(r->l, r->id);
+}
+
+static lreq *checkreq(lua_State *L)
+{
+  return luaL_checkudata(L, 1, REQ_MT);
+}
+
+static int req_gc(lua_State *L)
+{
+  lreq *r = checkreq(L);
+  if (r->call) kube_call_cancel(r->call);
+  r->call = NULL;
+  unlink_req(r);
+  free(r->reason);
+  free(r->content_type);
+  free(r->raw);
+  r->reason = r->content_type = r->raw = NULL;
+  kd_value_clear(&r->body);
+  return 0;
+}
+
+/* client:submit{verb=, path=, body=, content_type=, accept=, timeout=,
+ * decode=true, idempotent=} -> request handle (never blocks). */
+static int m_submit(lua_State *L)
+{
+  lclient *cb = kd_lua_checkclient(L, 1);
+  kube_req req;
+  kd_error err = {0};
+  lreq *r;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  memset(&req, 0, sizeof req);
+  lua_getfield(L, 2, "verb");
+  req.verb = luaL_optstring(L, -1, "GET");
+  lua_getfield(L, 2, "path");
+  req.path = luaL_checkstring(L, -1);
+  lua_getfield(L, 2, "body");
+  req.body = lua_isnil(L, -1) ? NULL : luaL_checklstring(L, -1, &req.body_len);
+  req.content_type = optfield(L, 2, "content_type");
+  req.accept = optfield(L, 2, "accept");
+  req.timeout = optnum(L, 2, "timeout", 0);
+  lua_getfield(L, 2, "idempotent");
+  req.idempotent = lua_isnil(L, -1) ? -1 : lua_toboolean(L, -1);
+  lua_getfield(L, 2, "decode");
+  r = lua_newuserdatauv(L, sizeof *r, 2);
+  memset(r, 0, sizeof *r);
+  kd_value_null(&r->body);
+  r->decode = lua_isnil(L, -2) ? 1 : lua_toboolean(L, -2);
+  luaL_setmetatable(L, REQ_MT);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);      /* the request keeps its client alive */
+  r->l = kube_client_loop(cb->c);
+  r->id = loop_new_id(r->l);
+  r->call = kube_call_start(cb->c, &req, on_req_done, NULL, r, &err);
+  if (!r->call) return kd_lua_raise(L, &err);
+  r->owner = cb;
+  r->next = (lreq *)cb->reqs;
+  if (cb->reqs) cb->reqs->prev = r;
+  cb->reqs = r;
+  return 1;
+}
+
+static int m_req_id(lua_State *L)
+{
+  lua_pushinteger(L, (lua_Integer)checkreq(L)->id);
+  return 1;
+}
+
+static int m_req_ready(lua_State *L)
+{
+  lua_pushboolean(L, checkreq(L)->done);
+  return 1;
+}
+
+/* request:cancel(): stops it; result() then says "Cancelled". */
+static int m_req_cancel(lua_State *L)
+{
+  lreq *r = checkreq(L);
+  if (r->call) {
+    kube_call_cancel(r->call);
+    r->call = NULL;
+    unlink_req(r);
+    req_fail(r, "Cancelled", "request cancelled");
+  }
+  return 0;
+}
+
+/* request:result() -> {status, body, raw, reason, message, attempts,
+ * content_type}; nil while not done. The table is built once. */
+static int m_req_result(lua_State *L)
+{
+  lreq *r = checkreq(L);
+  if (!r->done) return 0;
+  if (lua_getiuservalue(L, 1, 2) == LUA_TTABLE) return 1;
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 8);
+  lua_pushinteger(L, r->status);
+  lua_setfield(L, -2, "status");
+  lua_pushinteger(L, r->attempts);
+  lua_setfield(L, -2, "attempts");
+  setstr(L, "content_type", r->content_type);
+  if (r->ok_json) {
+    kd_lua_pushvalue(L, &r->body);
+    lua_setfield(L, -2, "body");
+  }
+  if (r->raw) {
+    lua_pushlstring(L, r->raw, r->raw_len);
+    lua_setfield(L, -2, "raw");
+  }
+  if (r->err.code != KD_OK || r->status == 0 || r->status >= 300) {
+    setstr(L, "reason", r->reason ? r->reason : "Error");
+    setstr(L, "message", r->err.msg);
+  }
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, 1, 2);
+  kd_value_clear(&r->body);           /* Lua has it now */
+  free(r->raw);
+  r->raw = NULL;
+  return 1;
+}
+
+/* ---- discovery ------------------------------------------------------------- */
+
+typedef struct { kube_disco *d; } ldisco;
+
+static ldisco *newdisco(lua_State *L)
+{
+  ldisco *b = lua_newuserdatauv(L, sizeof *b, 0);
+  b->d = NULL;
+  luaL_setmetatable(L, DISCO_MT);
+  return b;
+}
+
+static kube_disco *checkdisco(lua_State *L)
+{
+  return ((ldisco *)luaL_checkudata(L, 1, DISCO_MT))->d;
+}
+
+static int disco_gc(lua_State *L)
+{
+  ldisco *b = luaL_checkudata(L, 1, DISCO_MT);
+  kube_disco_free(b->d);
+  b->d = NULL;
+  return 0;
+}
+
+/* core.discovery() -> an empty mapping. */
+static int l_discovery(lua_State *L)
+{
+  kd_error err = {0};
+  ldisco *b = newdisco(L);
+  if (!(b->d = kube_disco_new(&err))) return kd_lua_raise(L, &err);
+  return 1;
+}
+
+/* core.discovery_load(path, ttl) -> mapping, or nil when missing/stale. */
+static int l_discovery_load(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  double ttl = luaL_checknumber(L, 2);
+  kd_error err = {0};
+  ldisco *b = newdisco(L);
+  if (!(b->d = kube_disco_load(path, ttl, &err))) {
+    if (err.code == KD_ENOTFOUND) return 0;
+    return kd_lua_raise(L, &err);
+  }
+  return 1;
+}
+
+/* core.discovery_cache_path(cache_dir, server) -> path. */
+static int l_discovery_cache_path(lua_State *L)
+{
+  char *p = kube_disco_cache_path(luaL_checkstring(L, 1), luaL_checkstring(L, 2));
+  if (!p) return luaL_error(L, "out of memory");
+  lua_pushstring(L, p);
+  free(p);
+  return 1;
+}
+
+/* mapping:add(json_text): adds one discovery document. */
+static int m_disco_add(lua_State *L)
+{
+  kube_disco *d = checkdisco(L);
+  size_t len;
+  const char *s = luaL_checklstring(L, 2, &len);
+  kd_error err = {0};
+  kd_value *v = kd_lua_newbox(L);
+  if (json_decode(s, len, "discovery", v, &err) || kube_disco_add(d, v, &err))
+    return kd_lua_raise(L, &err);
+  kd_value_clear(v);
+  return 0;
+}
+
+static void pushlist(lua_State *L, char **items, size_t n)
+{
+  size_t i;
+  lua_createtable(L, (int)n, 0);
+  for (i = 0; i < n; i++) {
+    lua_pushstring(L, items[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+}
+
+static int pushres(lua_State *L, const kube_resource *r)
+{
+  if (!r) return 0;
+  lua_createtable(L, 0, 10);
+  setstr(L, "group", r->group);
+  setstr(L, "version", r->version);
+  setstr(L, "kind", r->kind);
+  setstr(L, "resource", r->name);
+  setstr(L, "singular", r->singular);
+  lua_pushfstring(L, "%s%s%s", r->group, r->group[0] ? "/" : "", r->version);
+  lua_setfield(L, -2, "apiVersion");
+  lua_pushboolean(L, r->namespaced);
+  lua_setfield(L, -2, "namespaced");
+  lua_pushboolean(L, r->preferred);
+  lua_setfield(L, -2, "preferred");
+  pushlist(L, r->verbs, r->nverbs);
+  lua_setfield(L, -2, "verbs");
+  pushlist(L, r->short_names, r->nshort);
+  lua_setfield(L, -2, "short_names");
+  return 1;
+}
+
+/* mapping:find(apiVersion, kind) -> resource table or nil. */
+static int m_disco_find(lua_State *L)
+{
+  kube_disco *d = checkdisco(L);
+  return pushres(L, kube_disco_find(d, luaL_checkstring(L, 2), luaL_checkstring(L, 3)));
+}
+
+/* mapping:lookup(name) -> resource table or nil ("deploy", "cm", ...). */
+static int m_disco_lookup(lua_State *L)
+{
+  kube_disco *d = checkdisco(L);
+  return pushres(L, kube_disco_lookup(d, luaL_checkstring(L, 2)));
+}
+
+/* mapping:resources() -> array of every resource table. */
+static int m_disco_resources(lua_State *L)
+{
+  kube_disco *d = checkdisco(L);
+  size_t i, n = kube_disco_count(d);
+  lua_createtable(L, (int)n, 0);
+  for (i = 0; i < n; i++) {
+    pushres(L, kube_disco_at(d, i));
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
+/* mapping:save(path): writes the cache file. */
+static int m_disco_save(lua_State *L)
+{
+  kd_error err = {0};
+  if (kube_disco_save(checkdisco(L), luaL_checkstring(L, 2), &err))
+    return kd_lua_raise(L, &err);
+  return 0;
+}
+
+static void newmt(lua_State *L, const char *name, const luaL_Reg *methods,
+                  lua_CFunction gc)
+{
+  luaL_newmetatable(L, name);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, gc);
+  lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
+}
+
+int luaopen_kdeploy_core_kube(lua_State *L)
+{
+  static const luaL_Reg fns[] = {
+    {"config", l_config},
+    {"discovery", l_discovery},
+    {"discovery_load", l_discovery_load},
+    {"discovery_cache_path", l_discovery_cache_path},
+    {NULL, NULL}};
+  static const luaL_Reg config_m[] = {
+    {"current", m_current}, {"contexts", m_contexts}, {"client", m_client},
+    {NULL, NULL}};
+  static const luaL_Reg client_m[] = {
+    {"info", m_info}, {"submit", m_submit}, {"close", client_close},
+    {NULL, NULL}};
+  static const luaL_Reg req_m[] = {
+    {"id", m_req_id}, {"ready", m_req_ready}, {"result", m_req_result},
+    {"cancel", m_req_cancel}, {NULL, NULL}};
+  static const luaL_Reg disco_m[] = {
+    {"add", m_disco_add}, {"find", m_disco_find}, {"lookup", m_disco_lookup},
+    {"resources", m_disco_resources}, {"save", m_disco_save}, {NULL, NULL}};
+  kd_lua_init(L);
+  kd_lua_loop(L);
+  newmt(L, CONFIG_MT, config_m, config_gc);
+  newmt(L, KD_CLIENT_MT, client_m, client_close);
+  newmt(L, REQ_MT, req_m, req_gc);
+  newmt(L, DISCO_MT, disco_m, disco_gc);
+  luaL_newlib(L, fns);
+  return 1;
+}

@@ -1,0 +1,1 @@
+{{ .Values.a }} {{ .Values.f }} {{ .Values.big }} {{ .Values.neg }} {{ .Values.s }}

@@ -1,0 +1,1 @@
+{{ .Values.t }} {{ .Values.fl }} [{{ .Values.empty }}]

@@ -1,0 +1,1 @@
+{{ .Values.l }} {{ .Values.sl }} {{ .Values.el }} {{ .Values.m }} {{ .Values.em }}

@@ -1,0 +1,6 @@
+x
+
+{{- if .Values.t }}
+yes
+{{- end }}
+z

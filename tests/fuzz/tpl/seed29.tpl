@@ -1,0 +1,1 @@
+{{ $.Values.s }} {{ $.Release | len }}

@@ -1,0 +1,1 @@
+{{ if .Values.fl }}a{{ else if .Values.missing }}b{{ else if .Values.s }}c{{ else }}d{{ end }}

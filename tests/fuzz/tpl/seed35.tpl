@@ -1,0 +1,1 @@
+{{ if 0 }}0{{ end }}{{ if 1 }}1{{ end }}{{ if "" }}e{{ end }}{{ if .Values.el }}l{{ end }}{{ if .Values.em }}m{{ end }}{{ if .Values.l }}L{{ end }}{{ if .Values.n }}n{{ end }}{{ if 0.0 }}f{{ end }}

@@ -1,0 +1,1 @@
+{{ with .Values.missing }}a{{ else with .Values.s }}[{{ . }}]{{ else }}c{{ end }}

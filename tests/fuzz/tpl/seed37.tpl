@@ -1,0 +1,1 @@
+{{ with $v := .Values.m }}{{ $v.a }}{{ .b }}{{ end }}

@@ -1,0 +1,1 @@
+{{ range .Values.el }}x{{ else }}empty{{ end }}{{ range .Values.missing }}x{{ else }}none{{ end }}

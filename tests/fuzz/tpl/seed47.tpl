@@ -1,0 +1,1 @@
+{{ range $i, $v := .Values.sl }}{{ if eq $v "b" }}{{ continue }}{{ end }}{{ if eq $v "c" }}{{ break }}{{ end }}{{ $v }}{{ end }}

@@ -1,0 +1,1 @@
+{{ define "x" }}{{ $y }}{{ end }}{{ $y := 1 }}{{ template "x" }}

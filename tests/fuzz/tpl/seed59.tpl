@@ -1,0 +1,1 @@
+{{ define "b" }}redefined{{ end }}{{ block "b" . }}default{{ end }}
