@@ -198,7 +198,7 @@ for chart in nginx podinfo traefik; do
   expect "ssa_chart_$chart" 0 'serverside-applied'
   # applying again changes nothing: no apply time moves, no generation
   # (controllers move status on, so resourceVersions are no measure)
-  q='{.items[*].metadata.generation} {.items[*].metadata.managedFields[*].time}'
+  q='{.items[*].metadata.generation} {.items[*].metadata.managedFields[?(@.operation=="Apply")].time}'
   RV=$(k -n ns get svc,deploy --show-managed-fields -o jsonpath="$q")
   sleep 1
   run k apply --server-side -f "$CHARTS/$chart.yaml"
