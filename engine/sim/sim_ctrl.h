@@ -160,6 +160,31 @@ int sim_pod_create(sim *s, const kd_value *owner, const char *ns,
 int sim_pod_delete(sim *s, const kd_value *owner, const char *ns,
                    const char *name, const char *component);
 
+/* The first taint of NODE (NoSchedule/NoExecute) POD does not tolerate,
+ * or NULL. POD is a pod or pod template (an object with spec). */
+const kd_value *sim_pod_untolerated(const kd_value *pod, const kd_value *node);
+/* POD's nodeSelector and required node affinity (matchExpressions on
+ * labels, matchFields on metadata.name) accept NODE. */
+int sim_pod_fits_node(const kd_value *pod, const kd_value *node);
+
+/* ---- ControllerRevisions (sim_ctrl_rev.c: StatefulSet, DaemonSet) ------ */
+
+/* Fills REVS (overwritten) with copies of OWNER's ControllerRevisions,
+ * lowest revision first. */
+void sim_revisions(sim *s, const kd_value *owner, kd_value *revs);
+/* The revision of OWNER's current pod template: found in REVS (its number
+ * raised past the others when it is an old one coming back, as a rollback
+ * does) or created. NAME gets "<owner>-<hash>" (room for 320 bytes), HASH
+ * the hash alone (16). Returns the revision number, or -1 on failure. */
+int64_t sim_revision_current(sim *s, const kd_value *owner, kd_value *revs,
+                             char *name, char *hash);
+/* Deletes the oldest revisions past revisionHistoryLimit that no pod of
+ * PODS uses (by label controller-revision-hash, as name or hash) and that
+ * are neither KEEP1 nor KEEP2. */
+void sim_revisions_prune(sim *s, const kd_value *owner, const kd_value *revs,
+                         const kd_value *pods, const char *keep1,
+                         const char *keep2);
+
 /* ---- Events ---------------------------------------------------------------*/
 
 /* Records a core/v1 Event about OBJ (a stored object: apiVersion, kind,
@@ -210,5 +235,9 @@ SIM_CTRL_PLUGIN(deploy);
 SIM_CTRL_PLUGIN(gc);
 SIM_CTRL_PLUGIN(ns);
 SIM_CTRL_PLUGIN(job);
+SIM_CTRL_PLUGIN(sts);
+SIM_CTRL_PLUGIN(ds);
+SIM_CTRL_PLUGIN(storage);
+SIM_CTRL_PLUGIN(svc);
 
 #endif

@@ -10,6 +10,10 @@ const sim_plugin sim_plugins[] = {
   {"replicaset", sim_rs_start, sim_rs_stop},
   {"deployment", sim_deploy_start, sim_deploy_stop},
   {"job", sim_job_start, sim_job_stop},
+  {"statefulset", sim_sts_start, sim_sts_stop},
+  {"daemonset", sim_ds_start, sim_ds_stop},
+  {"storage", sim_storage_start, sim_storage_stop},
+  {"service", sim_svc_start, sim_svc_stop},
   {"garbage-collector", sim_gc_start, sim_gc_stop},
   {"namespace", sim_ns_start, sim_ns_stop},
   {0, 0, 0}
