@@ -170,6 +170,7 @@ static void test_store(void)
   seen x = {0, 0, 0, 0, 1};
   int ticks = 0;
   memset(&cfg, 0, sizeof cfg);
+  cfg.no_controllers = 1;   /* the store alone */
   cfg.nodes = 1;
   s = sim_new(&cfg, &err);
   CHECK(s != NULL);
@@ -259,6 +260,7 @@ static void test_graceful_pods(void)
   kd_value pod;
   const kd_value *got;
   memset(&cfg, 0, sizeof cfg);
+  cfg.no_controllers = 1;   /* the store alone */
   s = sim_new(&cfg, &err);
   CHECK(s != NULL);
   if (!s) return;
@@ -340,6 +342,7 @@ static void test_pod_logs(void)
   kd_buf r = {0};
   int fd;
   memset(&cfg, 0, sizeof cfg);
+  cfg.no_controllers = 1;   /* the store alone */
   s = sim_new(&cfg, &err);
   CHECK(s != NULL);
   if (!s) return;
