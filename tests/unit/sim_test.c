@@ -397,6 +397,7 @@ static void test_namespace_finalize(void)
   kd_buf r = {0};
   int fd;
   memset(&cfg, 0, sizeof cfg);
+  cfg.no_controllers = 1;   /* the store alone: this test plays the controller */
   s = sim_new(&cfg, &err);
   CHECK(s != NULL);
   if (!s) return;
