@@ -29,7 +29,8 @@ typedef enum {
 } tpl_kind;
 
 enum { TPL_GO_INT = 0, TPL_GO_INT64 = 1,      /* sub of TPL_INT */
-       TPL_GO_UINT64 = 2 };   /* semver's Major/Minor/Patch (held < 2^63) */
+       TPL_GO_UINT64 = 2,     /* semver's Major/Minor/Patch (held < 2^63) */
+       TPL_GO_UINT8 = 3 };    /* a byte: index of a string */
 enum { TPL_STR_PLAIN = 0,   /* sub of TPL_STR: string */
        TPL_STR_BYTES = 1 }; /* []uint8 (.Files.GetBytes): prints as [104 105]
                                under %v and %d, is not a string parameter,
@@ -249,10 +250,15 @@ typedef struct tpl_methods {
   const char *(*sig)(const char *name);
 } tpl_methods;
 
-/* Host hooks and behaviour switches for one set. Everything may be 0. */
+/* Host hooks and behaviour switches for one set. Everything may be 0.
+ * Deeply nested templates continue on engine-made threads with big
+ * stacks (the calling thread waits), so a hook or function may run on
+ * another thread than tpl_set_exec's caller, never concurrently. */
 typedef struct tpl_options {
-  /* Function tables on top of the builtins, NULL-terminated (usually
-   * tpl_fn_library); NULL: builtins only. Later tables win. */
+  /* Function tables on top of Go's builtins, NULL-terminated (usually
+   * tpl_fn_library); NULL: builtins only. Later tables win, and a table
+   * replaces a builtin of the same name (as Sprig's slice replaces Go's);
+   * Helm's include, tpl, required, fail and lookup always stay. */
   const tpl_func_def *const *funcs;
   /* Helm's lookup(apiVersion, kind, namespace, name): fill *OUT (owned)
    * with the object, a list {items: [...]} for an empty name, or an empty
@@ -287,9 +293,13 @@ typedef struct tpl_set tpl_set;
 /* A new empty set; OPT is copied (its ctx pointers are borrowed). */
 tpl_set *tpl_set_new(const tpl_options *opt, kd_error *err);
 void tpl_set_free(tpl_set *s);   /* NULL is fine */
-/* Parses TEXT as template NAME into the set, adding every define/block
- * it contains (a later definition replaces an earlier one, as in Go).
- * Errors in Go's form: "template: NAME:LINE: message". */
+/* Parses TEXT (copied) as template NAME into the set, adding every
+ * define/block it contains. As in Go, a later definition replaces an
+ * earlier one, except that an empty one (only space and comments) never
+ * replaces a non-empty one; two non-empty definitions of a name in one
+ * TEXT are an error. Call it per file in Helm's order (deepest paths
+ * first). Errors in Go's form: "template: NAME:LINE: message"; nothing is
+ * added to the set then. */
 int tpl_set_parse(tpl_set *s, const char *name, const char *text,
                   size_t len, kd_error *err);
 /* True when the set holds a template called NAME. */

@@ -148,6 +148,7 @@ static int b_index(const ev *args, int n, ev *out, kd_buf *err)
         next.flags = elem_flags(item.v);
       } else {
         next.v = tpl_int((unsigned char)tpl_sdata(item.v)[x]);   /* a byte */
+        next.v.sub = TPL_GO_UINT8;
         next.flags = 0;
       }
       break;

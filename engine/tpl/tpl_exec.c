@@ -4,15 +4,12 @@
  * template calls) with Go's error texts and error positions. */
 #include "tpl_ast.h"
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_EXEC_DEPTH 100000   /* Go's maxExecDepth */
-#define HOP_EVERY 1024          /* recursion levels per machine stack */
-#define HOP_STACK ((size_t)64 << 20)
 #define MAX_NESTED_HOPS 2000    /* beyond Go's own limits: a hard bound */
 
 enum { R_BREAK = 1, R_CONTINUE = 2 };
@@ -833,44 +830,34 @@ typedef struct hop {
   int rc;
 } hop;
 
-static void *hop_main(void *arg)
+static void hop_main(void *arg)
 {
   hop *h = arg;
   h->rc = h->fn(h);
-  return NULL;
 }
 
-/* Runs H on a new thread with a big stack when the recursion level says
- * the current stack has been used for a while; else directly. */
+/* Runs H, on a fresh stack when the recursion level says this one has
+ * been used for a while. */
 static int maybe_hop(hop *h)
 {
   exec_state *x = h->f->x;
-  pthread_attr_t attr;
-  pthread_t th;
   int rc;
   if (x->root->opt.max_steps && ++x->steps > x->root->opt.max_steps)
     return exec_fail(h->f, "execution stopped after %ld steps", x->steps - 1);
-  if (++x->level % HOP_EVERY != 0) {
+  if (++x->level % TPL_DEEP_EVERY != 0) {
     rc = h->fn(h);
     x->level--;
     return rc;
   }
-  if (x->hops >= MAX_NESTED_HOPS || pthread_attr_init(&attr) != 0) {
+  if (x->hops >= MAX_NESTED_HOPS) {
     x->level--;
     return exec_fail(h->f, "template nesting too deep");
   }
-  pthread_attr_setstacksize(&attr, HOP_STACK);
   x->hops++;
-  rc = pthread_create(&th, &attr, hop_main, h);
-  pthread_attr_destroy(&attr);
-  if (rc != 0) {
-    x->hops--;
-    x->level--;
-    return exec_fail(h->f, "template nesting too deep");
-  }
-  pthread_join(th, NULL);
+  rc = tpl_run_deep(hop_main, h);
   x->hops--;
   x->level--;
+  if (rc != 0) return exec_fail(h->f, "template nesting too deep");
   return h->rc;
 }
 
@@ -1060,9 +1047,9 @@ static int walk_range(frame *f, const ev *dot, const node *r)
       break;
     }
     for (i = 0; (int64_t)i < n && rc == KD_OK; i++) {
-      ev elem = ev_of(val.v.sub == TPL_GO_INT64 ? tpl_int64((int64_t)i)
-                                                 : tpl_int((int64_t)i), 0);
+      ev elem = ev_of(tpl_int((int64_t)i), 0);
       ev none = ev_invalid();
+      elem.v.sub = val.v.sub;   /* range over an int yields its own type */
       ran = 1;
       rc = range_step(f, r, mark, &none, &elem);
     }

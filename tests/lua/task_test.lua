@@ -129,6 +129,23 @@ t.test("waiting on something nothing can finish is a Deadlock error", function()
   kdeploy.sleep(0)
 end)
 
+t.test("a task waits for a signal; the loop wakes it", function()
+  local stat = io.open("/proc/self/stat"):read("l")
+  local pid = stat:match("^(%d+)")
+  local got = false
+  local waiter = kdeploy.spawn(function()
+    task.wait_signal("USR1", 10)
+    got = true
+  end)
+  kdeploy.sleep(0.05)                     -- the waiter is parked now
+  os.execute("kill -USR1 " .. pid)
+  kdeploy.wait(waiter, { timeout = 10 })
+  t.ok(got, "woken by SIGUSR1")
+  local err = t.raises(function() task.wait_signal("USR2", 0.01) end, "no SIGUSR2")
+  t.eq(err.reason, "Timeout", "timeout")
+  t.raises(function() task.wait_signal("NOPE") end, "unknown signal")
+end)
+
 t.test("bad arguments are usage errors", function()
   t.raises(function() kdeploy.spawn(42) end, "function expected")
   t.raises(function() kdeploy.wait("x") end, "task expected")
