@@ -90,6 +90,8 @@ int chart_files_obj(const chart_file *const *files, size_t n, tpl_val *out);
 extern const tpl_methods chart_methods[];
 /* The .Capabilities object. */
 int chart_caps_obj(const chart_render_opts *o, tpl_val *out, kd_error *err);
+/* Its KubeVersion: .Version (STRING_FORM 0) or String() (1). Borrowed. */
+const char *chart_caps_kube_version(tpl_val caps, int string_form);
 
 /* Appends "key: value" YAML of a string map as Helm's toYAML does. */
 int chart_yaml_string_map(tpl_val map, kd_buf *out);

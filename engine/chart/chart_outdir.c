@@ -138,7 +138,12 @@ int chart_result_write_dir(const chart_result *r, const chart_print_opts *p,
   if (!p) p = &none;
   out_set s = {0};
   int rc = KD_OK;
-  /* as Helm: --show-only does not apply to --output-dir */
+  /* Helm writes every file and then looks for the --show-only templates
+   * in the (empty) printed stream, failing on the first: fail before
+   * writing anything instead, with its message. */
+  if (p->n_show_only > 0)
+    return kd_error_set(err, KD_ENOTFOUND, "could not find template %s in "
+                        "chart", p->show_only[0]);
   for (size_t i = 0; rc == KD_OK && p->include_crds && i < r->n_crds; i++)
     rc = add_out(&s, dir, &r->crds[i], log);
   for (size_t i = 0; rc == KD_OK && i < r->n_manifests; i++)
@@ -160,5 +165,8 @@ int chart_result_write_dir(const chart_result *r, const chart_print_opts *p,
     s.f[i].tmp = NULL;
   }
   out_set_free(&s, rc != KD_OK);
+  /* then Helm prints the (empty) manifest stream: one newline */
+  if (rc == KD_OK && kd_buf_addc(log, '\n'))
+    rc = kd_error_set(err, KD_ENOMEM, "out of memory");
   return rc;
 }

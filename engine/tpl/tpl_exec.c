@@ -917,6 +917,8 @@ static int print_value(frame *f, const node *n, const ev *v)
     if (v->v.sub == TPL_STR_BYTES) break;   /* []byte prints as a list */
     return kd_buf_add(out, tpl_sdata(v->v), tpl_slen(v->v)) == KD_OK ? KD_OK
                                                                      : fail_oom(f);
+  case TPL_OBJ:   /* a Stringer prints String(); pointers print indirected */
+    return tpl_obj_print_direct(v->v, out) == KD_OK ? KD_OK : fail_oom(f);
   default:
     break;
   }

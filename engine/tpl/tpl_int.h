@@ -21,6 +21,13 @@ void tpl_call_init(tpl_call *c, const char *fname, const tpl_options *opt);
 /* Frees what C holds (the message). */
 void tpl_call_done(tpl_call *c);
 
+/* How a template's own {{ X }} prints native object V (Go's
+ * printableValue): the String member when its class has one (Go's
+ * Stringer, also through a pointer; not asked of "map" classes, whose
+ * members are key lookups), else fmt's %v of the pointed-to value (a
+ * "ptr" class prints without the leading "&"). Appends to OUT. */
+int tpl_obj_print_direct(tpl_val v, kd_buf *out);
+
 /* ---- UTF-8 and Unicode as Go sees them (tpl_unicode.c) ------------------ */
 
 #define TPL_RUNE_ERROR 0xFFFD

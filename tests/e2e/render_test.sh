@@ -78,6 +78,20 @@ expect_fail render_show_only_missing 'could not find template templates/nope.yam
   "$KDEPLOY" render "$C" --show-only templates/nope.yaml
 rm "$C/templates/hook.yaml"
 
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: caps}\ndata:\n  kube: {{ .Capabilities.KubeVersion.Version | quote }}\n  upgrade: "{{ .Release.IsUpgrade }}"\n  mon: "{{ .Capabilities.APIVersions.Has "monitoring.coreos.com/v1" }}"\n' >"$C/templates/caps.yaml"
+run "$KDEPLOY" render "$C" --show-only templates/caps.yaml
+expect render_capabilities_default 0 'kube: "v1.35.0"
+  upgrade: "false"
+  mon: "false"'
+run "$KDEPLOY" render "$C" --show-only templates/caps.yaml --kube-version 1.28 \
+  --api-versions monitoring.coreos.com/v1 --is-upgrade
+expect render_capabilities_flags 0 'kube: "v1.28.0"
+  upgrade: "true"
+  mon: "true"'
+expect_fail render_bad_kube_version "invalid kube version 'x1': could not parse \"x1\" as version" \
+  "$KDEPLOY" render "$C" --kube-version x1
+rm "$C/templates/caps.yaml"
+
 # --output-dir writes one file per template, as helm does
 run "$KDEPLOY" render "$C" --output-dir "$TMP/out1"
 expect render_output_dir 0 "^wrote $TMP/out1/demo/templates/cm.yaml\$"
@@ -87,6 +101,13 @@ if [ -f "$TMP/out1/demo/templates/cm.yaml" ] &&
 else
   fail render_output_dir_file "$(ls -R "$TMP/out1" 2>&1 | head -5)"
 fi
+
+# a chart without templates renders an empty stream, as helm's
+mkdir -p "$TMP/empty"
+printf 'apiVersion: v2\nname: empty\nversion: 0.1.0\n' >"$TMP/empty/Chart.yaml"
+run "$KDEPLOY" render "$TMP/empty"
+[ "$RC" = 0 ] && [ "$(cat "$TMP/out")" = "" ] && [ "$(wc -c <"$TMP/out")" = 1 ] &&
+  pass render_empty_chart || fail render_empty_chart "exit $RC: $(od -c "$TMP/out" | head -2)"
 
 # ---- bad input: each with --output-dir, which must stay absent ---------
 bad() {   # bad NAME PATTERN CHART [flags...]
@@ -160,6 +181,10 @@ B=$TMP/b12; mkchart "$B" b12
 cp "$B/templates/cm.yaml" "$B/templates/cm2.yaml"
 bad duplicate_resource 'b12/templates/cm2?.yaml: ConfigMap "release-name-cm" in namespace "default" is also defined in b12/templates/cm2?.yaml' "$B"
 
+# helm writes every file, then fails to find --show-only's templates in the
+# (empty) printed stream: the same error here, before anything is written
+bad show_only_with_output_dir 'could not find template templates/cm.yaml in chart' \
+  "$C" --show-only templates/cm.yaml
 bad missing_chart "$TMP/none" "$TMP/none"
 mkdir -p "$TMP/notachart"
 bad not_a_chart 'Chart.yaml file is missing' "$TMP/notachart"
