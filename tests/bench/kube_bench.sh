@@ -59,7 +59,7 @@ while [ $r -le "$REPS" ]; do
   fi
   r=$((r + 1))
 done
-printf 'kube create %d ConfigMaps: kdeploy concurrent %ss, sequential %ss (%.1fx slower)\n' \
+printf 'kube create %d ConfigMaps: kdeploy concurrent %ss, kdeploy sequential %ss (concurrent/sequential speed-up %.1fx)\n' \
   $N "$best_conc" "$best_seq" "$(awk "BEGIN{print $best_seq / $best_conc}")"
 if [ -x "$KUBECTL" ]; then
   ratio=$(awk "BEGIN{printf \"%.1f\", $best_kubectl / $best_conc}")
