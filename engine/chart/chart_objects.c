@@ -144,7 +144,7 @@ int chart_files_obj(const chart_file *const *files, size_t n, tpl_val *out)
   if (!fd) return KD_ENOMEM;
   fd->f = calloc(n + 1, sizeof *fd->f);
   if (!fd->f) { free(fd); return KD_ENOMEM; }
-  memcpy(fd->f, files, n * sizeof *files);
+  if (n) memcpy(fd->f, files, n * sizeof *files);
   fd->n = n;
   return tpl_obj_new(out, &files_class, fd);
 }
@@ -229,15 +229,34 @@ static int files_as(tpl_call *c, files_data *fd, int secrets, tpl_val *out)
   return rc;
 }
 
+/* What range/len/index see: Helm's files is a map[string][]byte. */
+static int files_items(const files_data *fd, tpl_val *out)
+{
+  if (tpl_map_new(out)) return KD_ENOMEM;
+  for (size_t i = 0; i < fd->n; i++) {
+    tpl_val s;
+    if (tpl_str_new(&s, fd->f[i]->data, fd->f[i]->len)) goto nomem;
+    s.sub = TPL_STR_BYTES;
+    if (tpl_map_sets(*out, fd->f[i]->name, s)) goto nomem;
+  }
+  return KD_OK;
+nomem:
+  tpl_unref(*out);
+  return KD_ENOMEM;
+}
+
 static int files_member(tpl_call *c, tpl_obj *o, const char *name,
                         const tpl_val *args, int nargs, tpl_val *out)
 {
   files_data *fd = odata(o);
   int rc;
+  if (strcmp(name, TPL_MEMBER_ITEMS) == 0) return files_items(fd, out);
   if (strcmp(name, "Get") == 0 || strcmp(name, "GetBytes") == 0) {
     if ((rc = want_args(c, name, args, nargs, 1))) return rc;
     const chart_file *f = files_find(fd, args[0]);
-    return tpl_str_new(out, f ? f->data : "", f ? f->len : 0);
+    rc = tpl_str_new(out, f ? f->data : "", f ? f->len : 0);
+    if (rc == KD_OK && name[3] == 'B') out->sub = TPL_STR_BYTES;   /* []byte */
+    return rc;
   }
   if (strcmp(name, "Lines") == 0) {
     if ((rc = want_args(c, name, args, nargs, 1))) return rc;
@@ -284,7 +303,14 @@ static int files_member(tpl_call *c, tpl_obj *o, const char *name,
     if ((rc = want_args(c, name, args, nargs, 0))) return rc;
     return files_as(c, fd, name[2] == 'S', out);
   }
-  return KD_ENOTFOUND;
+  /* files is a map type: any other .Name is a key, []byte(nil) when absent */
+  tpl_val key;
+  if (nargs != 0 || tpl_str_cstr(&key, name)) return KD_ENOTFOUND;
+  const chart_file *f = files_find(fd, key);
+  tpl_unref(key);
+  rc = tpl_str_new(out, f ? f->data : "", f ? f->len : 0);
+  if (rc == KD_OK) out->sub = TPL_STR_BYTES;
+  return rc;
 }
 
 static int files_print(tpl_obj *o, kd_buf *b)
@@ -301,24 +327,10 @@ static int files_print(tpl_obj *o, kd_buf *b)
   return rc ? rc : kd_buf_addc(b, ']');
 }
 
+/* JSON of a map[string][]byte: the []byte values marshal as base64. */
 static int files_marshal(tpl_obj *o, tpl_val *out)
 {
-  files_data *fd = odata(o);
-  kd_buf enc = {0};
-  if (tpl_map_new(out)) return KD_ENOMEM;
-  for (size_t i = 0; i < fd->n; i++) {
-    enc.len = 0;
-    tpl_val s;
-    if (base64(fd->f[i]->data, fd->f[i]->len, &enc) ||
-        tpl_str_new(&s, enc.data ? enc.data : "", enc.len) ||
-        tpl_map_sets(*out, fd->f[i]->name, s)) {
-      kd_buf_free(&enc);
-      tpl_unref(*out);
-      return KD_ENOMEM;
-    }
-  }
-  kd_buf_free(&enc);
-  return KD_OK;
+  return files_items(odata(o), out);
 }
 
 static int files_truth(tpl_obj *o) { return ((files_data *)odata(o))->n > 0; }
@@ -405,18 +417,23 @@ static int kube_marshal(tpl_obj *o, tpl_val *out)
   caps_data *cd = caps_of(o);
   tpl_val s;
   if (tpl_map_new(out)) return KD_ENOMEM;
-  if (tpl_str_cstr(&s, cd->version) || tpl_map_sets(*out, "version", s) ||
-      tpl_str_cstr(&s, cd->major) || tpl_map_sets(*out, "major", s) ||
-      tpl_str_cstr(&s, cd->minor) || tpl_map_sets(*out, "minor", s)) {
+  /* Helm 4's KubeVersion has no json tags: the field names as they are */
+  if (tpl_str_cstr(&s, cd->version) || tpl_map_sets(*out, "Version", s) ||
+      tpl_str_cstr(&s, cd->major) || tpl_map_sets(*out, "Major", s) ||
+      tpl_str_cstr(&s, cd->minor) || tpl_map_sets(*out, "Minor", s)) {
     tpl_unref(*out);
     return KD_ENOMEM;
   }
   return KD_OK;
 }
 
+static int apis_marshal(tpl_obj *o, tpl_val *out);
+
 static int apis_member(tpl_call *c, tpl_obj *o, const char *name,
                        const tpl_val *args, int nargs, tpl_val *out)
 {
+  /* VersionSet is a []string: range/len/index see the list */
+  if (strcmp(name, TPL_MEMBER_ITEMS) == 0) return apis_marshal(o, out);
   if (strcmp(name, "Has") != 0) return KD_ENOTFOUND;
   int rc = want_args(c, name, args, nargs, 1);
   if (rc) return rc;
@@ -503,6 +520,27 @@ static int caps_print(tpl_obj *o, kd_buf *b)
   return rc ? rc : (helm_print(o, b) || kd_buf_addc(b, '}') ? KD_ENOMEM : KD_OK);
 }
 
+/* Capabilities marshal as {KubeVersion, APIVersions, HelmVersion}. */
+static int caps_marshal(tpl_obj *o, tpl_val *out)
+{
+  static const tpl_class *const parts[3] = {&kube_class, &apis_class,
+                                            &helm_class};
+  static const char *const names[3] = {"KubeVersion", "APIVersions",
+                                       "HelmVersion"};
+  if (tpl_map_new(out)) return KD_ENOMEM;
+  for (int i = 0; i < 3; i++) {
+    tpl_val part, m;
+    if (new_part(o, parts[i], &part)) goto nomem;
+    int rc = parts[i]->marshal(part.u.o, &m);
+    tpl_unref(part);
+    if (rc || tpl_map_sets(*out, names[i], m)) goto nomem;
+  }
+  return KD_OK;
+nomem:
+  tpl_unref(*out);
+  return KD_ENOMEM;
+}
+
 static const tpl_class kube_class = {
   "common.KubeVersion", "struct", kube_member, kube_print, kube_marshal,
   NULL, part_free,
@@ -516,7 +554,7 @@ static const tpl_class helm_class = {
   NULL, part_free,
 };
 static const tpl_class caps_class = {
-  "*common.Capabilities", "ptr", caps_member, caps_print, NULL, NULL,
+  "*common.Capabilities", "ptr", caps_member, caps_print, caps_marshal, NULL,
   caps_free,
 };
 
@@ -611,3 +649,35 @@ const char *chart_caps_kube_version(tpl_val caps)
   caps_data *cd = tpl_obj_data(caps);
   return cd ? cd->version : DEFAULT_KUBE;
 }
+
+/* ---- method signatures (Go's argument checks for method calls) ----------- */
+
+static const char *files_sig(const char *name)
+{
+  if (!strcmp(name, "Get") || !strcmp(name, "GetBytes") ||
+      !strcmp(name, "Glob") || !strcmp(name, "Lines"))
+    return "s";
+  if (!strcmp(name, "AsConfig") || !strcmp(name, "AsSecrets")) return "";
+  return NULL;
+}
+
+static const char *kube_sig(const char *name)
+{
+  return !strcmp(name, "String") || !strcmp(name, "GitVersion") ? "" : NULL;
+}
+
+static const char *apis_sig(const char *name)
+{
+  return !strcmp(name, "Has") ? "s" : NULL;
+}
+
+static const char *fields_only(const char *name)
+{
+  (void)name;
+  return NULL;
+}
+
+const tpl_methods chart_methods[] = {
+  {&files_class, files_sig}, {&kube_class, kube_sig}, {&apis_class, apis_sig},
+  {&helm_class, fields_only}, {&caps_class, fields_only}, {NULL, NULL},
+};

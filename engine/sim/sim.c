@@ -453,7 +453,7 @@ sim *sim_new(const sim_config *cfg, kd_error *err)
     kd_error_set(err, KD_ENOMEM, "sim: out of memory");
     goto fail;
   }
-  for (i = 0; sim_plugins[i].name; i++)
+  for (i = 0; sim_plugins[i].name && !s->cfg.no_controllers; i++)
     if (sim_plugins[i].start(s, &s->plugin_state[i], err)) goto fail;
   sim_dispatch(s);
   g_stop = 0;

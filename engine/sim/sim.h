@@ -54,6 +54,7 @@ typedef struct sim_config {
   size_t max_body;         /* request body limit; 0: 3 MiB like kube */
   size_t watch_cache;      /* events kept for watch resumption; 0: 50000.
                               Older resourceVersions get 410 Expired. */
+  int no_controllers;      /* 1: start no plugins (a bare API server) */
   sim_faults faults;
 } sim_config;
 

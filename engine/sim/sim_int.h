@@ -105,6 +105,8 @@ struct sim_conn {
   int close_after;           /* close once out is flushed */
   int dead;                  /* closed; freed at the end of the turn */
   int want_write_ssl;        /* SSL_read asked for POLLOUT */
+  int read_eof;              /* the client shut its side down */
+  int64_t last_in;           /* when bytes last arrived (monotonic ms) */
   int busy;                  /* a delayed request is pending (latency) */
   sim_watch *watch;          /* streaming a watch */
   sim_logfollow *follow;     /* streaming a log */
@@ -218,6 +220,9 @@ int sim_store_update(sim *s, sim_resource *r, const char *ns,
 int sim_store_delete(sim *s, sim_resource *r, const char *ns,
                      const char *name, const sim_delete_opts *opts,
                      kd_value *out, int *deleted, kd_error *err);
+/* The openAPIV3Schema of the CRD version serving R, or NULL (borrowed
+ * from the store). */
+const kd_value *sim_crd_schema(sim *s, const sim_resource *r);
 /* sim_defaults.c: fields the real API server defaults (OLD: the stored
  * object on update, else NULL). */
 void sim_defaults(sim *s, sim_resource *r, kd_value *obj, const kd_value *old);

@@ -489,6 +489,19 @@ static int to_set(const sim_schema *t, const kd_value *v, fs_node *node,
 {
   size_t i;
   if (depth > 1000) return kd_error_set(err, KD_ERANGE, "nested too deeply");
+  if (strict && t && v->type != KD_NULL &&
+      ((t->kind == SCH_LIST && v->type != KD_ARR) ||
+       ((t->kind == SCH_STRUCT || t->kind == SCH_MAP) &&
+        v->type != KD_OBJ))) {
+    /* the typed converter's words: "expected list, got &{...}" */
+    kd_buf b = {0};
+    int rc = sim_patch_gofmt(v, &b) ? KD_ENOMEM
+             : kd_error_set(err, KD_EINVAL, "expected %s, got &{%s}",
+                            t->kind == SCH_LIST ? "list" : "map",
+                            b.data ? b.data : "");
+    kd_buf_free(&b);
+    return rc;
+  }
   if (sim_schema_atomic(t, v)) {
     node->member = 1;
     return KD_OK;

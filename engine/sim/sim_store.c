@@ -437,6 +437,25 @@ static int track(sim *s, const kd_value *old, kd_value *obj, kd_error *err)
   return rc ? kd_error_set(err, rc, "sim: out of memory") : KD_OK;
 }
 
+const kd_value *sim_crd_schema(sim *s, const sim_resource *r)
+{
+  sim_resource *crds;
+  sim_obj *o;
+  const kd_value *vs;
+  size_t i;
+  if (!r->crd) return NULL;
+  crds = sim_res_find(s, "apiextensions.k8s.io", "v1",
+                      "customresourcedefinitions");
+  o = crds ? sim_table_find(crds->table, "", r->crd, NULL) : NULL;
+  vs = o ? kd_value_path(&o->v, "spec.versions") : NULL;
+  for (i = 0; vs && vs->type == KD_ARR && i < vs->u.arr.len; i++) {
+    const char *name = sim_str(&vs->u.arr.items[i], "name");
+    if (name && strcmp(name, r->version) == 0)
+      return kd_value_path(&vs->u.arr.items[i], "schema.openAPIV3Schema");
+  }
+  return NULL;
+}
+
 /* ---- create --------------------------------------------------------------*/
 
 int sim_store_create(sim *s, sim_resource *r, const char *ns, kd_value *obj,
@@ -773,6 +792,9 @@ int sim_store_update(sim *s, sim_resource *r, const char *ns,
     if (kd_value_copy(&nv, &o->v) != KD_OK)
       return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
     copy_field(&nv, obj, "status");
+    /* an apply to /status brings its own managedFields (sim_patch did them) */
+    if (s->track && s->track_done)
+      copy_field(&nv, obj, "metadata.managedFields");
     if ((rc = track(s, &o->v, &nv, err))) {
       kd_value_clear(&nv);
       return rc;

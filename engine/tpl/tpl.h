@@ -29,12 +29,20 @@ typedef enum {
 } tpl_kind;
 
 enum { TPL_GO_INT = 0, TPL_GO_INT64 = 1,      /* sub of TPL_INT */
-       TPL_GO_UINT64 = 2 };   /* semver's Major/Minor/Patch (held < 2^63) */
+       TPL_GO_UINT64 = 2,     /* semver's Major/Minor/Patch (held < 2^63) */
+       TPL_GO_UINT8 = 3 };    /* a byte: index of a string */
+enum { TPL_STR_PLAIN = 0,   /* sub of TPL_STR: string */
+       TPL_STR_BYTES = 1 }; /* []uint8 (.Files.GetBytes): prints as [104 105]
+                               under %v and %d, is not a string parameter,
+                               marshals as base64; else acts as its text */
 enum { TPL_ELEM_ANY = 0, TPL_ELEM_STR = 1,     /* sub of TPL_LIST */
        TPL_ELEM_INT = 2,   /* []int (until, untilStep) */
        TPL_ELEM_LIST = 3   /* [][]interface {} (chunk) */ };
 enum { TPL_MAPV_ANY = 0,    /* sub of TPL_MAP: map[string]interface {} */
-       TPL_MAPV_STR = 1 };  /* map[string]string (split, splitn) */
+       TPL_MAPV_STR = 1,    /* map[string]string (split, splitn) */
+       TPL_MAPV_VALUES = 2  /* Helm's common.Values (named map type of
+                               .Values, ., .Template); a map parameter
+                               receives it as map[string]interface {} */ };
 
 typedef struct tpl_str tpl_str;
 typedef struct tpl_list tpl_list;
@@ -110,7 +118,11 @@ tpl_val tpl_map_val_at(tpl_val map, size_t i);
  * `member` serves both `.Name` (nargs 0) and method calls `.Name a b`;
  * it returns KD_OK with *OUT owned, KD_ENOTFOUND when the object has no
  * such field or method (the executor then words Go's error), or an error
- * code after tpl_call_fail. */
+ * code after tpl_call_fail. The name TPL_MEMBER_ITEMS ("", which no field
+ * can have) asks for the object as a collection: the list or map that
+ * range, len and index see (a Go named map or slice type), KD_ENOTFOUND
+ * when it is not one. */
+#define TPL_MEMBER_ITEMS ""
 typedef struct tpl_call tpl_call;
 typedef struct tpl_class {
   const char *type_name;   /* Go's %T / typeOf, e.g. "*semver.Version" */
@@ -132,6 +144,10 @@ typedef struct tpl_class {
 int tpl_obj_new(tpl_val *out, const tpl_class *cls, void *data);
 const tpl_class *tpl_obj_class(tpl_val v);
 void *tpl_obj_data(tpl_val v);
+/* The collection view of V for range, len and index: when V is an object
+ * whose class answers TPL_MEMBER_ITEMS, *OUT gets that list or map (owned)
+ * and 1 is returned; otherwise 0 (*OUT untouched), or KD_ENOMEM. */
+int tpl_collection(tpl_val v, tpl_val *out);
 
 /* Conversions with the document tree used by the codecs. Map keys become
  * sorted; KD_INT becomes int64 and KD_FLOAT float64, unless
@@ -234,10 +250,15 @@ typedef struct tpl_methods {
   const char *(*sig)(const char *name);
 } tpl_methods;
 
-/* Host hooks and behaviour switches for one set. Everything may be 0. */
+/* Host hooks and behaviour switches for one set. Everything may be 0.
+ * Deeply nested templates continue on engine-made threads with big
+ * stacks (the calling thread waits), so a hook or function may run on
+ * another thread than tpl_set_exec's caller, never concurrently. */
 typedef struct tpl_options {
-  /* Function tables on top of the builtins, NULL-terminated (usually
-   * tpl_fn_library); NULL: builtins only. Later tables win. */
+  /* Function tables on top of Go's builtins, NULL-terminated (usually
+   * tpl_fn_library); NULL: builtins only. Later tables win, and a table
+   * replaces a builtin of the same name (as Sprig's slice replaces Go's);
+   * Helm's include, tpl, required, fail and lookup always stay. */
   const tpl_func_def *const *funcs;
   /* Helm's lookup(apiVersion, kind, namespace, name): fill *OUT (owned)
    * with the object, a list {items: [...]} for an empty name, or an empty
@@ -272,9 +293,13 @@ typedef struct tpl_set tpl_set;
 /* A new empty set; OPT is copied (its ctx pointers are borrowed). */
 tpl_set *tpl_set_new(const tpl_options *opt, kd_error *err);
 void tpl_set_free(tpl_set *s);   /* NULL is fine */
-/* Parses TEXT as template NAME into the set, adding every define/block
- * it contains (a later definition replaces an earlier one, as in Go).
- * Errors in Go's form: "template: NAME:LINE: message". */
+/* Parses TEXT (copied) as template NAME into the set, adding every
+ * define/block it contains. As in Go, a later definition replaces an
+ * earlier one, except that an empty one (only space and comments) never
+ * replaces a non-empty one; two non-empty definitions of a name in one
+ * TEXT are an error. Call it per file in Helm's order (deepest paths
+ * first). Errors in Go's form: "template: NAME:LINE: message"; nothing is
+ * added to the set then. */
 int tpl_set_parse(tpl_set *s, const char *name, const char *text,
                   size_t len, kd_error *err);
 /* True when the set holds a template called NAME. */

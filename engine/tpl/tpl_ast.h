@@ -8,6 +8,17 @@
 
 #include <stddef.h>
 
+/* ---- deep recursion ----------------------------------------------------- */
+
+/* The parser, the executor and node_string recurse as deep as templates
+ * nest (Go allows 10000 nested parentheses and 100000 nested template
+ * calls); every TPL_DEEP_EVERY levels they continue on a fresh stack. */
+#define TPL_DEEP_EVERY 512
+#define TPL_DEEP_STACK ((size_t)64 << 20)
+/* Runs FN(ARG) on a new thread with a TPL_DEEP_STACK stack and waits for
+ * it. Returns 0, or -1 when no thread could be started. */
+int tpl_run_deep(void (*fn)(void *), void *arg);
+
 /* ---- arena: bump allocation for everything one parse produces ---------- */
 
 typedef struct arena_chunk arena_chunk;

@@ -70,6 +70,17 @@ static int is_invalid(const ev *v) { return v->v.kind == TPL_NIL; }
 static int b_len(const ev *a, ev *out, kd_buf *err)
 {
   int64_t n;
+  tpl_val items;
+  int got = tpl_collection(a->v, &items);
+  if (got < 0) return got;
+  if (got) {   /* a named map or slice type (.Files, APIVersions) */
+    ev e;
+    e.v = items;
+    e.flags = 0;
+    int rc = b_len(&e, out, err);
+    tpl_unref(items);
+    return rc;
+  }
   if (a->v.kind == TPL_NIL) {
     if (a->flags & EV_IFACE) return bfail(err, "len of nil pointer");
     return bfail(err, "reflect: call of reflect.Value.Type on zero Value");
@@ -110,6 +121,16 @@ static int b_index(const ev *args, int n, ev *out, kd_buf *err)
       tpl_unref(item.v);
       return bfail(err, "index of nil pointer");
     }
+    tpl_val items;
+    int got = tpl_collection(item.v, &items);
+    if (got < 0) {
+      tpl_unref(item.v);
+      return got;
+    }
+    if (got) {
+      tpl_unref(item.v);
+      item.v = items;
+    }
     switch (item.v.kind) {
     case TPL_LIST: case TPL_STR: {
       int64_t x;
@@ -127,6 +148,7 @@ static int b_index(const ev *args, int n, ev *out, kd_buf *err)
         next.flags = elem_flags(item.v);
       } else {
         next.v = tpl_int((unsigned char)tpl_sdata(item.v)[x]);   /* a byte */
+        next.v.sub = TPL_GO_UINT8;
         next.flags = 0;
       }
       break;
@@ -348,7 +370,7 @@ static int basic_kind(const ev *v)
   case TPL_BOOL: return K_BOOL;
   case TPL_INT: return K_INT;
   case TPL_FLOAT: return K_FLOAT;
-  case TPL_STR: return K_STRING;
+  case TPL_STR: return v->v.sub == TPL_STR_BYTES ? K_INVALID : K_STRING;
   default: return K_INVALID;
   }
 }
@@ -368,7 +390,7 @@ static const char *reflect_kind(const ev *v)
   case TPL_NIL: return "invalid";
   case TPL_LIST: return "slice";
   case TPL_MAP: return "map";
-  case TPL_OBJ: return tpl_kind_name(v->v);
+  case TPL_STR: case TPL_OBJ: return tpl_kind_name(v->v);
   default: return tpl_type_name(v->v);
   }
 }
@@ -414,7 +436,8 @@ static int b_eq(const ev *args, int n, int *res, kd_buf *err)
                            tpl_type_name(a1.v), tpl_type_name(a.v), a.v);
         if (is_invalid(&a1) || is_invalid(&a)) {
           truth = is_invalid(&a1) == is_invalid(&a);
-        } else if (a.v.kind == TPL_LIST || a.v.kind == TPL_MAP) {
+        } else if (a.v.kind == TPL_LIST || a.v.kind == TPL_MAP ||
+                   a.v.kind == TPL_STR) {   /* []byte */
           return fail_fmt2(err, "non-comparable type %s: %v", a.v,
                            tpl_type_name(a.v), NULL, a.v);
         } else {

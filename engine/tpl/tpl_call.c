@@ -44,3 +44,24 @@ int tpl_call_abort(tpl_call *c, const char *msg, size_t len)
 }
 
 const tpl_options *tpl_call_options(tpl_call *c) { return c->opt; }
+
+/* An object as a collection: its class's answer to TPL_MEMBER_ITEMS. */
+int tpl_collection(tpl_val v, tpl_val *out)
+{
+  tpl_call c;
+  tpl_val r = tpl_nil();
+  int rc;
+  const tpl_class *cls = v.kind == TPL_OBJ ? tpl_obj_class(v) : NULL;
+  if (!cls || !cls->member) return 0;
+  tpl_call_init(&c, TPL_MEMBER_ITEMS, NULL);
+  rc = cls->member(&c, v.u.o, TPL_MEMBER_ITEMS, NULL, 0, &r);
+  tpl_call_done(&c);
+  if (rc == KD_ENOTFOUND) return 0;
+  if (rc != KD_OK) return KD_ENOMEM;
+  if (r.kind != TPL_LIST && r.kind != TPL_MAP) {
+    tpl_unref(r);
+    return 0;
+  }
+  *out = r;
+  return 1;
+}

@@ -4,15 +4,12 @@
  * template calls) with Go's error texts and error positions. */
 #include "tpl_ast.h"
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_EXEC_DEPTH 100000   /* Go's maxExecDepth */
-#define HOP_EVERY 1024          /* recursion levels per machine stack */
-#define HOP_STACK ((size_t)64 << 20)
 #define MAX_NESTED_HOPS 2000    /* beyond Go's own limits: a hard bound */
 
 enum { R_BREAK = 1, R_CONTINUE = 2 };
@@ -50,7 +47,7 @@ static int ev_is_invalid(const ev *e) { return e->v.kind == TPL_NIL && !(e->flag
 int elem_flags(tpl_val container)
 {
   if (container.kind == TPL_LIST) return container.sub == TPL_ELEM_ANY ? EV_IFACE : 0;
-  if (container.kind == TPL_MAP) return container.sub == TPL_MAPV_ANY ? EV_IFACE : 0;
+  if (container.kind == TPL_MAP) return container.sub != TPL_MAPV_STR ? EV_IFACE : 0;
   return 0;
 }
 
@@ -483,13 +480,17 @@ static int validate(frame *f, ev *v, char p)
     return exec_fail(f, "wrong type for value; expected %s; got interface {}",
                      param_type_name(p));
   switch (p) {
-  case 's': ok = v->v.kind == TPL_STR; break;
+  case 's': ok = v->v.kind == TPL_STR && v->v.sub != TPL_STR_BYTES; break;
   case 'i': ok = v->v.kind == TPL_INT && v->v.sub == TPL_GO_INT; break;
   case 'I': ok = v->v.kind == TPL_INT && v->v.sub == TPL_GO_INT64; break;
   case 'f': ok = v->v.kind == TPL_FLOAT; break;
   case 'b': ok = v->v.kind == TPL_BOOL; break;
   case 'l': ok = v->v.kind == TPL_LIST && v->v.sub == TPL_ELEM_ANY; break;
-  case 'm': ok = v->v.kind == TPL_MAP && v->v.sub == TPL_MAPV_ANY; break;
+  case 'm':   /* common.Values converts to map[string]interface {} */
+    ok = v->v.kind == TPL_MAP &&
+         (v->v.sub == TPL_MAPV_ANY || v->v.sub == TPL_MAPV_VALUES);
+    if (ok) v->v.sub = TPL_MAPV_ANY;
+    break;
   default: ok = 1; break;
   }
   if (!ok)
@@ -829,44 +830,34 @@ typedef struct hop {
   int rc;
 } hop;
 
-static void *hop_main(void *arg)
+static void hop_main(void *arg)
 {
   hop *h = arg;
   h->rc = h->fn(h);
-  return NULL;
 }
 
-/* Runs H on a new thread with a big stack when the recursion level says
- * the current stack has been used for a while; else directly. */
+/* Runs H, on a fresh stack when the recursion level says this one has
+ * been used for a while. */
 static int maybe_hop(hop *h)
 {
   exec_state *x = h->f->x;
-  pthread_attr_t attr;
-  pthread_t th;
   int rc;
   if (x->root->opt.max_steps && ++x->steps > x->root->opt.max_steps)
     return exec_fail(h->f, "execution stopped after %ld steps", x->steps - 1);
-  if (++x->level % HOP_EVERY != 0) {
+  if (++x->level % TPL_DEEP_EVERY != 0) {
     rc = h->fn(h);
     x->level--;
     return rc;
   }
-  if (x->hops >= MAX_NESTED_HOPS || pthread_attr_init(&attr) != 0) {
+  if (x->hops >= MAX_NESTED_HOPS) {
     x->level--;
     return exec_fail(h->f, "template nesting too deep");
   }
-  pthread_attr_setstacksize(&attr, HOP_STACK);
   x->hops++;
-  rc = pthread_create(&th, &attr, hop_main, h);
-  pthread_attr_destroy(&attr);
-  if (rc != 0) {
-    x->hops--;
-    x->level--;
-    return exec_fail(h->f, "template nesting too deep");
-  }
-  pthread_join(th, NULL);
+  rc = tpl_run_deep(hop_main, h);
   x->hops--;
   x->level--;
+  if (rc != 0) return exec_fail(h->f, "template nesting too deep");
   return h->rc;
 }
 
@@ -923,11 +914,13 @@ static int print_value(frame *f, const node *n, const ev *v)
   switch (v->v.kind) {
   case TPL_NIL: return kd_buf_add(out, "<no value>", 10) == KD_OK ? KD_OK : fail_oom(f);
   case TPL_STR:
+    if (v->v.sub == TPL_STR_BYTES) break;   /* []byte prints as a list */
     return kd_buf_add(out, tpl_sdata(v->v), tpl_slen(v->v)) == KD_OK ? KD_OK
                                                                      : fail_oom(f);
   default:
-    return tpl_fmt_v(out, v->v) == KD_OK ? KD_OK : fail_oom(f);
+    break;
   }
+  return tpl_fmt_v(out, v->v) == KD_OK ? KD_OK : fail_oom(f);
 }
 
 static int walk_if_with(frame *f, const ev *dot, const node *n)
@@ -1032,6 +1025,18 @@ static int walk_range(frame *f, const ev *dot, const node *r)
   rc = eval_pipeline(f, dot, pipe, &val);
   if (rc != KD_OK) goto done;
   mark = f->x->nvars;
+  if (val.v.kind == TPL_OBJ) {   /* a named map or slice type (.Files) */
+    tpl_val items;
+    int got = tpl_collection(val.v, &items);
+    if (got < 0) {
+      rc = fail_oom(f);
+      goto done;
+    }
+    if (got) {
+      ev_drop(&val);
+      val = ev_of(items, 0);
+    }
+  }
   switch (val.v.kind) {
   case TPL_INT: {
     int64_t n = val.v.u.i;
@@ -1040,9 +1045,9 @@ static int walk_range(frame *f, const ev *dot, const node *r)
       break;
     }
     for (i = 0; (int64_t)i < n && rc == KD_OK; i++) {
-      ev elem = ev_of(val.v.sub == TPL_GO_INT64 ? tpl_int64((int64_t)i)
-                                                 : tpl_int((int64_t)i), 0);
+      ev elem = ev_of(tpl_int((int64_t)i), 0);
       ev none = ev_invalid();
+      elem.v.sub = val.v.sub;   /* range over an int yields its own type */
       ran = 1;
       rc = range_step(f, r, mark, &none, &elem);
     }
@@ -1060,8 +1065,18 @@ static int walk_range(frame *f, const ev *dot, const node *r)
     break;
   }
   case TPL_MAP: rc = range_map(f, r, mark, &val, &ran); break;
+  case TPL_STR:
+    if (val.v.sub != TPL_STR_BYTES) goto cannot;
+    for (i = 0; i < tpl_slen(val.v) && rc == KD_OK; i++) {   /* []uint8 */
+      ev elem = ev_of(tpl_int((unsigned char)tpl_sdata(val.v)[i]), 0);
+      ev index = ev_of(tpl_int((int64_t)i), 0);
+      ran = 1;
+      rc = range_step(f, r, mark, &index, &elem);
+    }
+    break;
   case TPL_NIL: break;   /* nil acts like an empty collection */
   default:
+  cannot:
     rc = fail_value(f, "range can't iterate over ", &val, "");
     break;
   }

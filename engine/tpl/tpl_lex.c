@@ -56,7 +56,7 @@ static int is_alnum(int r)
          (r >= 0x80 && tpl_uc_is(TPL_UC_DIGIT, r));
 }
 
-static int is_space(int r)
+static inline int is_space(int r)
 {
   return r == ' ' || r == '\t' || r == '\r' || r == '\n';
 }
@@ -90,7 +90,7 @@ static void fmt_rune(char *out, size_t size, int r)
 
 /* ---- lexer primitives (Go's next/peek/backup/thisItem/ignore) ----------- */
 
-static int next(lexer *l)
+static inline int next(lexer *l)
 {
   int r, w;
   if (l->pos >= l->n) {
@@ -108,7 +108,7 @@ static int next(lexer *l)
   return r;
 }
 
-static void backup(lexer *l)
+static inline void backup(lexer *l)
 {
   if (!l->at_eof && l->pos > 0) {
     unsigned char c = (unsigned char)l->in[l->pos - 1];
@@ -118,7 +118,7 @@ static void backup(lexer *l)
   }
 }
 
-static int peek(lexer *l)
+static inline int peek(lexer *l)
 {
   int r = next(l);
   backup(l);
@@ -209,9 +209,10 @@ static lstate error_rune(lexer *l, const char *what, int r)
   return errorf(l, msg);
 }
 
-static int has_prefix(const lexer *l, size_t at, const char *p, size_t pn)
+static inline int has_prefix(const lexer *l, size_t at, const char *p, size_t pn)
 {
-  return at <= l->n && l->n - at >= pn && memcmp(l->in + at, p, pn) == 0;
+  return at <= l->n && l->n - at >= pn && l->in[at] == p[0] &&
+         memcmp(l->in + at, p, pn) == 0;
 }
 
 static int left_trim_marker(const lexer *l, size_t at)
@@ -219,13 +220,13 @@ static int left_trim_marker(const lexer *l, size_t at)
   return at + 2 <= l->n && l->in[at] == '-' && is_space(l->in[at + 1]);
 }
 
-static int right_trim_marker(const lexer *l, size_t at)
+static inline int right_trim_marker(const lexer *l, size_t at)
 {
   return at + 2 <= l->n && is_space(l->in[at]) && l->in[at + 1] == '-';
 }
 
 /* At a right delimiter, maybe preceded by " -"? */
-static int at_right_delim(const lexer *l, int *trim)
+static inline int at_right_delim(const lexer *l, int *trim)
 {
   unsigned char c = l->pos < l->n ? (unsigned char)l->in[l->pos] : 0;
   *trim = 0;

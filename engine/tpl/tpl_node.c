@@ -16,7 +16,31 @@ int go_quote(kd_buf *b, const char *s, size_t len)
 
 static void add_id(kd_buf *b, const ident *id) { kd_buf_add(b, id->s, id->len); }
 
-static void pipe_string(kd_buf *b, const node *p)
+static void ns(kd_buf *b, const node *n, int depth);
+
+typedef struct nsarg { kd_buf *b; const node *n; int depth; } nsarg;
+
+static void ns_main(void *a)
+{
+  nsarg *x = a;
+  ns(x->b, x->n, x->depth);
+}
+
+/* A child node, on a fresh stack every TPL_DEEP_EVERY levels. */
+static void child(kd_buf *b, const node *n, int depth)
+{
+  if (++depth % TPL_DEEP_EVERY == 0) {
+    nsarg a;
+    a.b = b;
+    a.n = n;
+    a.depth = depth;
+    if (tpl_run_deep(ns_main, &a) != 0) kd_buf_adds(b, "...");
+    return;
+  }
+  ns(b, n, depth);
+}
+
+static void pipe_string(kd_buf *b, const node *p, int depth)
 {
   size_t i;
   for (i = 0; i < p->u.pipe.ndecl; i++) {
@@ -26,26 +50,28 @@ static void pipe_string(kd_buf *b, const node *p)
   if (p->u.pipe.ndecl) kd_buf_adds(b, p->u.pipe.is_assign ? " = " : " := ");
   for (i = 0; i < p->u.pipe.ncmds; i++) {
     if (i) kd_buf_adds(b, " | ");
-    node_string(b, p->u.pipe.cmds[i]);
+    child(b, p->u.pipe.cmds[i], depth);
   }
 }
 
-static void control_string(kd_buf *b, const char *kw, const node *n)
+static void control_string(kd_buf *b, const char *kw, const node *n, int depth)
 {
   kd_buf_adds(b, "{{");
   kd_buf_adds(b, kw);
   kd_buf_addc(b, ' ');
-  pipe_string(b, n->u.ctl.pipe);
+  pipe_string(b, n->u.ctl.pipe, depth);
   kd_buf_adds(b, "}}");
-  node_string(b, n->u.ctl.list);
+  child(b, n->u.ctl.list, depth);
   if (n->u.ctl.elist) {
     kd_buf_adds(b, "{{else}}");
-    node_string(b, n->u.ctl.elist);
+    child(b, n->u.ctl.elist, depth);
   }
   kd_buf_adds(b, "{{end}}");
 }
 
-void node_string(kd_buf *b, const node *n)
+void node_string(kd_buf *b, const node *n) { ns(b, n, 0); }
+
+static void ns(kd_buf *b, const node *n, int depth)
 {
   size_t i;
   switch (n->type) {
@@ -56,38 +82,38 @@ void node_string(kd_buf *b, const node *n)
     kd_buf_adds(b, "}}");
     break;
   case N_LIST:
-    for (i = 0; i < n->u.list.n; i++) node_string(b, n->u.list.items[i]);
+    for (i = 0; i < n->u.list.n; i++) child(b, n->u.list.items[i], depth);
     break;
   case N_ACTION:
     kd_buf_adds(b, "{{");
-    pipe_string(b, n->u.action.pipe);
+    pipe_string(b, n->u.action.pipe, depth);
     kd_buf_adds(b, "}}");
     break;
-  case N_IF: control_string(b, "if", n); break;
-  case N_RANGE: control_string(b, "range", n); break;
-  case N_WITH: control_string(b, "with", n); break;
+  case N_IF: control_string(b, "if", n, depth); break;
+  case N_RANGE: control_string(b, "range", n, depth); break;
+  case N_WITH: control_string(b, "with", n, depth); break;
   case N_TEMPLATE:
     kd_buf_adds(b, "{{template ");
     go_quote(b, n->u.tmpl.name.s, n->u.tmpl.name.len);
     if (n->u.tmpl.pipe) {
       kd_buf_addc(b, ' ');
-      pipe_string(b, n->u.tmpl.pipe);
+      pipe_string(b, n->u.tmpl.pipe, depth);
     }
     kd_buf_adds(b, "}}");
     break;
   case N_BREAK: kd_buf_adds(b, "{{break}}"); break;
   case N_CONTINUE: kd_buf_adds(b, "{{continue}}"); break;
-  case N_PIPE: pipe_string(b, n); break;
+  case N_PIPE: pipe_string(b, n, depth); break;
   case N_COMMAND:
     for (i = 0; i < n->u.cmd.nargs; i++) {
       const node *a = n->u.cmd.args[i];
       if (i) kd_buf_addc(b, ' ');
       if (a->type == N_PIPE) {
         kd_buf_addc(b, '(');
-        pipe_string(b, a);
+        pipe_string(b, a, depth);
         kd_buf_addc(b, ')');
       } else {
-        node_string(b, a);
+        child(b, a, depth);
       }
     }
     break;
@@ -106,10 +132,10 @@ void node_string(kd_buf *b, const node *n)
   case N_CHAIN:
     if (n->u.chain.term->type == N_PIPE) {
       kd_buf_addc(b, '(');
-      pipe_string(b, n->u.chain.term);
+      pipe_string(b, n->u.chain.term, depth);
       kd_buf_addc(b, ')');
     } else {
-      node_string(b, n->u.chain.term);
+      child(b, n->u.chain.term, depth);
     }
     for (i = 0; i < n->u.chain.n; i++) {
       kd_buf_addc(b, '.');

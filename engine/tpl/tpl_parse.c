@@ -13,7 +13,6 @@
 
 #define MAX_PAREN_DEPTH 10000     /* Go's maxStackDepth */
 #define MAX_PIPELINE_CMDS 100000  /* Go's maxPipelineCmds */
-#define MAX_NEST 2000             /* our bound on nested control blocks */
 
 typedef struct parser parser;
 
@@ -39,7 +38,7 @@ struct parser {
   kd_buf *errb;
   ptree *trees;
   size_t ntrees, captrees;
-  int nest;
+  int depth;   /* nesting of parentheses and control blocks */
 };
 
 /* ---- allocation and errors ---------------------------------------------- */
@@ -704,6 +703,59 @@ static node *use_var(tstate *t, const token *tk)
   perr_buf(t, &m);
 }
 
+/* ---- nesting: parenthesized pipelines and control blocks recurse; every
+ * TPL_DEEP_EVERY levels the parse continues on a fresh stack. An error
+ * there unwinds to a setjmp of that thread, then is passed on. */
+
+typedef struct phop {
+  tstate *t;
+  int control;
+  node_type type;
+  const char *context;
+  node *res;
+  int failed;
+} phop;
+
+static node *parse_control_body(tstate *t, node_type type, const char *context);
+
+static node *nested_body(phop *h)
+{
+  if (h->control) return parse_control_body(h->t, h->type, h->context);
+  return pipeline(h->t, h->context, T_RPAREN);
+}
+
+static void phop_main(void *arg)
+{
+  phop *h = arg;
+  parser *p = h->t->p;
+  jmp_buf saved;
+  memcpy(saved, p->jb, sizeof saved);
+  if (setjmp(p->jb) == 0) h->res = nested_body(h);
+  else h->failed = 1;
+  memcpy(p->jb, saved, sizeof saved);
+}
+
+static node *nested(tstate *t, int control, node_type type, const char *context)
+{
+  phop h;
+  node *n;
+  h.t = t;
+  h.control = control;
+  h.type = type;
+  h.context = context;
+  h.res = NULL;
+  h.failed = 0;
+  if (++t->p->depth % TPL_DEEP_EVERY != 0) {
+    n = nested_body(&h);
+  } else {
+    if (tpl_run_deep(phop_main, &h) != 0) perr(t, "template nesting too deep");
+    if (h.failed) longjmp(t->p->jb, 1);
+    n = h.res;
+  }
+  t->p->depth--;
+  return n;
+}
+
 static node *term(tstate *t)
 {
   token tk = next_non_space(t);
@@ -736,7 +788,7 @@ static node *term(tstate *t)
   case T_LPAREN:
     if (t->stack_depth >= MAX_PAREN_DEPTH) perr(t, "max expression depth exceeded");
     t->stack_depth++;
-    n = pipeline(t, "parenthesized pipeline", T_RPAREN);
+    n = nested(t, 0, N_PIPE, "parenthesized pipeline");
     t->stack_depth--;
     return n;
   case T_STRING: case T_RAWSTRING:
@@ -900,11 +952,10 @@ static node *if_control(tstate *t);
 static node *with_control(tstate *t);
 
 /* Go's parseControl for if/range/with: returns the control node. */
-static node *parse_control(tstate *t, node_type type, const char *context)
+static node *parse_control_body(tstate *t, node_type type, const char *context)
 {
   size_t nvars = t->nvars;
   node *pipe, *list, *elist = NULL, *nx, *n;
-  if (++t->p->nest > MAX_NEST) perr(t, "control structures nested too deeply");
   pipe = pipeline(t, context, T_RDELIM);
   if (type == N_RANGE) t->range_depth++;
   list = item_list(t, &nx);
@@ -932,12 +983,16 @@ static node *parse_control(tstate *t, node_type type, const char *context)
     }
   }
   t->nvars = nvars;
-  t->p->nest--;
   n = new_node(t, type, pipe->pos);
   n->u.ctl.pipe = pipe;
   n->u.ctl.list = list;
   n->u.ctl.elist = elist;
   return n;
+}
+
+static node *parse_control(tstate *t, node_type type, const char *context)
+{
+  return nested(t, 1, type, context);
 }
 
 static node *if_control(tstate *t) { return parse_control(t, N_IF, "if"); }

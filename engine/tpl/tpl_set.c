@@ -4,8 +4,37 @@
  * set API. */
 #include "tpl_ast.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- deep recursion ----------------------------------------------------- */
+
+typedef struct deep_call { void (*fn)(void *); void *arg; } deep_call;
+
+static void *deep_main(void *p)
+{
+  deep_call *d = p;
+  d->fn(d->arg);
+  return NULL;
+}
+
+int tpl_run_deep(void (*fn)(void *), void *arg)
+{
+  pthread_attr_t attr;
+  pthread_t th;
+  deep_call d;
+  int rc;
+  d.fn = fn;
+  d.arg = arg;
+  if (pthread_attr_init(&attr) != 0) return -1;
+  pthread_attr_setstacksize(&attr, TPL_DEEP_STACK);
+  rc = pthread_create(&th, &attr, deep_main, &d);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) return -1;
+  pthread_join(th, NULL);
+  return 0;
+}
 
 /* ---- arena -------------------------------------------------------------- */
 

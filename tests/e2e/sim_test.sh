@@ -192,6 +192,10 @@ run k -n ns1 create configmap dry --from-literal=a=b --dry-run=server -o name
 expect create_dry_run 0 'configmap/dry'
 run k -n ns1 get configmap dry
 expect dry_run_not_stored 1 '' 'NotFound'
+run k -n ns1 delete configmap c1 --dry-run=server
+expect delete_dry_run 0 'deleted \(server dry run\)'
+run k -n ns1 get configmap c1 -o name
+expect delete_dry_run_kept 0 '^configmap/c1$'
 k -n ns1 create configmap dc1 --from-literal=a=b >/dev/null
 k -n ns1 create configmap dc2 --from-literal=a=b >/dev/null
 k -n ns1 label configmap dc1 dc2 sweep=yes >/dev/null
@@ -203,8 +207,10 @@ run curl -s -X PUT -H 'Content-Type: application/json' --data \
   '{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"rel-podinfo","namespace":"ns"},"spec":{"replicas":99},"status":{"replicas":7}}' \
   "$URL/apis/apps/v1/namespaces/ns/deployments/rel-podinfo/status"
 expect status_subresource_put 0 '"status":\{"replicas":7\}'
-run k -n ns get deploy rel-podinfo -o jsonpath='{.spec.replicas} {.status.replicas}'
-expect status_put_keeps_spec 0 '^4 7$'
+# (the deployment controller rewrites the status right after: only the
+# spec is checked here, the written status is in the response above)
+run k -n ns get deploy rel-podinfo -o jsonpath='{.spec.replicas}'
+expect status_put_keeps_spec 0 '^4$'
 
 # update with a stale resourceVersion
 run k -n ns1 get cm c1 -o json

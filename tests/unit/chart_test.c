@@ -89,6 +89,21 @@ static void test_helmignore(void)
   CHECK(chart_ignore_match(ig, "Chart.yaml", 0));
   CHECK(!chart_ignore_match(ig, "a.txt", 0));
   chart_ignore_free(ig);
+  /* the literal and *.ext rules (matched without path.Match) agree with it */
+  const char *fast = ".git/\n__snapshot__\n*~\n*\nlit/x.y\n";
+  ig = chart_ignore_parse(fast, strlen(fast), "f", &err);
+  const char *names[] = {".git", "a/.git", "__snapshot__", "x/__snapshot__",
+                         "a~", "d/a~", "~", "lit/x.y", "lit/x.yy", "a/lit/x.y",
+                         "values.yaml", NULL};
+  const int want[] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+  for (int i = 0; names[i]; i++) CHECK(chart_ignore_match(ig, names[i], 1) == want[i]);
+  chart_ignore_free(ig);
+  ig = chart_ignore_parse("*.md\nlit/x.y\n", 13, "f", &err);
+  CHECK(chart_ignore_match(ig, "a.md", 0) && chart_ignore_match(ig, "s/a.md", 0));
+  CHECK(chart_ignore_match(ig, ".md", 0) && !chart_ignore_match(ig, "a.mdx", 0));
+  CHECK(chart_ignore_match(ig, "lit/x.y", 0) && !chart_ignore_match(ig, "lit/x.yy", 0));
+  CHECK(!chart_ignore_match(ig, "a/lit/x.y", 0) && !chart_ignore_match(ig, "lit", 1));
+  chart_ignore_free(ig);
   CHECK(chart_ignore_parse("a/**/b\n", 7, ".helmignore", &err) == NULL);
   CHECK(strstr(err.msg, "double-star") != NULL);
   CHECK(err.line == 1);
@@ -426,12 +441,14 @@ static void test_schema(void)
   tpl_map_new(&user);
   CHECK(chart_process_deps(top, user, &err) == KD_OK);
   CHECK(chart_coalesce_values(top, user, 0, &vals, &err) == KD_OK);
-  CHECK(chart_schema_validate(top, vals, &err) == KD_OK);
+  CHECK(chart_schema_validate(top, vals, &err, NULL) == KD_OK);
   tpl_unref(vals);
   CHECK(chart_strvals(user, CHART_SET, "replicas=0.5,name=ABC,mode=c,sub.size=5,sub.x=1,sub.o=true",
                       58, &err) == KD_OK);
   CHECK(chart_coalesce_values(top, user, 0, &vals, &err) == KD_OK);
-  CHECK(chart_schema_validate(top, vals, &err) == KD_EINVAL);
+  kd_buf full = {0};
+  CHECK(chart_schema_validate(top, vals, &err, &full) == KD_EINVAL);
+  CHECK_STR(full.data, err.msg);   /* short: the same text */
   CHECK_STR(err.msg, "values don't meet the specifications of the schema(s) in the "
             "following chart(s):\nsc:\n"
             "- at '/mode': value must be one of \"a\", \"b\"\n"
@@ -442,6 +459,20 @@ static void test_schema(void)
             "  - at '/o': got boolean, want integer\n"
             "- at '/size': got number, want string\n"
             "- at '': additional properties 'x' not allowed");
+  tpl_unref(vals);
+  /* a list longer than kd_error.msg comes whole in FULL */
+  kd_buf set = {0};
+  kd_buf_adds(&set, "name=");
+  for (int i = 0; i < 700; i++) kd_buf_addc(&set, 'A');
+  CHECK(chart_strvals(user, CHART_SET, set.data, set.len, &err) == KD_OK);
+  CHECK(chart_coalesce_values(top, user, 0, &vals, &err) == KD_OK);
+  CHECK(chart_schema_validate(top, vals, &err, &full) == KD_EINVAL);
+  CHECK(strlen(err.msg) == sizeof err.msg - 1);
+  CHECK(full.len > 900 && strncmp(full.data, err.msg, strlen(err.msg)) == 0);
+  CHECK(strstr(full.data, "AAAA' does not match pattern '^[a-z]+$'") != NULL);
+  CHECK(strstr(full.data, "additional properties 'x' not allowed") != NULL);
+  kd_buf_free(&set);
+  kd_buf_free(&full);
   tpl_unref(vals);
   tpl_unref(user);
   chart_node_free(top);

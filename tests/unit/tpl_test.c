@@ -612,6 +612,76 @@ static void test_objects(void)
   }
 }
 
+/* ---- deep nesting: Go's limits, past several stack hops ---------------- */
+
+static int render(const char *tpl, tpl_val data, kd_buf *out, const char **err)
+{
+  tpl_options opt;
+  tpl_set *s;
+  kd_error e = {0};
+  static char msg[256];
+  int rc;
+  memset(&opt, 0, sizeof opt);
+  opt.funcs = tpl_fn_library;
+  s = tpl_set_new(&opt, &e);
+  rc = tpl_set_parse(s, "t", tpl, strlen(tpl), &e);
+  if (rc == KD_OK) rc = tpl_set_exec(s, "t", data, out, &e);
+  snprintf(msg, sizeof msg, "%s", tpl_set_error(s));
+  *err = msg;
+  tpl_set_free(s);
+  return rc;
+}
+
+static char *repeat(const char *a, size_t na, const char *mid, const char *b,
+                    size_t nb)
+{
+  kd_buf t = {0};
+  size_t i;
+  for (i = 0; i < na; i++) kd_buf_adds(&t, a);
+  kd_buf_adds(&t, mid);
+  for (i = 0; i < nb; i++) kd_buf_adds(&t, b);
+  return kd_buf_take(&t, NULL);
+}
+
+static void test_deep_nesting(void)
+{
+  kd_buf out = {0};
+  const char *err;
+  char *t;
+  /* Go's maxStackDepth: 10000 nested parentheses */
+  t = repeat("(", 9999, "7", ")", 9999);
+  {
+    char *w = repeat("{{ ", 1, t, " }}", 1);
+    CHECK(render(w, tpl_nil(), &out, &err) == KD_OK);
+    CHECK_STR(out.data ? out.data : "", "7");
+    free(w);
+  }
+  free(t);
+  out.len = 0;
+  t = repeat("(", 10001, "1", ")", 10001);
+  {
+    char *w = repeat("{{ ", 1, t, " }}", 1);
+    CHECK(render(w, tpl_nil(), &out, &err) == KD_EPARSE);
+    CHECK_STR(err, "template: t:1: max expression depth exceeded");
+    free(w);
+  }
+  free(t);
+  /* control blocks nest without a limit in Go */
+  t = repeat("{{ if 1 }}", 5000, "deep", "{{ end }}", 5000);
+  out.len = 0;
+  CHECK(render(t, tpl_nil(), &out, &err) == KD_OK);
+  CHECK_STR(out.data ? out.data : "", "deep");
+  free(t);
+  /* 3000 nested template calls */
+  out.len = 0;
+  CHECK(render("{{ define \"c\" }}{{ if gt . 0 }}x{{ template \"c\" (sub . 1) }}{{ end }}"
+               "{{ end }}{{ template \"c\" 3000 }}{{ include \"c\" 2000 | len }}",
+               tpl_nil(), &out, &err) == KD_OK);
+  CHECK(out.len == 3004);
+  CHECK(out.data && strcmp(out.data + 3000, "2000") == 0);
+  kd_buf_free(&out);
+}
+
 /* ---- golden cases recorded from the real Helm --------------------------- */
 
 typedef struct {
@@ -793,6 +863,7 @@ int main(void)
   RUN(test_calls);
   RUN(test_parse_errors);
   RUN(test_objects);
+  RUN(test_deep_nesting);
   RUN(test_golden_helm);
   TEST_EXIT();
 }

@@ -55,13 +55,14 @@ function M.run(opts, args)
   if args[2] then return cli.usage_error("render: unexpected argument " .. args[2], "render") end
   local ok, res = pcall(function()
     local c <close> = chart.load(args[1])
-    return c:template(M.options(opts))
+    local o = M.options(opts)
+    o.write_to = io.stdout   -- straight from C: no copy of a large render
+    return c:template(o)
   end)
   if not ok then
     cli.err(tostring(res))
     return 1
   end
-  io.stdout:write(res)
   return 0
 end
 
