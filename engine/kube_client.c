@@ -48,6 +48,7 @@ struct kube_client {
   char *base;                 /* URL prefix requests are built on */
   struct curl_slist *connect_to;
   char *host_header, *noproxy;
+  int https;
   char *file_token;           /* last good read of token_file */
   struct stat file_st;
   kube_cred cred;             /* exec plugin result */
@@ -109,6 +110,7 @@ static int setup_url(kube_client *c, kd_error *err)
   const char *np;
   int rc = url_parse(k->server, u);
   if (rc) return kd_error_set(err, rc, "server %s is not a valid URL", k->server);
+  c->https = strcmp(u->scheme, "https") == 0;
   if (k->tls_server_name && strcmp(u->scheme, "https") == 0) {
     kd_buf_printf(&b, "%s:%s:%s%s%s:%s", k->tls_server_name, u->port,
                   u->ipv6 ? "[" : "", u->host, u->ipv6 ? "]" : "", u->port);
@@ -150,9 +152,7 @@ kube_client *kube_client_new(loop *l, kube_conn *conn,
   c->o.timeout = KUBE_DEFAULT_TIMEOUT;
   c->o.connect_timeout = KUBE_DEFAULT_CONNECT_TIMEOUT;
   c->o.max_retries = KUBE_DEFAULT_RETRIES;
-  c->o.max_inflight = KUBE_DEFAULT_INFLIGHT;
   if (o) c->o = *o;
-  if (c->o.max_inflight <= 0) c->o.max_inflight = KUBE_DEFAULT_INFLIGHT;
   if (c->o.burst < 1) c->o.burst = 1;
   c->tokens = c->o.burst;
   c->refilled = loop_now();
@@ -161,6 +161,10 @@ kube_client *kube_client_new(loop *l, kube_conn *conn,
     kube_client_free(c);
     return NULL;
   }
+  /* Over TLS requests are HTTP/2 streams on one connection; plain HTTP is
+   * one connection per request in flight, and a few keep a server busy. */
+  if (c->o.max_inflight <= 0)
+    c->o.max_inflight = c->https ? KUBE_DEFAULT_INFLIGHT : KUBE_DEFAULT_INFLIGHT_HTTP1;
   return c;
 }
 
@@ -333,7 +337,9 @@ static int configure(kube_call *call, CURL *easy, kd_error *err)
   curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-  curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+  /* Over TLS, wait for the first connection's ALPN so that HTTP/2 streams
+   * share it; plain HTTP is HTTP/1.1, where waiting would serialise. */
+  if (c->https) curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, call->errbuf);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_write);

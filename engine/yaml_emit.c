@@ -744,7 +744,7 @@ static int emit_mapping(emitter *e, const kd_value *v, int depth,
       write_indent(e);
       write_indicator(e, ":", 1, 0, 1);
     }
-    rc = emit_node(e, val, 1, 0, depth + 1, err);
+    if (rc == KD_OK) rc = emit_node(e, val, 1, 0, depth + 1, err);
   }
   release_entries(e, base);
   e->indent = saved;

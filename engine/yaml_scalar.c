@@ -257,7 +257,7 @@ static int is_letter(unsigned r)
   if (r >= 0x2000 && r < 0x2C00) return 0;   /* punctuation, symbols */
   if (r >= 0x3000 && r < 0x3040) return 0;   /* CJK punctuation */
   if (r >= 0xD800 && r < 0xF900) return 0;   /* surrogates, private use */
-  if (r >= 0xFE00 && r < 0xFE70) return 0;
+  if ((r >= 0xFE00 && r < 0xFE70) || r == 0xFEFF) return 0;   /* ... BOM */
   if (r >= 0xFF00 && r < 0xFF21) return 0;
   if (r >= 0x1F000 && r < 0x20000) return 0; /* emoji */
   return 1;

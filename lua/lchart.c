@@ -1,20 +1,62 @@
 /* lua/lchart.c: kdeploy.chart, Helm chart loading and rendering over
- * engine/chart. */
+ * engine/chart. Everything C allocates while Lua may raise lives in a
+ * userdata on the stack (a "work box"), so an error never leaks it. */
 #include "chart/chart.h"
 #include "kdeploy_lua.h"
+#include "yaml.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #define CHART_MT "kdeploy.chart"
+#define WORK_MT "kdeploy.chart.work"
 
 typedef struct { chart *c; } lchart;
+
+/* The C side of one render call; freed by __gc or work_free. */
+typedef struct {
+  chart_result *r;
+  tpl_val user;        /* user values (owned) */
+  kd_buf out, etext;
+} work;
 
 static lchart *check_chart(lua_State *L)
 {
   lchart *b = luaL_checkudata(L, 1, CHART_MT);
   if (!b->c) luaL_error(L, "chart is closed");
   return b;
+}
+
+static int work_gc(lua_State *L)
+{
+  work *w = luaL_checkudata(L, 1, WORK_MT);
+  chart_result_free(w->r);
+  w->r = NULL;
+  tpl_unref(w->user);
+  w->user = tpl_nil();
+  kd_buf_free(&w->out);
+  kd_buf_free(&w->etext);
+  return 0;
+}
+
+static work *push_work(lua_State *L)
+{
+  work *w = lua_newuserdatauv(L, sizeof *w, 0);
+  memset(w, 0, sizeof *w);
+  w->user = tpl_nil();
+  luaL_setmetatable(L, WORK_MT);
+  return w;
+}
+
+/* Raises ERR as a kdeploy.error whose message is the whole of W's error
+ * text when the engine gave one (kd_error.msg is cut at 511 bytes). */
+static int raise_full(lua_State *L, const kd_error *err, const work *w)
+{
+  kd_lua_pusherror(L, err);
+  if (w && w->etext.len > strlen(err->msg)) {
+    lua_pushlstring(L, w->etext.data, w->etext.len);
+    lua_setfield(L, -2, "message");
+  }
+  return lua_error(L);
 }
 
 /* chart.load(path) -> chart; raises kdeploy.error naming the file. */
@@ -48,9 +90,10 @@ static int m_values(lua_State *L)
   kd_value *v = kd_lua_newbox(L);
   if (tpl_to_kd(chart_default_values(b->c), v) != KD_OK) return luaL_error(L, "out of memory");
   kd_lua_pushvalue(L, v);
-  kd_value_clear(v);
   return 1;
 }
+
+/* ---- options ------------------------------------------------------------ */
 
 static const struct { const char *name; chart_vkind kind; } vkinds[] = {
   {"values", CHART_VALUES_FILE}, {"set", CHART_SET}, {"set_string", CHART_SET_STRING},
@@ -58,21 +101,29 @@ static const struct { const char *name; chart_vkind kind; } vkinds[] = {
   {"set_literal", CHART_SET_LITERAL},
 };
 
-/* Reads the render options table at IDX into O and the value flags; every
- * string stays on the Lua stack (anchored in the table). */
+/* The options of one call, read before the engine runs. Arrays live in
+ * userdata on the stack and strings in the options table, so reading can
+ * raise at any point without leaking. */
 typedef struct {
   chart_render_opts ro;
   chart_print_opts po;
   chart_vflag *flags;
   size_t nflags;
-  const char **apis, **show;
+  const kd_value *values;   /* the values= table converted (a box) */
+  const char *output_dir;
+  int check;
 } ropts;
 
 static const char *opt_str(lua_State *L, int idx, const char *k)
 {
   lua_getfield(L, idx, k);
-  const char *s = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
-  lua_pop(L, 1);
+  const char *s = NULL;
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "bad option '%s' (string expected, got %s)", k, luaL_typename(L, -1));
+    s = lua_tostring(L, -1);
+  }
+  lua_pop(L, 1);   /* the string stays anchored in the options table */
   return s;
 }
 
@@ -84,113 +135,169 @@ static int opt_bool(lua_State *L, int idx, const char *k)
   return b;
 }
 
+static void *stack_array(lua_State *L, size_t n, size_t size)
+{
+  return n ? lua_newuserdatauv(L, n * size, 0) : (lua_pushnil(L), NULL);
+}
+
+/* A list of strings at option K (pushes its array holder). */
 static size_t str_list(lua_State *L, int idx, const char *k, const char ***out)
 {
   lua_getfield(L, idx, k);
+  if (!lua_isnil(L, -1) && !lua_istable(L, -1))
+    luaL_error(L, "bad option '%s' (list of strings expected)", k);
   size_t n = lua_istable(L, -1) ? lua_rawlen(L, -1) : 0;
-  lua_pop(L, 1);
-  *out = n ? calloc(n, sizeof **out) : NULL;
-  if (n && !*out) luaL_error(L, "out of memory");
-  lua_getfield(L, idx, k);
+  const char **a = stack_array(L, n, sizeof *a);
   for (size_t i = 0; i < n; i++) {
-    lua_rawgeti(L, -1, (lua_Integer)i + 1);
-    (*out)[i] = luaL_checkstring(L, -1);
+    lua_rawgeti(L, -2, (lua_Integer)i + 1);
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "bad option '%s' (item %d is not a string)", k, (int)i + 1);
+    a[i] = lua_tostring(L, -1);
     lua_pop(L, 1);
   }
-  lua_pop(L, 1);
+  lua_remove(L, -2);   /* keep the array, drop the list (anchored in opts) */
+  *out = a;
   return n;
 }
 
+/* release = "name" or {name=, namespace=, revision=, is_upgrade=}. */
+static void read_release(lua_State *L, int idx, ropts *o)
+{
+  lua_getfield(L, idx, "release");
+  int t = lua_type(L, -1);
+  if (t == LUA_TSTRING) {
+    o->ro.release = lua_tostring(L, -1);
+  } else if (t == LUA_TTABLE) {
+    int r = lua_gettop(L);
+    o->ro.release = opt_str(L, r, "name");
+    const char *ns = opt_str(L, r, "namespace");
+    if (ns) o->ro.namespace = ns;
+    lua_getfield(L, r, "revision");
+    if (!lua_isnil(L, -1)) o->ro.revision = (int)luaL_checkinteger(L, -1);
+    lua_pop(L, 1);
+    if (opt_bool(L, r, "is_upgrade")) o->ro.is_upgrade = 1;
+  } else if (t != LUA_TNIL) {
+    luaL_error(L, "bad option 'release' (string or table expected, got %s)",
+               luaL_typename(L, -1));
+  }
+  lua_pop(L, 1);   /* anchored in the options table */
+}
+
+/* Reads the options table at IDX (2) into O, pushing the holders of its
+ * arrays on the stack. */
 static void read_opts(lua_State *L, int idx, ropts *o)
 {
   memset(o, 0, sizeof *o);
   if (lua_isnoneornil(L, idx)) return;
   luaL_checktype(L, idx, LUA_TTABLE);
-  o->ro.release = opt_str(L, idx, "release");
   o->ro.namespace = opt_str(L, idx, "namespace");
+  read_release(L, idx, o);
   o->ro.kube_version = opt_str(L, idx, "kube_version");
   lua_getfield(L, idx, "revision");
-  o->ro.revision = (int)luaL_optinteger(L, -1, 1);
+  if (!lua_isnil(L, -1)) o->ro.revision = (int)luaL_checkinteger(L, -1);
   lua_pop(L, 1);
-  o->ro.is_upgrade = opt_bool(L, idx, "is_upgrade");
+  if (opt_bool(L, idx, "is_upgrade")) o->ro.is_upgrade = 1;
   o->ro.skip_schema = opt_bool(L, idx, "skip_schema_validation");
-  o->ro.n_api_versions = str_list(L, idx, "api_versions", &o->apis);
-  o->ro.api_versions = o->apis;
+  const char **a;
+  o->ro.n_api_versions = str_list(L, idx, "api_versions", &a);
+  o->ro.api_versions = a;
   o->po.include_crds = opt_bool(L, idx, "include_crds");
   o->po.no_hooks = opt_bool(L, idx, "no_hooks");
   o->po.skip_tests = opt_bool(L, idx, "skip_tests");
-  o->po.n_show_only = str_list(L, idx, "show_only", &o->show);
-  o->po.show_only = o->show;
-  /* value flags: flags = {{"set", "a=1"}, {"values", "f.yaml"}, ...} */
+  o->po.n_show_only = str_list(L, idx, "show_only", &a);
+  o->po.show_only = a;
+  o->output_dir = opt_str(L, idx, "output_dir");
+  o->check = opt_bool(L, idx, "check");
+  /* value flags, in command-line form: {{"set", "a=1"}, {"values", "f"}} */
   lua_getfield(L, idx, "flags");
   size_t n = lua_istable(L, -1) ? lua_rawlen(L, -1) : 0;
-  o->flags = n ? calloc(n, sizeof *o->flags) : NULL;
-  for (size_t i = 0; i < n && o->flags; i++) {
-    lua_rawgeti(L, -1, (lua_Integer)i + 1);
+  o->flags = stack_array(L, n, sizeof *o->flags);
+  for (size_t i = 0; i < n; i++) {
+    lua_rawgeti(L, -2, (lua_Integer)i + 1);
+    luaL_checktype(L, -1, LUA_TTABLE);
     lua_rawgeti(L, -1, 1);
-    const char *kind = luaL_checkstring(L, -1);
     lua_rawgeti(L, -2, 2);
-    o->flags[i].arg = luaL_checkstring(L, -1);
-    lua_pop(L, 3);
+    const char *kind = lua_tostring(L, -2), *arg = lua_tostring(L, -1);
+    if (!kind || !arg) luaL_error(L, "bad flag #%d (want {kind, argument})", (int)i + 1);
     size_t k = 0;
     while (k < sizeof vkinds / sizeof *vkinds && strcmp(vkinds[k].name, kind)) k++;
     if (k == sizeof vkinds / sizeof *vkinds) luaL_error(L, "unknown value flag kind '%s'", kind);
     o->flags[i].kind = vkinds[k].kind;
+    o->flags[i].arg = arg;
     o->nflags++;
+    lua_pop(L, 3);   /* the strings stay anchored in the flags table */
   }
-  lua_pop(L, 1);
+  lua_remove(L, -2);
+  /* values = {...}: merged over the flags' values, converted now */
+  lua_getfield(L, idx, "values");
+  if (!lua_isnil(L, -1)) {
+    luaL_argexpected(L, lua_istable(L, -1), idx, "values table");
+    o->values = kd_lua_tovalue(L, -1);   /* a box on the stack */
+    lua_remove(L, -2);
+  }
 }
 
-static void free_opts(ropts *o)
-{
-  free(o->flags);
-  free(o->apis);
-  free(o->show);
-}
+/* ---- rendering (no Lua calls until the result is pushed) ------------------ */
 
-/* Renders with the options at index 2; pushes nothing. Returns the result
- * (owned) or NULL with ERR set. */
-static chart_result *do_render(lua_State *L, chart *c, ropts *o, kd_error *err)
+static int do_render(chart *c, ropts *o, work *w, kd_error *err)
 {
-  tpl_val user = tpl_nil(), extra = tpl_nil(), merged;
-  chart_result *r = NULL;
-  if (chart_user_values(o->flags, o->nflags, &user, err) != KD_OK) return NULL;
-  if (lua_istable(L, 2)) {
-    lua_getfield(L, 2, "values");
-    if (lua_istable(L, -1)) {
-      kd_value *v = kd_lua_tovalue(L, -1);   /* box on the stack */
-      int rc = tpl_from_kd(v, 0, &extra);
-      lua_pop(L, 1);
-      if (rc || chart_merge_maps(user, extra, &merged)) {
-        tpl_unref(user);
-        tpl_unref(extra);
-        kd_error_set(err, KD_ENOMEM, "out of memory");
-        return NULL;
-      }
-      tpl_unref(user);
+  tpl_val extra = tpl_nil(), merged;
+  int rc = chart_user_values(o->flags, o->nflags, &w->user, err);
+  if (rc != KD_OK) return rc;
+  if (o->values) {
+    if (tpl_from_kd(o->values, 0, &extra) != KD_OK ||
+        chart_merge_maps(w->user, extra, &merged) != KD_OK) {
       tpl_unref(extra);
-      user = merged;
+      return kd_error_set(err, KD_ENOMEM, "out of memory");
     }
-    lua_pop(L, 1);
+    tpl_unref(extra);
+    tpl_unref(w->user);
+    w->user = merged;
   }
-  if (chart_render(c, user, &o->ro, &r, err) != KD_OK) r = NULL;
-  tpl_unref(user);
-  return r;
+  o->ro.error_text = &w->etext;
+  return chart_render(c, w->user, &o->ro, &w->r, err);
+}
+
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+  lua_pushstring(L, v);
+  lua_setfield(L, -2, k);
+}
+
+/* Pushes the documents of one rendered text as decoded tables (`object`;
+ * absent for a comment-only document). */
+static void push_object(lua_State *L, const char *text, size_t len,
+                        const char *source)
+{
+  kd_value *v = kd_lua_newbox(L);
+  kd_error e = {0};
+  if (yaml_decode(text, len, source, v, &e) == KD_OK && v->type == KD_OBJ)
+    kd_lua_pushvalue(L, v);
+  else
+    lua_pushnil(L);
+  lua_remove(L, -2);
 }
 
 static void push_manifest(lua_State *L, const chart_manifest *m)
 {
-  lua_createtable(L, 0, 10);
-  lua_pushstring(L, m->source); lua_setfield(L, -2, "source");
-  lua_pushlstring(L, m->content, m->len); lua_setfield(L, -2, "content");
-  lua_pushstring(L, m->api_version); lua_setfield(L, -2, "api_version");
-  lua_pushstring(L, m->obj_kind); lua_setfield(L, -2, "kind");
-  lua_pushstring(L, m->name); lua_setfield(L, -2, "name");
-  lua_pushstring(L, m->namespace); lua_setfield(L, -2, "namespace");
+  lua_createtable(L, 0, 12);
+  set_str(L, "source", m->source);
+  lua_pushlstring(L, m->content, m->len);
+  lua_setfield(L, -2, "content");
+  set_str(L, "api_version", m->api_version);
+  set_str(L, "kind", m->obj_kind);
+  set_str(L, "name", m->name);
+  set_str(L, "namespace", m->namespace);
   if (m->hook_events) {
-    lua_pushstring(L, m->hook_events); lua_setfield(L, -2, "hook");
-    lua_pushinteger(L, m->weight); lua_setfield(L, -2, "weight");
-    lua_pushboolean(L, m->is_test); lua_setfield(L, -2, "is_test");
+    set_str(L, "hook", m->hook_events);
+    lua_pushinteger(L, m->weight);
+    lua_setfield(L, -2, "weight");
+    lua_pushboolean(L, m->is_test);
+    lua_setfield(L, -2, "is_test");
+  }
+  if (m->kind != CHART_CRD) {
+    push_object(L, m->content, m->len, m->source);
+    lua_setfield(L, -2, "object");
   }
 }
 
@@ -204,51 +311,68 @@ static void push_list(lua_State *L, const chart_manifest *m, size_t n, const cha
   lua_setfield(L, -2, k);
 }
 
-/* chart:render{values=, flags=, release=, namespace=, kube_version=,
- * api_versions=} -> {manifests=, hooks=, crds=, notes=}; each manifest is
- * {source, content, api_version, kind, name, namespace[, hook, weight,
- * is_test]} in Helm's order. Raises kdeploy.error with file:line. */
+/* chart:render{values=, flags=, release=, namespace=, revision=,
+ * is_upgrade=, kube_version=, api_versions=, skip_schema_validation=}
+ *   -> {manifests=, hooks=, crds=, notes=}
+ * Each manifest is {source, content, object, api_version, kind, name,
+ * namespace[, hook, weight, is_test]} in Helm's install order; `object` is
+ * the decoded document, a table a flow may change. crds are the chart
+ * tree's crds/ files as they are ({source, content}). Raises a
+ * kdeploy.error naming the template and line. */
 static int m_render(lua_State *L)
 {
   lchart *b = check_chart(L);
   ropts o;
   read_opts(L, 2, &o);
+  work *w = push_work(L);
   kd_error err = {0};
-  chart_result *r = do_render(L, b->c, &o, &err);
-  free_opts(&o);
-  if (!r) return kd_lua_raise(L, &err);
+  if (do_render(b->c, &o, w, &err) != KD_OK) return raise_full(L, &err, w);
+  chart_result *r = w->r;
   lua_createtable(L, 0, 4);
   push_list(L, r->manifests, r->n_manifests, "manifests");
   push_list(L, r->hooks, r->n_hooks, "hooks");
   push_list(L, r->crds, r->n_crds, "crds");
-  if (r->notes) { lua_pushstring(L, r->notes); lua_setfield(L, -2, "notes"); }
-  chart_result_free(r);
-  return 1;
+  if (r->notes) set_str(L, "notes", r->notes);
+  return 1;   /* the work box is collected */
 }
 
 /* chart:template{...render options, include_crds=, no_hooks=, skip_tests=,
- * show_only=, output_dir=, check=} -> the text `helm template` prints (or
- * the "wrote PATH" lines with output_dir). */
+ * show_only=, output_dir=, check=, write_to=} -> the text `helm template`
+ * prints (or the "wrote PATH" lines with output_dir: nothing is written
+ * unless every file can be). check=true checks the documents first. With
+ * write_to (an open Lua file, e.g. io.stdout) the text is written there
+ * instead and the call returns true: a large render is not copied into a
+ * Lua string first. */
 static int m_template(lua_State *L)
 {
   lchart *b = check_chart(L);
   ropts o;
   read_opts(L, 2, &o);
-  const char *dir = lua_istable(L, 2) ? opt_str(L, 2, "output_dir") : NULL;
-  int check = lua_istable(L, 2) ? opt_bool(L, 2, "check") : 0;
+  luaL_Stream *to = NULL;
+  if (lua_istable(L, 2)) {
+    lua_getfield(L, 2, "write_to");
+    if (!lua_isnil(L, -1)) {
+      to = luaL_checkudata(L, -1, LUA_FILEHANDLE);
+      if (!to->closef) luaL_error(L, "bad option 'write_to' (file is closed)");
+    }
+    lua_pop(L, 1);   /* the file stays anchored in the options table */
+  }
+  work *w = push_work(L);
   kd_error err = {0};
-  kd_buf out = {0};
-  chart_result *r = do_render(L, b->c, &o, &err);
-  int rc = r ? KD_OK : err.code;
-  if (rc == KD_OK && check) rc = chart_result_check(r, o.ro.namespace ? o.ro.namespace : "default", &err);
+  int rc = do_render(b->c, &o, w, &err);
+  const char *ns = o.ro.namespace ? o.ro.namespace : "default";
+  if (rc == KD_OK && o.check) rc = chart_result_check(w->r, ns, &err);
   if (rc == KD_OK)
-    rc = dir ? chart_result_write_dir(r, &o.po, dir, &out, &err)
-             : chart_result_print(r, &o.po, &out, &err);
-  chart_result_free(r);
-  free_opts(&o);
-  if (rc != KD_OK) { kd_buf_free(&out); return kd_lua_raise(L, &err); }
-  lua_pushlstring(L, out.data ? out.data : "", out.len);
-  kd_buf_free(&out);
+    rc = o.output_dir ? chart_result_write_dir(w->r, &o.po, o.output_dir, &w->out, &err)
+                      : chart_result_print(w->r, &o.po, &w->out, &err);
+  if (rc != KD_OK) return raise_full(L, &err, w);
+  if (to) {
+    if (w->out.len && fwrite(w->out.data, 1, w->out.len, to->f) != w->out.len)
+      return luaL_fileresult(L, 0, NULL);
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  lua_pushlstring(L, w->out.data ? w->out.data : "", w->out.len);
   return 1;
 }
 
@@ -274,6 +398,10 @@ int luaopen_kdeploy_chart(lua_State *L)
     lua_pushcfunction(L, m_close); lua_setfield(L, -2, "__gc");
     lua_pushcfunction(L, m_close); lua_setfield(L, -2, "__close");
     lua_pushcfunction(L, m_tostring); lua_setfield(L, -2, "__tostring");
+  }
+  lua_pop(L, 1);
+  if (luaL_newmetatable(L, WORK_MT)) {
+    lua_pushcfunction(L, work_gc); lua_setfield(L, -2, "__gc");
   }
   lua_pop(L, 1);
   luaL_newlib(L, fns);

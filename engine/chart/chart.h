@@ -80,6 +80,10 @@ typedef struct chart_render_opts {
   size_t n_api_versions;
   int skip_schema;          /* skip values.schema.json validation */
   const tpl_options *tpl;   /* lookup/random/clock hooks; may be NULL */
+  /* Out, may be NULL: on failure the whole message (kd_error.msg holds
+   * only its first 511 bytes; schema lists and template errors can be
+   * longer). Reset by chart_render before use. */
+  kd_buf *error_text;
 } chart_render_opts;
 
 typedef enum { CHART_MANIFEST, CHART_HOOK, CHART_CRD } chart_mkind;

@@ -67,13 +67,31 @@ const tpl_val *chart_values_table(const tpl_val *v, const char *path);
 char *chart_node_path(const node *n);
 
 /* Validates VALUES against each chart's values.schema.json in the tree.
- * ERR lists every violation as Helm words it. */
-int chart_schema_validate(const node *top, tpl_val values, kd_error *err);
+ * ERR lists every violation as Helm words it; FULL (may be NULL) gets the
+ * whole list, however long. */
+int chart_schema_validate(const node *top, tpl_val values, kd_error *err,
+                          kd_buf *full);
+
+/* Fails with TEXT[0..LEN): ERR gets as much as it holds, FULL (may be
+ * NULL) all of it. Returns CODE. */
+int chart_fail_text(kd_error *err, kd_buf *full, int code, const char *text,
+                    size_t len);
+/* Helm's wording of Go's template errors (MSG is Go's full text):
+ * "parse error at (NAME:LINE): msg"; for execution errors "execution
+ * error at (LOC): msg" for fail/required, Helm 4's three-line form per
+ * nested call where it applies, else Go's text. Appends to OUT. */
+int chart_helm_parse_error(const char *msg, kd_buf *out);
+int chart_helm_exec_error(const char *msg, kd_buf *out);
 
 /* The .Files object over FILES (borrowed pointers, array copied). */
 int chart_files_obj(const chart_file *const *files, size_t n, tpl_val *out);
+/* Method signatures of the .Files and .Capabilities classes, for
+ * tpl_options.methods. */
+extern const tpl_methods chart_methods[];
 /* The .Capabilities object. */
 int chart_caps_obj(const chart_render_opts *o, tpl_val *out, kd_error *err);
+/* Its KubeVersion: .Version (STRING_FORM 0) or String() (1). Borrowed. */
+const char *chart_caps_kube_version(tpl_val caps, int string_form);
 
 /* Appends "key: value" YAML of a string map as Helm's toYAML does. */
 int chart_yaml_string_map(tpl_val map, kd_buf *out);
@@ -88,9 +106,12 @@ int chart_split_docs(const char *text, size_t len, chart_span **out,
 /* One rendered template (owned strings). */
 typedef struct chart_rendered { char *name; char *text; size_t len; } chart_rendered;
 /* Helm's SortManifests over FILES (sorted in place): documents into R's
- * manifests and hooks, in install order. */
+ * manifests and hooks, in install order. The text of each file is freed
+ * (and set NULL) once its documents are copied. */
 int chart_sort_manifests(chart_rendered *files, size_t n, chart_result *r,
                          kd_error *err);
 void chart_manifest_clear(chart_manifest *m);
+/* Appends M as `helm template` prints it: "---\n# Source: S\n" TEXT "\n". */
+int chart_doc_text(kd_buf *b, const chart_manifest *m);
 
 #endif

@@ -144,7 +144,7 @@ int chart_files_obj(const chart_file *const *files, size_t n, tpl_val *out)
   if (!fd) return KD_ENOMEM;
   fd->f = calloc(n + 1, sizeof *fd->f);
   if (!fd->f) { free(fd); return KD_ENOMEM; }
-  memcpy(fd->f, files, n * sizeof *files);
+  if (n) memcpy(fd->f, files, n * sizeof *files);
   fd->n = n;
   return tpl_obj_new(out, &files_class, fd);
 }
@@ -229,15 +229,34 @@ static int files_as(tpl_call *c, files_data *fd, int secrets, tpl_val *out)
   return rc;
 }
 
+/* What range/len/index see: Helm's files is a map[string][]byte. */
+static int files_items(const files_data *fd, tpl_val *out)
+{
+  if (tpl_map_new(out)) return KD_ENOMEM;
+  for (size_t i = 0; i < fd->n; i++) {
+    tpl_val s;
+    if (tpl_str_new(&s, fd->f[i]->data, fd->f[i]->len)) goto nomem;
+    s.sub = TPL_STR_BYTES;
+    if (tpl_map_sets(*out, fd->f[i]->name, s)) goto nomem;
+  }
+  return KD_OK;
+nomem:
+  tpl_unref(*out);
+  return KD_ENOMEM;
+}
+
 static int files_member(tpl_call *c, tpl_obj *o, const char *name,
                         const tpl_val *args, int nargs, tpl_val *out)
 {
   files_data *fd = odata(o);
   int rc;
+  if (strcmp(name, TPL_MEMBER_ITEMS) == 0) return files_items(fd, out);
   if (strcmp(name, "Get") == 0 || strcmp(name, "GetBytes") == 0) {
     if ((rc = want_args(c, name, args, nargs, 1))) return rc;
     const chart_file *f = files_find(fd, args[0]);
-    return tpl_str_new(out, f ? f->data : "", f ? f->len : 0);
+    rc = tpl_str_new(out, f ? f->data : "", f ? f->len : 0);
+    if (rc == KD_OK && name[3] == 'B') out->sub = TPL_STR_BYTES;   /* []byte */
+    return rc;
   }
   if (strcmp(name, "Lines") == 0) {
     if ((rc = want_args(c, name, args, nargs, 1))) return rc;
@@ -284,7 +303,14 @@ static int files_member(tpl_call *c, tpl_obj *o, const char *name,
     if ((rc = want_args(c, name, args, nargs, 0))) return rc;
     return files_as(c, fd, name[2] == 'S', out);
   }
-  return KD_ENOTFOUND;
+  /* files is a map type: any other .Name is a key, []byte(nil) when absent */
+  tpl_val key;
+  if (nargs != 0 || tpl_str_cstr(&key, name)) return KD_ENOTFOUND;
+  const chart_file *f = files_find(fd, key);
+  tpl_unref(key);
+  rc = tpl_str_new(out, f ? f->data : "", f ? f->len : 0);
+  if (rc == KD_OK) out->sub = TPL_STR_BYTES;
+  return rc;
 }
 
 static int files_print(tpl_obj *o, kd_buf *b)
@@ -301,24 +327,10 @@ static int files_print(tpl_obj *o, kd_buf *b)
   return rc ? rc : kd_buf_addc(b, ']');
 }
 
+/* JSON of a map[string][]byte: the []byte values marshal as base64. */
 static int files_marshal(tpl_obj *o, tpl_val *out)
 {
-  files_data *fd = odata(o);
-  kd_buf enc = {0};
-  if (tpl_map_new(out)) return KD_ENOMEM;
-  for (size_t i = 0; i < fd->n; i++) {
-    enc.len = 0;
-    tpl_val s;
-    if (base64(fd->f[i]->data, fd->f[i]->len, &enc) ||
-        tpl_str_new(&s, enc.data ? enc.data : "", enc.len) ||
-        tpl_map_sets(*out, fd->f[i]->name, s)) {
-      kd_buf_free(&enc);
-      tpl_unref(*out);
-      return KD_ENOMEM;
-    }
-  }
-  kd_buf_free(&enc);
-  return KD_OK;
+  return files_items(odata(o), out);
 }
 
 static int files_truth(tpl_obj *o) { return ((files_data *)odata(o))->n > 0; }
@@ -331,7 +343,9 @@ static const tpl_class files_class = {
 /* ---- .Capabilities ------------------------------------------------------- */
 
 typedef struct {
-  char *version, *major, *minor;
+  char *version;   /* as given, "v" prefixed: KubeVersion.Version */
+  char *norm;      /* "v" + the numeric components: KubeVersion.String() */
+  char *major, *minor;
   char **apis;
   size_t napis;
 } caps_data;
@@ -340,7 +354,7 @@ static void caps_free(void *d)
 {
   caps_data *cd = d;
   if (!cd) return;
-  free(cd->version); free(cd->major); free(cd->minor);
+  free(cd->version); free(cd->norm); free(cd->major); free(cd->minor);
   for (size_t i = 0; i < cd->napis; i++) free(cd->apis[i]);
   free(cd->apis);
   free(cd);
@@ -390,33 +404,46 @@ static int kube_member(tpl_call *c, tpl_obj *o, const char *name,
 {
   (void)args; (void)nargs; (void)c;
   caps_data *cd = caps_of(o);
-  if (!strcmp(name, "Version") || !strcmp(name, "String") ||
-      !strcmp(name, "GitVersion"))
+  if (!strcmp(name, "Version") || !strcmp(name, "GitVersion"))
     return tpl_str_cstr(out, cd->version);
+  if (!strcmp(name, "String")) return tpl_str_cstr(out, cd->norm);
   if (!strcmp(name, "Major")) return tpl_str_cstr(out, cd->major);
   if (!strcmp(name, "Minor")) return tpl_str_cstr(out, cd->minor);
   return KD_ENOTFOUND;
 }
 
-static int kube_print(tpl_obj *o, kd_buf *b) { return kd_buf_adds(b, caps_of(o)->version); }
+/* fmt's %v of the struct {Version, version, Major, Minor}; a template's
+ * own {{ .Capabilities.KubeVersion }} prints String() instead. */
+static int kube_fmt(const caps_data *cd, kd_buf *b)
+{
+  return kd_buf_printf(b, "{%s %s %s %s}", cd->version, cd->norm, cd->major,
+                       cd->minor);
+}
+
+static int kube_print(tpl_obj *o, kd_buf *b) { return kube_fmt(caps_of(o), b); }
 
 static int kube_marshal(tpl_obj *o, tpl_val *out)
 {
   caps_data *cd = caps_of(o);
   tpl_val s;
   if (tpl_map_new(out)) return KD_ENOMEM;
-  if (tpl_str_cstr(&s, cd->version) || tpl_map_sets(*out, "version", s) ||
-      tpl_str_cstr(&s, cd->major) || tpl_map_sets(*out, "major", s) ||
-      tpl_str_cstr(&s, cd->minor) || tpl_map_sets(*out, "minor", s)) {
+  /* Helm 4's KubeVersion has no json tags: the field names as they are */
+  if (tpl_str_cstr(&s, cd->version) || tpl_map_sets(*out, "Version", s) ||
+      tpl_str_cstr(&s, cd->major) || tpl_map_sets(*out, "Major", s) ||
+      tpl_str_cstr(&s, cd->minor) || tpl_map_sets(*out, "Minor", s)) {
     tpl_unref(*out);
     return KD_ENOMEM;
   }
   return KD_OK;
 }
 
+static int apis_marshal(tpl_obj *o, tpl_val *out);
+
 static int apis_member(tpl_call *c, tpl_obj *o, const char *name,
                        const tpl_val *args, int nargs, tpl_val *out)
 {
+  /* VersionSet is a []string: range/len/index see the list */
+  if (strcmp(name, TPL_MEMBER_ITEMS) == 0) return apis_marshal(o, out);
   if (strcmp(name, "Has") != 0) return KD_ENOTFOUND;
   int rc = want_args(c, name, args, nargs, 1);
   if (rc) return rc;
@@ -496,11 +523,32 @@ static int helm_marshal(tpl_obj *o, tpl_val *out)
 static int caps_print(tpl_obj *o, kd_buf *b)
 {
   caps_data *cd = odata(o);
-  int rc = kd_buf_printf(b, "&{{%s %s %s} [", cd->version, cd->major, cd->minor);
+  int rc = kd_buf_adds(b, "&{") || kube_fmt(cd, b) || kd_buf_adds(b, " [");
   for (size_t i = 0; rc == KD_OK && i < cd->napis; i++)
     rc = kd_buf_printf(b, "%s%s", i ? " " : "", cd->apis[i]);
   if (rc == KD_OK) rc = kd_buf_adds(b, "] ");
   return rc ? rc : (helm_print(o, b) || kd_buf_addc(b, '}') ? KD_ENOMEM : KD_OK);
+}
+
+/* Capabilities marshal as {KubeVersion, APIVersions, HelmVersion}. */
+static int caps_marshal(tpl_obj *o, tpl_val *out)
+{
+  static const tpl_class *const parts[3] = {&kube_class, &apis_class,
+                                            &helm_class};
+  static const char *const names[3] = {"KubeVersion", "APIVersions",
+                                       "HelmVersion"};
+  if (tpl_map_new(out)) return KD_ENOMEM;
+  for (int i = 0; i < 3; i++) {
+    tpl_val part, m;
+    if (new_part(o, parts[i], &part)) goto nomem;
+    int rc = parts[i]->marshal(part.u.o, &m);
+    tpl_unref(part);
+    if (rc || tpl_map_sets(*out, names[i], m)) goto nomem;
+  }
+  return KD_OK;
+nomem:
+  tpl_unref(*out);
+  return KD_ENOMEM;
 }
 
 static const tpl_class kube_class = {
@@ -516,7 +564,7 @@ static const tpl_class helm_class = {
   NULL, part_free,
 };
 static const tpl_class caps_class = {
-  "*common.Capabilities", "ptr", caps_member, caps_print, NULL, NULL,
+  "*common.Capabilities", "ptr", caps_member, caps_print, caps_marshal, NULL,
   caps_free,
 };
 
@@ -550,35 +598,89 @@ static const char *const default_apis[] = {
   "apiextensions.k8s.io/v1",
 };
 
-/* ParseKubeVersion: "1.28" -> v1.28.0, major "1", minor "28". */
+/* Go's %q of S (the flag's text), enough for error messages. */
+static void go_quote(kd_buf *b, const char *s)
+{
+  kd_buf_addc(b, '"');
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') kd_buf_printf(b, "\\%c", c);
+    else if (c < 0x20 || c == 0x7f) kd_buf_printf(b, "\\x%02x", c);
+    else kd_buf_addc(b, (char)c);
+  }
+  kd_buf_addc(b, '"');
+}
+
+/* Helm 4's ParseKubeVersion over k8s' version.ParseGeneric: optional
+ * blanks and "v", two or more dot-separated numbers, anything after.
+ * Version keeps the text (with "v" put in front), String() the numbers. */
 static int parse_kube(const char *s, caps_data *cd, kd_error *err)
 {
   const char *p = s;
+  kd_buf why = {0}, b = {0};
+  while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f') p++;
   if (*p == 'v') p++;
-  unsigned long long v[3] = {0, 0, 0};
+  unsigned long long v[64];
   int n = 0;
-  while (n < 3) {
-    if (*p < '0' || *p > '9') break;
-    char *end;
-    v[n++] = strtoull(p, &end, 10);
-    p = end;
-    if (*p != '.') break;
+  if (*p < '0' || *p > '9') {
+    kd_buf_adds(&why, "could not parse ");
+    go_quote(&why, s);
+    kd_buf_adds(&why, " as version");
+    goto bad;
+  }
+  for (;;) {
+    const char *c = p;
+    while (*p >= '0' && *p <= '9') p++;
+    size_t len = (size_t)(p - c);
+    if (n == 0 && len > 1 && *c == '0') {
+      kd_buf_printf(&why, "illegal zero-prefixed version component \"%.*s\" in ",
+                    (int)len, c);
+      go_quote(&why, s);
+      goto bad;
+    }
+    unsigned long long x = 0;
+    int over = 0;
+    for (const char *d = c; d < p; d++) {
+      if (x > (~0ULL - (unsigned)(*d - '0')) / 10) over = 1;
+      x = x * 10 + (unsigned)(*d - '0');
+    }
+    if (over) {
+      kd_buf_printf(&why, "illegal non-numeric version component \"%.*s\" in ",
+                    (int)len, c);
+      go_quote(&why, s);
+      kd_buf_printf(&why, ": strconv.ParseUint: parsing \"%.*s\": value out "
+                    "of range", (int)len, c);
+      goto bad;
+    }
+    if (n < 64) v[n] = x;
+    n++;
+    if (p[0] != '.' || p[1] < '0' || p[1] > '9') break;
     p++;
   }
-  const char *rest = p;
-  if (n == 0 || (*rest && *rest != '-' && *rest != '+') ||
-      chart_semver_check(">=0.0.0-0", s) < 0)
-    return kd_error_set(err, KD_EINVAL, "invalid kube version \"%s\": "
-                        "Invalid Semantic Version", s);
-  kd_buf b = {0};
-  kd_buf_printf(&b, "v%llu.%llu.%llu%s", v[0], v[1], v[2], rest);
+  if (n < 2) {
+    kd_buf_adds(&why, "illegal version string ");
+    go_quote(&why, s);
+    goto bad;
+  }
+  kd_buf_printf(&b, "%s%s", s[0] == 'v' ? "" : "v", s);
   cd->version = kd_buf_take(&b, NULL);
+  kd_buf_addc(&b, 'v');
+  for (int i = 0; i < n && i < 64; i++)
+    kd_buf_printf(&b, "%s%llu", i ? "." : "", v[i]);
+  cd->norm = kd_buf_take(&b, NULL);
   kd_buf_printf(&b, "%llu", v[0]);
   cd->major = kd_buf_take(&b, NULL);
   kd_buf_printf(&b, "%llu", v[1]);
   cd->minor = kd_buf_take(&b, NULL);
-  return cd->version && cd->major && cd->minor ? KD_OK
-         : kd_error_set(err, KD_ENOMEM, "out of memory");
+  return cd->version && cd->norm && cd->major && cd->minor
+         ? KD_OK : kd_error_set(err, KD_ENOMEM, "out of memory");
+bad:
+  {
+    int rc = kd_error_set(err, KD_EINVAL, "invalid kube version '%s': %s", s,
+                          why.data ? why.data : "");
+    kd_buf_free(&why);
+    return rc;
+  }
 }
 
 int chart_caps_obj(const chart_render_opts *o, tpl_val *out, kd_error *err)
@@ -604,10 +706,41 @@ int chart_caps_obj(const chart_render_opts *o, tpl_val *out, kd_error *err)
   return KD_OK;
 }
 
-/* Exposed for the render code: the kube version string of CAPS. */
-const char *chart_caps_kube_version(tpl_val caps);
-const char *chart_caps_kube_version(tpl_val caps)
+const char *chart_caps_kube_version(tpl_val caps, int string_form)
 {
   caps_data *cd = tpl_obj_data(caps);
-  return cd ? cd->version : DEFAULT_KUBE;
+  if (!cd) return DEFAULT_KUBE;
+  return string_form ? cd->norm : cd->version;
 }
+
+/* ---- method signatures (Go's argument checks for method calls) ----------- */
+
+static const char *files_sig(const char *name)
+{
+  if (!strcmp(name, "Get") || !strcmp(name, "GetBytes") ||
+      !strcmp(name, "Glob") || !strcmp(name, "Lines"))
+    return "s";
+  if (!strcmp(name, "AsConfig") || !strcmp(name, "AsSecrets")) return "";
+  return NULL;
+}
+
+static const char *kube_sig(const char *name)
+{
+  return !strcmp(name, "String") || !strcmp(name, "GitVersion") ? "" : NULL;
+}
+
+static const char *apis_sig(const char *name)
+{
+  return !strcmp(name, "Has") ? "s" : NULL;
+}
+
+static const char *fields_only(const char *name)
+{
+  (void)name;
+  return NULL;
+}
+
+const tpl_methods chart_methods[] = {
+  {&files_class, files_sig}, {&kube_class, kube_sig}, {&apis_class, apis_sig},
+  {&helm_class, fields_only}, {&caps_class, fields_only}, {NULL, NULL},
+};

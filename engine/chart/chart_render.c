@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *chart_caps_kube_version(tpl_val caps);
 
 typedef struct {
   char *name;       /* CHART/templates/x.yaml */
@@ -112,6 +111,7 @@ static int collect(const node *n, tpl_val parent, jobs *js, tpl_val *out)
     if (t && t->kind == TPL_MAP) vals = tpl_ref(*t);
     else if (tpl_map_new(&vals)) goto nomem;
   }
+  if (vals.kind == TPL_MAP) vals.sub = TPL_MAPV_VALUES;   /* common.Values */
   if (tpl_map_sets(next, "Values", vals)) goto nomem;
   for (size_t i = 0; i < n->nsubs; i++) {
     tpl_val sv;
@@ -157,26 +157,18 @@ static int cmp_job(const void *a, const void *b)
   return -strcmp(x, y);
 }
 
-/* Helm's error wording: "parse error at (NAME:LINE): msg" and
- * "execution error at (NAME:LINE:COL): msg". */
-static void helm_error(kd_error *err)
+/* A parse or execution error of SET in Helm's wording, whole in FULL. */
+static int template_error(tpl_set *set, int parse, kd_error *err,
+                          kd_buf *full)
 {
-  const char *m = err->msg;
-  if (strncmp(m, "template: ", 10) != 0) return;
-  const char *loc = m + 10, *p = loc;
-  while (*p && *p != ' ') p++;   /* NAME:LINE[:COL]: */
-  if (p == loc || p[-1] != ':') return;
-  size_t loclen = (size_t)(p - loc - 1);
-  const char *rest = p + 1;
-  char out[sizeof err->msg];
-  if (strncmp(rest, "executing \"", 11) == 0) {
-    const char *at = strstr(rest, ">: ");
-    if (at) rest = at + 3;
-    snprintf(out, sizeof out, "execution error at (%.*s): %s", (int)loclen, loc, rest);
-  } else {
-    snprintf(out, sizeof out, "parse error at (%.*s): %s", (int)loclen, loc, rest);
-  }
-  memcpy(err->msg, out, sizeof out);
+  int code = err->code ? err->code : KD_EEXEC;
+  const char *m = tpl_set_error(set);
+  kd_buf b = {0};
+  if (!m || !m[0]) m = err->msg;
+  int rc = parse ? chart_helm_parse_error(m, &b) : chart_helm_exec_error(m, &b);
+  if (rc == KD_OK && b.data) chart_fail_text(err, full, code, b.data, b.len);
+  kd_buf_free(&b);
+  return code;
 }
 
 static int replace_no_value(kd_buf *b)
@@ -274,19 +266,20 @@ static int release_map(const chart_render_opts *o, tpl_val *out)
 
 static int run_templates(jobs *js, const char *top_name,
                          const chart_render_opts *o, chart_result *r,
-                         kd_error *err)
+                         kd_error *err, kd_buf *full)
 {
   tpl_options opt;
   memset(&opt, 0, sizeof opt);
   if (o->tpl) opt = *o->tpl;
   if (!opt.funcs) opt.funcs = tpl_fn_library;
+  if (!opt.methods) opt.methods = chart_methods;
   tpl_set *set = tpl_set_new(&opt, err);
   if (!set) return err->code;
-  qsort(js->j, js->n, sizeof *js->j, cmp_job);
+  if (js->n > 1) qsort(js->j, js->n, sizeof *js->j, cmp_job);
   int rc = KD_OK;
   for (size_t i = 0; rc == KD_OK && i < js->n; i++) {
     rc = tpl_set_parse(set, js->j[i].name, js->j[i].f->data, js->j[i].f->len, err);
-    if (rc) helm_error(err);
+    if (rc) rc = template_error(set, 1, err, full);
   }
   chart_rendered *out = calloc(js->n + 1, sizeof *out);
   size_t nout = 0;
@@ -300,13 +293,15 @@ static int run_templates(jobs *js, const char *top_name,
     tpl_val t, s;
     if (tpl_map_new(&t) || tpl_str_cstr(&s, j->name) || tpl_map_sets(t, "Name", s) ||
         tpl_str_cstr(&s, j->base) || tpl_map_sets(t, "BasePath", s) ||
-        tpl_map_sets(j->vals, "Template", t)) {
+        (t.sub = TPL_MAPV_VALUES, tpl_map_sets(j->vals, "Template", t))) {
       rc = kd_error_set(err, KD_ENOMEM, "out of memory");
       break;
     }
     b.len = 0;
-    rc = tpl_set_exec(set, j->name, j->vals, &b, err);
-    if (rc) { helm_error(err); break; }
+    tpl_val dot = j->vals;   /* Helm executes with the data as common.Values */
+    dot.sub = TPL_MAPV_VALUES;
+    rc = tpl_set_exec(set, j->name, dot, &b, err);
+    if (rc) { rc = template_error(set, 0, err, full); break; }
     replace_no_value(&b);
     size_t nl = strlen(j->name);
     if (nl >= 9 && strcmp(j->name + nl - 9, "NOTES.txt") == 0) {
@@ -320,6 +315,8 @@ static int run_templates(jobs *js, const char *top_name,
     if (!out[nout].name || !out[nout].text) rc = kd_error_set(err, KD_ENOMEM, "out of memory");
     nout++;
   }
+  tpl_set_free(set);   /* before sorting: the sort's decoding is the peak */
+  set = NULL;
   if (rc == KD_OK) rc = chart_sort_manifests(out, nout, r, err);
   if (rc == KD_OK && notes.len) r->notes = kd_buf_take(&notes, NULL);
   for (size_t i = 0; i < nout; i++) { free(out[i].name); free(out[i].text); }
@@ -331,12 +328,9 @@ static int run_templates(jobs *js, const char *top_name,
   return rc;
 }
 
-int chart_render(const chart *c, tpl_val values, const chart_render_opts *o,
-                 chart_result **out, kd_error *err)
+static int render(const chart *c, tpl_val values, const chart_render_opts *o,
+                  chart_result **out, kd_error *err)
 {
-  static const chart_render_opts defaults = {0};
-  if (!o) o = &defaults;
-  *out = NULL;
   int rc = preflight(c, err);
   if (rc) return rc;
   node *top = chart_node_new(c, NULL, err);
@@ -348,15 +342,18 @@ int chart_render(const chart *c, tpl_val values, const chart_render_opts *o,
   if (!r) { rc = kd_error_set(err, KD_ENOMEM, "out of memory"); goto done; }
   if ((rc = chart_process_deps(top, values, err))) goto done;
   if ((rc = chart_caps_obj(o, &js.caps, err))) goto done;
+  /* as Helm: checked against String(), reported with Version */
   if (c->kube_version[0] &&
-      chart_semver_check(c->kube_version, chart_caps_kube_version(js.caps)) != 1) {
+      chart_semver_check(c->kube_version, chart_caps_kube_version(js.caps, 1)) != 1) {
     rc = kd_error_set(err, KD_EINVAL, "chart requires kubeVersion: %s which is "
                       "incompatible with Kubernetes %s", c->kube_version,
-                      chart_caps_kube_version(js.caps));
+                      chart_caps_kube_version(js.caps, 0));
     goto done;
   }
   if ((rc = chart_coalesce_values(top, values, 0, &vals, err))) goto done;
-  if (!o->skip_schema && (rc = chart_schema_validate(top, vals, err))) goto done;
+  if (!o->skip_schema &&
+      (rc = chart_schema_validate(top, vals, err, o->error_text)))
+    goto done;
   if (release_map(o, &js.release) || tpl_map_new(&topmap) ||
       tpl_map_sets(topmap, "Values", tpl_ref(vals))) {
     rc = kd_error_set(err, KD_ENOMEM, "out of memory");
@@ -366,7 +363,7 @@ int chart_render(const chart *c, tpl_val values, const chart_render_opts *o,
     rc = kd_error_set(err, KD_ENOMEM, "out of memory");
     goto done;
   }
-  if ((rc = run_templates(&js, top->name, o, r, err))) goto done;
+  if ((rc = run_templates(&js, top->name, o, r, err, o->error_text))) goto done;
   if (collect_crds(top, r)) rc = kd_error_set(err, KD_ENOMEM, "out of memory");
 done:
   for (size_t i = 0; i < js.n; i++) {
@@ -385,4 +382,20 @@ done:
   if (rc) { chart_result_free(r); return rc; }
   *out = r;
   return KD_OK;
+}
+
+int chart_render(const chart *c, tpl_val values, const chart_render_opts *o,
+                 chart_result **out, kd_error *err)
+{
+  static const chart_render_opts defaults = {0};
+  if (!o) o = &defaults;
+  *out = NULL;
+  if (o->error_text) {
+    o->error_text->len = 0;
+    if (o->error_text->data) o->error_text->data[0] = 0;
+  }
+  int rc = render(c, values, o, out, err);
+  if (rc && o->error_text && o->error_text->len == 0)
+    kd_buf_adds(o->error_text, err->msg);
+  return rc;
 }

@@ -56,12 +56,18 @@ static void fail(vctx *c, const char *fmt, ...)
 #include <stdarg.h>
 static void fail(vctx *c, const char *fmt, ...)
 {
-  char msg[512];
+  kd_buf msg = {0};
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap);
   va_end(ap);
-  kd_buf_printf(c->errs, "- at '%s': %s\n", c->path.len ? c->path.data : "", msg);
+  if (n < 0 || kd_buf_reserve(&msg, (size_t)n + 1) != KD_OK) return;
+  va_start(ap, fmt);
+  vsnprintf(msg.data, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  kd_buf_printf(c->errs, "- at '%s': %s\n", c->path.len ? c->path.data : "",
+                msg.data);
+  kd_buf_free(&msg);
 }
 
 static void fmt_num(kd_buf *b, double f)
@@ -430,7 +436,8 @@ static int validate_chart(const node *n, const kd_value *vals, kd_buf *out,
   return KD_OK;
 }
 
-int chart_schema_validate(const node *top, tpl_val values, kd_error *err)
+int chart_schema_validate(const node *top, tpl_val values, kd_error *err,
+                          kd_buf *full)
 {
   kd_value v;
   if (tpl_to_kd(values, &v) != KD_OK)
@@ -440,8 +447,12 @@ int chart_schema_validate(const node *top, tpl_val values, kd_error *err)
   kd_value_clear(&v);
   if (rc == KD_OK && out.len) {
     while (out.len && out.data[out.len - 1] == '\n') out.data[--out.len] = 0;
-    rc = kd_error_set(err, KD_EINVAL, "values don't meet the specifications of "
-                      "the schema(s) in the following chart(s):\n%s", out.data);
+    kd_buf msg = {0};
+    kd_buf_printf(&msg, "values don't meet the specifications of the "
+                  "schema(s) in the following chart(s):\n%s", out.data);
+    rc = chart_fail_text(err, full, KD_EINVAL, msg.data ? msg.data : "",
+                         msg.len);
+    kd_buf_free(&msg);
   }
   kd_buf_free(&out);
   return rc;

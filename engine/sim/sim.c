@@ -31,6 +31,15 @@ int sim_port(const sim *s) { return s->port; }
 const char *sim_token(const sim *s) { return s->token; }
 void sim_features_set(sim *s, unsigned flags) { s->features |= flags; }
 
+void *sim_plugin_state(sim *s, const char *name)
+{
+  size_t i;
+  if (!s->plugin_state) return NULL;
+  for (i = 0; sim_plugins[i].name; i++)
+    if (strcmp(sim_plugins[i].name, name) == 0) return s->plugin_state[i];
+  return NULL;
+}
+
 /* ---- timers: a binary min-heap on (when, id) -----------------------------*/
 
 static int t_less(const sim_timer *a, const sim_timer *b)
@@ -185,6 +194,17 @@ void sim_dispatch(sim *s)
 
 /* ---- public object API ---------------------------------------------------*/
 
+void sim_resource_each(sim *s, sim_res_fn fn, void *ctx)
+{
+  const sim_resource *r, *y;
+  for (r = s->resources; r; r = r->next) {
+    int seen = 0;
+    for (y = s->resources; y != r && !seen; y = y->next)
+      if (y->table == r->table) seen = 1;
+    if (!seen && fn(ctx, r)) return;
+  }
+}
+
 const kd_value *sim_obj_get(sim *s, const sim_resource *r, const char *ns,
                             const char *name)
 {
@@ -282,6 +302,20 @@ int sim_obj_update_status(sim *s, const sim_resource *r, const kd_value *obj,
                           kd_value *out, kd_error *err)
 {
   return update_mode(s, r, obj, 1, out, err);
+}
+
+int sim_obj_replace(sim *s, const sim_resource *r, const kd_value *obj,
+                    kd_value *out, kd_error *err)
+{
+  return update_mode(s, r, obj, 2, out, err);
+}
+
+int sim_obj_delete_grace(sim *s, const sim_resource *r, const char *ns,
+                         const char *name, const char *policy,
+                         int64_t grace_s, kd_error *err)
+{
+  sim_delete_opts o = {policy, NULL, NULL, grace_s < 0 ? -1 : grace_s, 0};
+  return sim_obj_delete_opts(s, r, ns, name, &o, err);
 }
 
 int sim_obj_delete_opts(sim *s, const sim_resource *r, const char *ns,
@@ -419,7 +453,7 @@ sim *sim_new(const sim_config *cfg, kd_error *err)
     kd_error_set(err, KD_ENOMEM, "sim: out of memory");
     goto fail;
   }
-  for (i = 0; sim_plugins[i].name; i++)
+  for (i = 0; sim_plugins[i].name && !s->cfg.no_controllers; i++)
     if (sim_plugins[i].start(s, &s->plugin_state[i], err)) goto fail;
   sim_dispatch(s);
   g_stop = 0;

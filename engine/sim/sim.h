@@ -37,9 +37,10 @@ typedef struct sim_resource sim_resource;
 /* ---- configuration, lifetime ------------------------------------------ */
 
 typedef struct sim_faults {
-  double err500_rate;      /* fraction of API requests answered 500 */
+  double err500_rate;      /* fraction of resource requests (discovery
+                              and /version excluded) answered 500 */
   double err429_rate;      /* fraction answered 429 + Retry-After: 1 */
-  int latency_ms;          /* added before every API response */
+  int latency_ms;          /* added before every response */
   int watch_drop_s;        /* close every watch stream after N s (0: off) */
   int watch_410;           /* answer every watch resume (rv given) 410 */
 } sim_faults;
@@ -48,12 +49,13 @@ typedef struct sim_config {
   int port;                /* 0: pick a free port (see sim_port) */
   int nodes;               /* simulated Node objects created at start */
   int tls;                 /* serve HTTPS with a generated CA */
-  const char *dir;         /* where TLS files go (ca.crt, ...); borrowed */
+  const char *dir;         /* with tls: ca.crt is written there; NULL ok */
   const char *state_file;  /* load at start, save at stop; NULL: none */
   const char *token;       /* bearer token accepted; NULL: generated */
   size_t max_body;         /* request body limit; 0: 3 MiB like kube */
   size_t watch_cache;      /* events kept for watch resumption; 0: 50000.
                               Older resourceVersions get 410 Expired. */
+  int no_controllers;      /* 1: start no plugins (a bare API server) */
   sim_faults faults;
 } sim_config;
 
@@ -94,6 +96,11 @@ const char *sim_resource_plural(const sim_resource *r);
 const char *sim_resource_group(const sim_resource *r);
 const char *sim_resource_version(const sim_resource *r);
 int sim_resource_namespaced(const sim_resource *r);
+/* Calls FN for every served resource whose objects are stored apart (a
+ * CRD served in several versions comes once). FN returns non-zero to
+ * stop; it must not create or delete CRDs. */
+typedef int (*sim_res_fn)(void *ctx, const sim_resource *r);
+void sim_resource_each(sim *s, sim_res_fn fn, void *ctx);
 
 /* ---- objects ----------------------------------------------------------- */
 
@@ -123,6 +130,10 @@ int sim_obj_update(sim *s, const sim_resource *r, const kd_value *obj,
 /* Replaces only .status (the /status subresource). */
 int sim_obj_update_status(sim *s, const sim_resource *r, const kd_value *obj,
                           kd_value *out, kd_error *err);
+/* Replaces spec, metadata and status in one write, as kube's internal
+ * writes do (a pod binding sets nodeName and the PodScheduled condition). */
+int sim_obj_replace(sim *s, const sim_resource *r, const kd_value *obj,
+                    kd_value *out, kd_error *err);
 /* Deletes with kube semantics: finalizers present -> deletionTimestamp set
  * and the object stays until they are removed. POLICY: "Background",
  * "Foreground", "Orphan" or NULL (the resource's default). */
@@ -143,6 +154,10 @@ typedef struct sim_delete_opts {
 int sim_obj_delete_opts(sim *s, const sim_resource *r, const char *ns,
                         const char *name, const sim_delete_opts *opts,
                         kd_error *err);
+/* Shorthand: sim_obj_delete with gracePeriodSeconds GRACE_S (-1: default).*/
+int sim_obj_delete_grace(sim *s, const sim_resource *r, const char *ns,
+                         const char *name, const char *policy,
+                         int64_t grace_s, kd_error *err);
 
 /* Writes through these functions are recorded in managedFields (operation
  * Update) under a field manager: "kube-controller-manager" unless set here
@@ -212,5 +227,8 @@ typedef struct sim_plugin {
   int (*start)(sim *s, void **state, kd_error *err);
   void (*stop)(sim *s, void *state);
 } sim_plugin;
+/* The state of the started plugin NAME (what its start stored), or NULL:
+ * how plugins use each other's services. Borrowed. */
+void *sim_plugin_state(sim *s, const char *name);
 
 #endif

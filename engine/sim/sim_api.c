@@ -355,6 +355,8 @@ static void wctx_begin(sim *s, sim_req *req, route *rt, int apply, wctx *w)
   w->ctx.api_version = sim_res_gvstr(rt->res, w->gv, sizeof w->gv);
   w->ctx.kind = rt->res->kind;
   w->ctx.custom = rt->res->crd != NULL;
+  w->ctx.custom_status = rt->res->has_status;
+  w->ctx.crd_schema = sim_crd_schema(s, rt->res);
   w->ctx.subresource = rt->sub;
   w->fm = sim_query_get(req->query, "fieldManager");
   if (w->fm && w->fm[0]) w->ctx.manager = w->fm;
@@ -387,10 +389,16 @@ static void do_create(sim *s, sim_conn *c, sim_req *req, route *rt)
   if (dry_run(s, c, req, &dry) || decode_body(s, c, req, 1, &body)) return;
   kd_value_null(&out);
   wctx_begin(s, req, rt, 0, &w);
-  if (sim_store_create(s, rt->res, rt->ns, &body, dry, &out, &err)) {
-    sim_send_error(s, c, &err);
-  } else {
-    send_value(s, c, 201, &out);
+  {
+    /* the stored object's own encoding is the answer: no copy, no re-encode */
+    const char *name = NULL;
+    if (sim_store_create(s, rt->res, rt->ns, &body, dry, dry ? &out : NULL,
+                         &err))
+      sim_send_error(s, c, &err);
+    else if (dry)
+      send_value(s, c, 201, &out);
+    else if ((name = s->last_name))
+      send_obj(s, c, 201, rt->res, rt->ns, name, NULL);
   }
   wctx_end(s, &w);
   kd_value_clear(&body);
@@ -745,6 +753,43 @@ static void do_scale(sim *s, sim_conn *c, sim_req *req, route *rt)
   kd_value_clear(&upd);
 }
 
+/* PUT namespaces/NAME/finalize: only spec.finalizers changes (what the
+ * namespace controller uses once the namespace is empty). */
+static void do_finalize(sim *s, sim_conn *c, sim_req *req, route *rt)
+{
+  sim_obj *o = sim_table_find(rt->res->table, "", rt->name, NULL);
+  kd_value body, upd, out;
+  kd_error err = {0};
+  const kd_value *fin;
+  kd_value *slot;
+  wctx w;
+  int dry;
+  if (!o) {
+    sim_err_notfound(s, &err, rt->res, rt->name);
+    sim_send_error(s, c, &err);
+    return;
+  }
+  if (dry_run(s, c, req, &dry) || decode_body(s, c, req, 1, &body)) return;
+  kd_value_copy(&upd, &o->v);
+  fin = kd_value_path(&body, "spec.finalizers");
+  slot = sim_obj_path(&upd, "spec.finalizers", 1);
+  if (slot) {
+    kd_value_clear(slot);
+    if (fin) kd_value_copy(slot, fin);
+    else kd_value_arr(slot);
+  }
+  kd_value_null(&out);
+  wctx_begin(s, req, rt, 0, &w);
+  if (sim_store_update(s, rt->res, "", rt->name, &upd, 2, dry, &out, &err))
+    sim_send_error(s, c, &err);
+  else
+    send_value(s, c, 200, &out);
+  wctx_end(s, &w);
+  kd_value_clear(&body);
+  kd_value_clear(&upd);
+  kd_value_clear(&out);
+}
+
 /* ---- routing ---------------------------------------------------------------*/
 
 /* Splits PATH into at most N segments; returns the count (-1: too many). */
@@ -851,6 +896,10 @@ static void resource_request(sim *s, sim_conn *c, sim_req *req, route *rt)
       else if (strcmp(m, "PUT") == 0) do_update(s, c, req, rt);
       else if (strcmp(m, "PATCH") == 0) do_patch(s, c, req, rt);
       else method_not_allowed(s, c);
+    } else if (strcmp(rt->sub, "finalize") == 0 && !rt->res->group[0] &&
+               strcmp(rt->res->plural, "namespaces") == 0) {
+      if (strcmp(m, "PUT") != 0) method_not_allowed(s, c);
+      else do_finalize(s, c, req, rt);
     } else if (strcmp(rt->sub, "scale") == 0 && rt->res->has_scale) {
       do_scale(s, c, req, rt);
     } else if (strcmp(rt->sub, "log") == 0 && !rt->res->group[0] &&

@@ -190,6 +190,8 @@ static void service_defaults(sim *s, kd_value *obj, const kd_value *old)
                                      : 30000 + (int64_t)(sim_rand(s) % 2768));
     }
   }
+  if (strcmp(type, "NodePort") == 0)
+    dflt_str(obj, "spec.externalTrafficPolicy", "Cluster");
   if (strcmp(type, "LoadBalancer") == 0) {
     dflt_str(obj, "spec.externalTrafficPolicy", "Cluster");
     if (!has(obj, "spec.allocateLoadBalancerNodePorts")) {
@@ -248,6 +250,50 @@ static void job_defaults(kd_value *obj)
   template_defaults(obj, "spec.template");
 }
 
+/* What the apiextensions controllers report at once for a CRD we serve:
+ * acceptedNames, storedVersions and the NamesAccepted/Established
+ * conditions (helm and kubectl wait for Established). */
+static void crd_status(sim *s, kd_value *obj)
+{
+  const kd_value *names = kd_value_path(obj, "spec.names");
+  const kd_value *vs = kd_value_path(obj, "spec.versions");
+  kd_value *st, *slot;
+  size_t i;
+  char *ts = sim_timestamp(s);
+  static const char *const conds[][3] = {
+    {"NamesAccepted", "NoConflicts", "no conflicts found"},
+    {"Established", "InitialNamesAccepted", "the initial names have been accepted"}};
+  sim_obj_del(obj, "status");
+  st = ensure_obj(obj, "status");
+  if (!st) { free(ts); return; }
+  if (names && (slot = kd_obj_add(st, "acceptedNames", 13))) kd_value_copy(slot, names);
+  if ((slot = kd_obj_add(st, "conditions", 10))) {
+    kd_value_arr(slot);
+    for (i = 0; i < 2; i++) {
+      kd_value *c = kd_arr_push(slot);
+      if (!c) break;
+      kd_value_obj(c);
+      sim_set_str(c, "type", conds[i][0]);
+      sim_set_str(c, "status", "True");
+      sim_set_str(c, "lastTransitionTime", ts ? ts : "");
+      sim_set_str(c, "reason", conds[i][1]);
+      sim_set_str(c, "message", conds[i][2]);
+    }
+  }
+  st = kd_obj_gets(obj, "status");
+  if (st && (slot = kd_obj_add(st, "storedVersions", 14))) {
+    kd_value_arr(slot);
+    for (i = 0; vs && vs->type == KD_ARR && i < vs->u.arr.len; i++) {
+      const kd_value *stor = kd_obj_gets(&vs->u.arr.items[i], "storage");
+      const char *vn = sim_str(&vs->u.arr.items[i], "name");
+      kd_value *x;
+      if (!vn || !stor || stor->type != KD_BOOL || !stor->u.b) continue;
+      if ((x = kd_arr_push(slot))) kd_value_str(x, vn, strlen(vn));
+    }
+  }
+  free(ts);
+}
+
 void sim_defaults(sim *s, sim_resource *r, kd_value *obj, const kd_value *old)
 {
   if (is(r, "", "namespaces")) {
@@ -302,6 +348,13 @@ void sim_defaults(sim *s, sim_resource *r, kd_value *obj, const kd_value *old)
     template_defaults(obj, "spec.template");
   } else if (is(r, "batch", "jobs")) {
     job_defaults(obj);
+  } else if (is(r, "apiextensions.k8s.io", "customresourcedefinitions")) {
+    const kd_value *ns = kd_value_path(obj, "spec");
+    const kd_value *os = old ? kd_value_path(old, "spec") : NULL;
+    if (!ns || !os || !kd_value_equal(ns, os) ||
+        !kd_value_path(obj, "status.conditions"))
+      crd_status(s, obj);
+    dflt_str(obj, "spec.scope", "Namespaced");
   } else if (is(r, "batch", "cronjobs")) {
     dflt_str(obj, "spec.concurrencyPolicy", "Allow");
     dflt_int(obj, "spec.successfulJobsHistoryLimit", 3);

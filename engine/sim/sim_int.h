@@ -105,6 +105,8 @@ struct sim_conn {
   int close_after;           /* close once out is flushed */
   int dead;                  /* closed; freed at the end of the turn */
   int want_write_ssl;        /* SSL_read asked for POLLOUT */
+  int read_eof;              /* the client shut its side down */
+  int64_t last_in;           /* when bytes last arrived (monotonic ms) */
   int busy;                  /* a delayed request is pending (latency) */
   sim_watch *watch;          /* streaming a watch */
   sim_logfollow *follow;     /* streaming a log */
@@ -121,6 +123,7 @@ struct sim {
   sim_config cfg;
   char *dir, *state_file, *token;
   int listen_fd, port;
+  int64_t accept_pause;      /* no accept() until then (out of fds) */
   SSL_CTX *ssl_ctx;
   char *ca_pem, *client_cert_pem, *client_key_pem;
   sim_conn *conns;
@@ -131,7 +134,7 @@ struct sim {
   sim_resource *dead;        /* removed CRD resources, freed after dispatch */
   uint64_t rv;
   sim_logev *log;            /* ring buffer */
-  size_t log_cap, log_start, log_len;
+  size_t log_cap, log_start, log_len, log_bytes;
   uint64_t log_min_rv;       /* oldest rv a watch may resume from */
   sim_qev *queue;
   size_t q_len, q_cap;
@@ -164,6 +167,8 @@ struct sim {
   const sim_patch_ctx *track;
   int track_done;
   char *manager;             /* field manager of writes through sim.h */
+  const char *last_name;     /* name of the last object created (borrowed,
+                                valid until the next store mutation) */
 };
 
 /* sim_loop.c */
@@ -215,6 +220,9 @@ int sim_store_update(sim *s, sim_resource *r, const char *ns,
 int sim_store_delete(sim *s, sim_resource *r, const char *ns,
                      const char *name, const sim_delete_opts *opts,
                      kd_value *out, int *deleted, kd_error *err);
+/* The openAPIV3Schema of the CRD version serving R, or NULL (borrowed
+ * from the store). */
+const kd_value *sim_crd_schema(sim *s, const sim_resource *r);
 /* sim_defaults.c: fields the real API server defaults (OLD: the stored
  * object on update, else NULL). */
 void sim_defaults(sim *s, sim_resource *r, kd_value *obj, const kd_value *old);

@@ -50,7 +50,12 @@ typedef struct sim_patch_ctx {
   int custom;              /* 1: a CRD-served kind (no strategic merge patch;
                               server-side apply: maps merge, lists atomic) */
   int custom_status;       /* custom kinds: the CRD declares /status */
-  const char *subresource; /* NULL or "" for the main resource, "status" */
+  const kd_value *crd_schema; /* custom kinds: the served version's
+                              openAPIV3Schema (x-kubernetes-list-type,
+                              -list-map-keys, -map-type), or NULL */
+  const char *subresource; /* NULL or "" for the main resource; "status"
+                              (tracks status only), "scale" (recorded as
+                              the entries' subresource) */
   const char *manager;     /* ?fieldManager=, else the User-Agent prefix
                               (sim_patch_default_manager); required for
                               apply (422 when missing) */

@@ -48,6 +48,16 @@ struct sim_schema {
  * (maps merge, lists atomic). Never NULL. */
 const sim_schema *sim_schema_root(const char *api_version, const char *kind,
                                   int custom);
+/* Schemas built for one call from a CRD's openAPIV3Schema live here. */
+typedef struct sim_schema_arena {
+  void **blocks;
+  size_t n, cap;
+} sim_schema_arena;
+/* The root type for CTX: sim_schema_root, or for a custom kind with
+ * ctx->crd_schema one built into A (free with sim_schema_arena_free after
+ * the last use). Never NULL (out of memory: the untyped custom root). */
+const sim_schema *sim_schema_of(const sim_patch_ctx *ctx, sim_schema_arena *a);
+void sim_schema_arena_free(sim_schema_arena *a);
 /* The type of member KEY of an object typed T (NULL: default); *ALWAYS
  * (may be NULL) tells whether a new object has it. */
 const sim_schema *sim_schema_child(const sim_schema *t, const char *key,

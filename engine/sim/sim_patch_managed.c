@@ -159,6 +159,89 @@ static int mgr_cmp(const void *a, const void *b)
   return strcmp(x->subresource, y->subresource);
 }
 
+/* capManagersManager: past 10 Update entries, the oldest are folded into
+ * one "ancient-changes" entry per apiVersion. */
+#define MAX_UPDATERS 10
+
+/* Oldest first: time, then manager, apiVersion, subresource. */
+static int updater_cmp(const sim_mgr *x, const sim_mgr *y)
+{
+  int c = strcmp(x->time ? x->time : "", y->time ? y->time : "");
+  if (c) return c;
+  if ((c = strcmp(x->manager, y->manager))) return c;
+  if ((c = strcmp(x->api_version, y->api_version))) return c;
+  return strcmp(x->subresource, y->subresource);
+}
+
+static int cap_updaters(sim_mgrs *m)
+{
+  size_t *up, n = 0, i, j, len;
+  char *dead;
+  int rc = KD_OK;
+  for (i = 0; i < m->n; i++)
+    if (strcmp(m->v[i].operation, "Update") == 0) n++;
+  if (n <= MAX_UPDATERS) return KD_OK;
+  up = malloc(n * sizeof *up);
+  dead = calloc(m->n, 1);
+  if (!up || !dead) {
+    free(up);
+    free(dead);
+    return KD_ENOMEM;
+  }
+  for (i = 0, n = 0; i < m->n; i++)
+    if (strcmp(m->v[i].operation, "Update") == 0) up[n++] = i;
+  for (i = 1; i < n; i++) {   /* insertion sort: few entries */
+    size_t k = up[i];
+    for (j = i; j > 0 && updater_cmp(&m->v[up[j - 1]], &m->v[k]) > 0; j--)
+      up[j] = up[j - 1];
+    up[j] = k;
+  }
+  for (i = 0, len = n; i < n && len > MAX_UPDATERS && !rc; i++) {
+    sim_mgr *cur = &m->v[up[i]], *first = NULL, *bucket = NULL;
+    fs_node u;
+    for (j = 0; j < i && !first; j++)   /* the oldest of the same version */
+      if (!dead[up[j]] && !strcmp(m->v[up[j]].api_version, cur->api_version))
+        first = &m->v[up[j]];
+    if (!first) continue;               /* cur is the oldest: it stays */
+    for (j = 0; j < m->n && !bucket; j++)
+      if (!dead[j] && !strcmp(m->v[j].manager, "ancient-changes") &&
+          !strcmp(m->v[j].operation, "Update") && !m->v[j].subresource[0] &&
+          !strcmp(m->v[j].api_version, cur->api_version))
+        bucket = &m->v[j];
+    if (bucket == cur) continue;
+    if (!bucket) {                      /* the oldest becomes the bucket */
+      bucket = first;
+      free(bucket->manager);
+      free(bucket->subresource);
+      bucket->manager = dup0("ancient-changes");
+      bucket->subresource = dup0("");
+      if (!bucket->manager || !bucket->subresource) rc = KD_ENOMEM;
+    }
+    if (rc || sim_fields_union(&u, &bucket->set, &cur->set)) {
+      rc = KD_ENOMEM;
+      break;
+    }
+    sim_fields_clear(&bucket->set);
+    bucket->set = u;
+    free(bucket->time);
+    bucket->time = cur->time;   /* the newer time */
+    cur->time = NULL;
+    dead[up[i]] = 1;
+    len--;
+  }
+  for (i = 0, j = 0; i < m->n; i++) {
+    if (dead[i]) {
+      mgr_free(&m->v[i]);
+      continue;
+    }
+    m->v[j++] = m->v[i];
+  }
+  m->n = j;
+  free(up);
+  free(dead);
+  return rc;
+}
+
 static int put(kd_value *o, const char *key, const char *s)
 {
   kd_value *slot = kd_obj_add(o, key, strlen(key));
@@ -173,6 +256,7 @@ int sim_mgrs_store(sim_mgrs *m, kd_value *obj)
   if (obj->type != KD_OBJ) return KD_OK;
   meta = kd_obj_gets(obj, "metadata");
   sim_mgrs_drop_empty(m);
+  if (cap_updaters(m)) return KD_ENOMEM;
   if (m->n == 0) {
     if (meta && (at = sim_patch_obj_find(meta, "managedFields", 13)) >= 0)
       sim_patch_obj_del(meta, (size_t)at);
@@ -318,16 +402,19 @@ int sim_patch_track_update(const sim_patch_ctx *ctx, const kd_value *old,
   sim_mgrs mgrs = {0};
   fs_node added, modified, removed, ignored, current, tmp;
   const sim_schema *root;
+  sim_schema_arena arena = {0};
   sim_mgr *me;
   size_t i;
   int rc;
   if (!ctx || !obj || obj->type != KD_OBJ)
     return kd_error_set(err, KD_EINVAL, "sim_patch_track_update: bad "
                         "arguments");
-  root = sim_schema_root(ctx->api_version, ctx->kind, ctx->custom);
+  root = sim_schema_of(ctx, &arena);
   kd_value_obj(&oldc);
-  if (old && old->type == KD_OBJ && kd_value_copy(&oldc, old))
+  if (old && old->type == KD_OBJ && kd_value_copy(&oldc, old)) {
+    sim_schema_arena_free(&arena);
     return kd_error_set(err, KD_ENOMEM, "out of memory");
+  }
   sim_patch_take_managed(&oldc, &oldmf);
   sim_patch_take_managed(obj, &newmf);
   /* decodeLiveOrNew */
@@ -396,5 +483,6 @@ done:
   kd_value_clear(&oldc);
   kd_value_clear(&newmf);
   kd_value_clear(&oldmf);
+  sim_schema_arena_free(&arena);
   return rc;
 }

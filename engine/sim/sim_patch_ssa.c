@@ -579,12 +579,12 @@ static int resolve(ssa *s, const sim_patch_ctx *ctx, const sim_schema *t,
         sim_fields_clear(&allowed);
         goto oom;
       }
+      sim_fields_clear(&csets[i]);
       if (sim_fields_empty(&rest)) {
         sim_fields_clear(&rest);
         continue;
       }
       who[w] = who[i];
-      sim_fields_clear(&csets[i]);
       csets[w++] = rest;
     }
     for (i = w; i < nc; i++) sim_fields_clear(&csets[i]);
@@ -716,6 +716,7 @@ int sim_patch_ssa(const sim_patch_ctx *ctx, const kd_value *live,
   const sim_schema *t;
   kd_value lv, lmf, merged;
   sim_mgrs mgrs = {0};
+  sim_schema_arena arena;
   fs_node cfg, ignored, last;
   sim_mgr *me;
   kd_error e = {0};
@@ -740,7 +741,8 @@ int sim_patch_ssa(const sim_patch_ctx *ctx, const kd_value *live,
   if (kd_value_path(patch, "metadata.managedFields"))
     return sim_patch_fail(status, err, KD_EINVAL, 400, "BadRequest",
                           "metadata.managedFields must be nil", NULL);
-  t = sim_schema_root(ctx->api_version, ctx->kind, ctx->custom);
+  memset(&arena, 0, sizeof arena);
+  t = sim_schema_of(ctx, &arena);
   if ((rc = sim_fields_of(t, patch, 1, &cfg, &e))) {
     kd_buf b = {0};
     if (rc == KD_ENOMEM || gvk_string(av, kind, &b)) {
@@ -752,11 +754,13 @@ int sim_patch_ssa(const sim_patch_ctx *ctx, const kd_value *live,
                          b.data, str_at(patch, "metadata.namespace"),
                          str_at(patch, "metadata.name"), e.msg);
     kd_buf_free(&b);
+    sim_schema_arena_free(&arena);
     return rc;
   }
   kd_value_obj(&lv);
   if (live && live->type == KD_OBJ && kd_value_copy(&lv, live)) {
     sim_fields_clear(&cfg);
+    sim_schema_arena_free(&arena);
     return oom(&s);
   }
   sim_patch_take_managed(&lv, &lmf);
@@ -808,5 +812,6 @@ done:
   sim_fields_clear(&last);
   sim_mgrs_free(&mgrs);
   kd_value_clear(&lv);
+  sim_schema_arena_free(&arena);
   return rc;
 }

@@ -1,7 +1,10 @@
 /* engine/sim/sim_proto.c: decoding of Kubernetes protobuf request bodies
  * ("k8s\0" + runtime.Unknown) into JSON-shaped kd_values, for the kinds
  * typed clients send: client-go's generated clientsets use protobuf for
- * built-in types since 1.31 (kubectl create, helm's release Secrets).
+ * built-in types since 1.31 (kubectl create, helm's release Secrets):
+ * ConfigMap, Secret, Namespace, ServiceAccount, Service, Deployment, Job,
+ * CronJob, the RBAC kinds, PodDisruptionBudget, PriorityClass,
+ * ResourceQuota and DeleteOptions.
  * The schema tables below give field numbers and JSON names of those
  * messages. A non-empty field we have no schema for is an error (415
  * with a message) rather than silently dropped data. */
@@ -151,6 +154,55 @@ M(m_cronspec) = {"CronJobSpec", F({1, "schedule", P_STR, 0},
   {8, "timeZone", P_STR | P_PTR, 0})};
 M(m_cronjob) = {"CronJob", F({1, "metadata", P_MSG, &m_meta},
   {2, "spec", P_MSG, &m_cronspec}, {3, "status", P_MSG, &m_status_any})};
+M(m_svcport) = {"ServicePort", F({1, "name", P_STR, 0},
+  {2, "protocol", P_STR, 0}, {3, "port", P_INT, 0},
+  {4, "targetPort", P_INTSTR, 0}, {5, "nodePort", P_INT, 0},
+  {6, "appProtocol", P_STR | P_PTR, 0})};
+M(m_svcspec) = {"ServiceSpec", F({1, "ports", P_MSG | P_REP, &m_svcport},
+  {2, "selector", P_MAP_SS, 0}, {3, "clusterIP", P_STR, 0},
+  {4, "type", P_STR, 0}, {5, "externalIPs", P_STR | P_REP, 0},
+  {7, "sessionAffinity", P_STR, 0}, {8, "loadBalancerIP", P_STR, 0},
+  {9, "loadBalancerSourceRanges", P_STR | P_REP, 0},
+  {10, "externalName", P_STR, 0}, {11, "externalTrafficPolicy", P_STR, 0},
+  {12, "healthCheckNodePort", P_INT, 0},
+  {13, "publishNotReadyAddresses", P_BOOL, 0},
+  {17, "ipFamilyPolicy", P_STR | P_PTR, 0},
+  {18, "clusterIPs", P_STR | P_REP, 0}, {19, "ipFamilies", P_STR | P_REP, 0},
+  {20, "allocateLoadBalancerNodePorts", P_BOOL | P_PTR, 0},
+  {21, "loadBalancerClass", P_STR | P_PTR, 0},
+  {22, "internalTrafficPolicy", P_STR | P_PTR, 0})};
+M(m_service) = {"Service", F({1, "metadata", P_MSG, &m_meta},
+  {2, "spec", P_MSG, &m_svcspec}, {3, "status", P_MSG, &m_status_any})};
+M(m_rule) = {"PolicyRule", F({1, "verbs", P_STR | P_REP, 0},
+  {2, "apiGroups", P_STR | P_REP, 0}, {3, "resources", P_STR | P_REP, 0},
+  {4, "resourceNames", P_STR | P_REP, 0},
+  {5, "nonResourceURLs", P_STR | P_REP, 0})};
+M(m_aggrule) = {"AggregationRule", F({1, "clusterRoleSelectors",
+  P_MSG | P_REP, &m_lsel})};
+M(m_role) = {"Role", F({1, "metadata", P_MSG, &m_meta},
+  {2, "rules", P_MSG | P_REP, &m_rule})};
+M(m_crole) = {"ClusterRole", F({1, "metadata", P_MSG, &m_meta},
+  {2, "rules", P_MSG | P_REP, &m_rule},
+  {3, "aggregationRule", P_MSG, &m_aggrule})};
+M(m_subject) = {"Subject", F({1, "kind", P_STR, 0}, {2, "apiGroup", P_STR, 0},
+  {3, "name", P_STR, 0}, {4, "namespace", P_STR, 0})};
+M(m_roleref) = {"RoleRef", F({1, "apiGroup", P_STR, 0}, {2, "kind", P_STR, 0},
+  {3, "name", P_STR, 0})};
+M(m_binding) = {"RoleBinding", F({1, "metadata", P_MSG, &m_meta},
+  {2, "subjects", P_MSG | P_REP, &m_subject},
+  {3, "roleRef", P_MSG, &m_roleref})};
+M(m_pdbspec) = {"PodDisruptionBudgetSpec", F({1, "minAvailable", P_INTSTR, 0},
+  {2, "selector", P_MSG, &m_lsel}, {3, "maxUnavailable", P_INTSTR, 0},
+  {4, "unhealthyPodEvictionPolicy", P_STR | P_PTR, 0})};
+M(m_pdb) = {"PodDisruptionBudget", F({1, "metadata", P_MSG, &m_meta},
+  {2, "spec", P_MSG, &m_pdbspec}, {3, "status", P_MSG, &m_status_any})};
+M(m_prio) = {"PriorityClass", F({1, "metadata", P_MSG, &m_meta},
+  {2, "value", P_INT | P_PTR, 0}, {3, "globalDefault", P_BOOL, 0},
+  {4, "description", P_STR, 0}, {5, "preemptionPolicy", P_STR | P_PTR, 0})};
+M(m_quotaspec) = {"ResourceQuotaSpec", F({1, "hard", P_MAP_SQ, 0},
+  {2, "scopes", P_STR | P_REP, 0})};
+M(m_quota) = {"ResourceQuota", F({1, "metadata", P_MSG, &m_meta},
+  {2, "spec", P_MSG, &m_quotaspec}, {3, "status", P_MSG, &m_status_any})};
 M(m_delete) = {"DeleteOptions", F({1, "gracePeriodSeconds", P_INT | P_PTR, 0},
   {2, "preconditions", P_MSG, &m_precond},
   {3, "orphanDependents", P_BOOL | P_PTR, 0},
@@ -164,7 +216,14 @@ static const struct {
   {"v1", "ConfigMap", &m_configmap}, {"v1", "Secret", &m_secret},
   {"v1", "Namespace", &m_namespace}, {"v1", "ServiceAccount", &m_sa},
   {"apps/v1", "Deployment", &m_deploy}, {"batch/v1", "Job", &m_job},
-  {"batch/v1", "CronJob", &m_cronjob}, {"v1", "DeleteOptions", &m_delete},
+  {"batch/v1", "CronJob", &m_cronjob}, {"v1", "Service", &m_service},
+  {"rbac.authorization.k8s.io/v1", "Role", &m_role},
+  {"rbac.authorization.k8s.io/v1", "ClusterRole", &m_crole},
+  {"rbac.authorization.k8s.io/v1", "RoleBinding", &m_binding},
+  {"rbac.authorization.k8s.io/v1", "ClusterRoleBinding", &m_binding},
+  {"policy/v1", "PodDisruptionBudget", &m_pdb},
+  {"scheduling.k8s.io/v1", "PriorityClass", &m_prio},
+  {"v1", "ResourceQuota", &m_quota}, {"v1", "DeleteOptions", &m_delete},
   {"meta.k8s.io/v1", "DeleteOptions", &m_delete},
 };
 

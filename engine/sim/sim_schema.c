@@ -6,6 +6,7 @@
  * lists are atomic (SMP: replaced), scalars are leaves. */
 #include "sim_patch_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define END {NULL, NULL, 0}
@@ -379,4 +380,131 @@ int sim_schema_atomic(const sim_schema *t, const kd_value *v)
   if (v->type == KD_ARR) return sim_schema_list_ssa(t) == SSA_ATOMIC;
   if (v->type == KD_OBJ) return t && t->kind == SCH_LIST;
   return 1;
+}
+
+/* ---- custom resources: types from the CRD's structural schema --------- */
+static void *arena_alloc(sim_schema_arena *a, size_t size)
+{
+  void *p;
+  if (a->n == a->cap) {
+    size_t ncap = a->cap ? a->cap * 2 : 16;
+    void **nb = realloc(a->blocks, ncap * sizeof *nb);
+    if (!nb) return NULL;
+    a->blocks = nb;
+    a->cap = ncap;
+  }
+  if (!(p = calloc(1, size))) return NULL;
+  a->blocks[a->n++] = p;
+  return p;
+}
+
+void sim_schema_arena_free(sim_schema_arena *a)
+{
+  size_t i;
+  if (!a) return;
+  for (i = 0; i < a->n; i++) free(a->blocks[i]);
+  free(a->blocks);
+  memset(a, 0, sizeof *a);
+}
+
+static const char *str_member(const kd_value *o, const char *key)
+{
+  const kd_value *v = kd_obj_gets(o, key);
+  return v && v->type == KD_STR ? v->u.str.s : NULL;
+}
+
+/* The type an OpenAPI v3 schema node describes (NULL: the default); on
+ * allocation failure *OOM is set. */
+static const sim_schema *from_openapi(const kd_value *s, sim_schema_arena *a,
+                                      int depth, int *oom)
+{
+  const char *type, *lt, *mt;
+  const kd_value *props, *addl, *items;
+  sim_schema *n;
+  size_t i;
+  if (!s || s->type != KD_OBJ || depth > 64 || *oom) return NULL;
+  type = str_member(s, "type");
+  lt = str_member(s, "x-kubernetes-list-type");
+  mt = str_member(s, "x-kubernetes-map-type");
+  if (type && strcmp(type, "array") == 0) {
+    const kd_value *keys = kd_obj_gets(s, "x-kubernetes-list-map-keys");
+    const sim_schema *elem;
+    items = kd_obj_gets(s, "items");
+    elem = from_openapi(items, a, depth + 1, oom);
+    if ((!lt || strcmp(lt, "atomic") == 0) && !elem) return NULL;
+    if (!(n = arena_alloc(a, sizeof *n))) goto oom;
+    n->kind = SCH_LIST;
+    n->elem = elem;
+    n->ssa = !lt || strcmp(lt, "atomic") == 0 ? SSA_ATOMIC
+           : strcmp(lt, "set") == 0 ? SSA_SET : SSA_MAP;
+    if (n->ssa == SSA_MAP) {
+      const kd_value *ip = items ? kd_obj_gets(items, "properties") : NULL;
+      for (i = 0; keys && keys->type == KD_ARR && i < keys->u.arr.len &&
+                  i < 3; i++) {
+        const kd_value *k = &keys->u.arr.items[i];
+        const kd_value *kp, *d;
+        if (k->type != KD_STR) continue;
+        n->keys[i] = k->u.str.s;
+        kp = ip ? kd_obj_get(ip, k->u.str.s, k->u.str.len) : NULL;
+        d = kp ? kd_obj_gets(kp, "default") : NULL;
+        if (d && d->type == KD_STR) n->key_default[i] = d->u.str.s;
+      }
+      if (!n->keys[0]) n->ssa = SSA_ATOMIC;   /* a map list needs keys */
+    }
+    return n;
+  }
+  if (mt && strcmp(mt, "atomic") == 0) return &atomic;
+  props = kd_obj_gets(s, "properties");
+  addl = kd_obj_gets(s, "additionalProperties");
+  if (props && props->type == KD_OBJ && props->u.obj.len) {
+    sim_schema_field *f;
+    int any = 0;
+    if (!(f = arena_alloc(a, (props->u.obj.len + 1) * sizeof *f))) goto oom;
+    for (i = 0; i < props->u.obj.len; i++) {
+      f[i].name = props->u.obj.m[i].key;
+      f[i].type = from_openapi(&props->u.obj.m[i].val, a, depth + 1, oom);
+      any |= f[i].type != NULL;
+    }
+    if (!any) return NULL;   /* a struct of defaults is the default */
+    if (!(n = arena_alloc(a, sizeof *n))) goto oom;
+    n->kind = SCH_STRUCT;
+    n->fields = f;
+    return n;
+  }
+  if (addl && addl->type == KD_OBJ) {
+    if (!(n = arena_alloc(a, sizeof *n))) goto oom;
+    n->kind = SCH_MAP;
+    n->elem = from_openapi(addl, a, depth + 1, oom);
+    return n;
+  }
+  return NULL;
+oom:
+  *oom = 1;
+  return NULL;
+}
+
+const sim_schema *sim_schema_of(const sim_patch_ctx *ctx, sim_schema_arena *a)
+{
+  const sim_schema *body;
+  sim_schema *root;
+  sim_schema_field *f;
+  size_t n = 0, i;
+  int oom = 0;
+  if (!ctx->custom || !ctx->crd_schema)
+    return sim_schema_root(ctx->api_version, ctx->kind, ctx->custom);
+  body = from_openapi(ctx->crd_schema, a, 0, &oom);
+  if (oom || !body || body->kind != SCH_STRUCT) return &r_custom;
+  for (; body->fields[n].name; n++) {}
+  /* metadata is always ObjectMeta, whatever the CRD says */
+  if (!(f = arena_alloc(a, (n + 2) * sizeof *f)) ||
+      !(root = arena_alloc(a, sizeof *root)))
+    return &r_custom;
+  f[0].name = "metadata";
+  f[0].type = &object_meta;
+  f[0].always = 1;
+  for (i = 0, n = 1; body->fields[i].name; i++)
+    if (strcmp(body->fields[i].name, "metadata") != 0) f[n++] = body->fields[i];
+  root->kind = SCH_STRUCT;
+  root->fields = f;
+  return root;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define LOG_CAP 50000
+#define LOG_BYTES ((size_t)128 << 20)
 
 /* ---- tables ------------------------------------------------------------- */
 
@@ -80,20 +81,26 @@ static void log_append(sim *s, sim_table *t, const char *ns, int type,
                        sim_blob *json, uint64_t rv)
 {
   sim_logev *e;
+  if (!json) return;   /* out of memory while encoding: nothing to replay */
   if (!s->log) {
     size_t cap = s->cfg.watch_cache ? s->cfg.watch_cache : LOG_CAP;
     s->log = calloc(cap, sizeof *s->log);
     if (!s->log) return;
     s->log_cap = cap;
   }
-  if (s->log_len == s->log_cap) {   /* drop the oldest */
+  /* drop the oldest past the count or the byte cap (big objects such as
+   * helm release Secrets would otherwise pin a lot of memory) */
+  while (s->log_len && (s->log_len == s->log_cap ||
+                        s->log_bytes + json->len > LOG_BYTES)) {
     e = &s->log[s->log_start];
     s->log_min_rv = e->rv;
+    s->log_bytes -= e->json ? e->json->len : 0;
     free(e->ns);
     sim_blob_unref(e->json);
     s->log_start = (s->log_start + 1) % s->log_cap;
     s->log_len--;
   }
+  s->log_bytes += json->len;
   e = &s->log[(s->log_start + s->log_len) % s->log_cap];
   e->rv = rv;
   e->table = t;
@@ -124,7 +131,7 @@ static void queue_event(sim *s, sim_resource *r, int type, const kd_value *obj,
                         kd_value *old, sim_blob *json, uint64_t rv)
 {
   sim_qev *q;
-  if (s->n_subs == 0 && s->n_watches == 0) goto drop;
+  if ((s->n_subs == 0 && s->n_watches == 0) || !json) goto drop;
   if (s->q_len == s->q_cap) {
     size_t ncap = s->q_cap ? s->q_cap * 2 : 64;
     sim_qev *n = realloc(s->queue, ncap * sizeof *n);
@@ -233,6 +240,101 @@ static int is_crd(const sim_resource *r)
          strcmp(r->group, "apiextensions.k8s.io") == 0;
 }
 
+/* Go's name of a JSON value's type in "cannot unmarshal X" messages. */
+static const char *go_json_type(const kd_value *v)
+{
+  switch (v->type) {
+  case KD_ARR: return "array";
+  case KD_OBJ: return "object";
+  case KD_STR: return "string";
+  case KD_BOOL: return "bool";
+  case KD_NULL: return "null";
+  default: return "number";
+  }
+}
+
+/* KIND of V: 's' string, 'm' map of strings, 'a' array of strings,
+ * 'o' object, 'l' array of objects. Returns 1 when V fits. */
+static int fits(const kd_value *v, char kind)
+{
+  size_t i;
+  if (v->type == KD_NULL) return 1;   /* null is "absent" for Go */
+  switch (kind) {
+  case 's': return v->type == KD_STR;
+  case 'o': return v->type == KD_OBJ;
+  case 'm':
+    if (v->type != KD_OBJ) return 0;
+    for (i = 0; i < v->u.obj.len; i++)
+      if (v->u.obj.m[i].val.type != KD_STR && v->u.obj.m[i].val.type != KD_NULL)
+        return 0;
+    return 1;
+  case 'a':
+  case 'l':
+    if (v->type != KD_ARR) return 0;
+    for (i = 0; i < v->u.arr.len; i++)
+      if (v->u.arr.items[i].type != (kind == 'a' ? KD_STR : KD_OBJ)) return 0;
+    return 1;
+  }
+  return 1;
+}
+
+/* The typed decoding kube does on the fields every client touches: a body
+ * whose metadata (or ConfigMap/Secret data) has the wrong JSON types is a
+ * 400 with Go's unmarshal message, as from kube-apiserver. */
+static int check_shapes(sim *s, sim_resource *r, const kd_value *obj,
+                        kd_error *err)
+{
+  static const struct { const char *path, *go; char kind; const char *gotype; }
+  fields[] = {
+    {"metadata", "ObjectMeta.metadata", 'o', "v1.ObjectMeta"},
+    {"metadata.name", "ObjectMeta.metadata.name", 's', "string"},
+    {"metadata.generateName", "ObjectMeta.metadata.generateName", 's', "string"},
+    {"metadata.namespace", "ObjectMeta.metadata.namespace", 's', "string"},
+    {"metadata.resourceVersion", "ObjectMeta.metadata.resourceVersion", 's', "string"},
+    {"metadata.uid", "ObjectMeta.metadata.uid", 's', "types.UID"},
+    {"metadata.labels", "ObjectMeta.metadata.labels", 'm', "map[string]string"},
+    {"metadata.annotations", "ObjectMeta.metadata.annotations", 'm', "map[string]string"},
+    {"metadata.finalizers", "ObjectMeta.metadata.finalizers", 'a', "[]string"},
+    {"metadata.ownerReferences", "ObjectMeta.metadata.ownerReferences", 'l', "[]v1.OwnerReference"},
+    {"spec", "spec", 'o', "spec"},
+    {"status", "status", 'o', "status"},
+  };
+  size_t i;
+  for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    const kd_value *v = kd_value_path(obj, fields[i].path);
+    const char *go = fields[i].go;
+    char field[200];
+    if (!v || fits(v, fields[i].kind)) continue;
+    if (strcmp(go, "spec") == 0 || strcmp(go, "status") == 0) {
+      if (r->crd) continue;   /* custom resources are not typed here */
+      snprintf(field, sizeof field, "%s.%s", r->kind, go);
+      go = field;
+    }
+    sim_errd_reset(s);
+    return sim_fail(s, err, 400, "BadRequest", "%s in version \"%s\" cannot "
+                    "be handled as a %s: json: cannot unmarshal %s into Go "
+                    "struct field %s of type %s", r->kind, r->version, r->kind,
+                    go_json_type(v), go, fields[i].gotype);
+  }
+  if (!r->group[0] && (!strcmp(r->plural, "configmaps") ||
+                       !strcmp(r->plural, "secrets"))) {
+    static const char *const maps[] = {"data", "binaryData", "stringData"};
+    for (i = 0; i < 3; i++) {
+      const kd_value *v = kd_obj_gets(obj, maps[i]);
+      if (!v || fits(v, 'm')) continue;
+      sim_errd_reset(s);
+      return sim_fail(s, err, 400, "BadRequest", "%s in version \"v1\" cannot "
+                      "be handled as a %s: json: cannot unmarshal %s into Go "
+                      "struct field %s.%s of type map[string]%s", r->kind,
+                      r->kind, go_json_type(v), r->kind, maps[i],
+                      (!strcmp(maps[i], "binaryData") ||
+                       (!strcmp(maps[i], "data") && !strcmp(r->plural, "secrets")))
+                          ? "[]uint8" : "string");
+    }
+  }
+  return KD_OK;
+}
+
 /* Checks apiVersion/kind of a body against R, filling them when absent. */
 static int check_type(sim *s, sim_resource *r, kd_value *obj, kd_error *err)
 {
@@ -253,6 +355,7 @@ static int check_type(sim *s, sim_resource *r, kd_value *obj, kd_error *err)
              "expected kind (%s)", kind, r->kind);
     return sim_err_bad(s, err, msg);
   }
+  if (check_shapes(s, r, obj, err)) return KD_EHTTP;
   if (!av || !av[0]) sim_set_str(obj, "apiVersion", gv);
   if (!kind || !kind[0]) sim_set_str(obj, "kind", r->kind);
   if (!kd_value_path(obj, "metadata") ||
@@ -334,6 +437,25 @@ static int track(sim *s, const kd_value *old, kd_value *obj, kd_error *err)
   return rc ? kd_error_set(err, rc, "sim: out of memory") : KD_OK;
 }
 
+const kd_value *sim_crd_schema(sim *s, const sim_resource *r)
+{
+  sim_resource *crds;
+  sim_obj *o;
+  const kd_value *vs;
+  size_t i;
+  if (!r->crd) return NULL;
+  crds = sim_res_find(s, "apiextensions.k8s.io", "v1",
+                      "customresourcedefinitions");
+  o = crds ? sim_table_find(crds->table, "", r->crd, NULL) : NULL;
+  vs = o ? kd_value_path(&o->v, "spec.versions") : NULL;
+  for (i = 0; vs && vs->type == KD_ARR && i < vs->u.arr.len; i++) {
+    const char *name = sim_str(&vs->u.arr.items[i], "name");
+    if (name && strcmp(name, r->version) == 0)
+      return kd_value_path(&vs->u.arr.items[i], "schema.openAPIV3Schema");
+  }
+  return NULL;
+}
+
 /* ---- create --------------------------------------------------------------*/
 
 int sim_store_create(sim *s, sim_resource *r, const char *ns, kd_value *obj,
@@ -411,6 +533,7 @@ int sim_store_create(sim *s, sim_resource *r, const char *ns, kd_value *obj,
   }
   o->v = *obj;
   kd_value_null(obj);
+  s->last_name = o->name;
   commit(s, r, o, SIM_ADDED, NULL);
   if (is_crd(r)) sim_crd_sync(s, &o->v, err);
   if (out) kd_value_copy(out, &o->v);
@@ -669,6 +792,9 @@ int sim_store_update(sim *s, sim_resource *r, const char *ns,
     if (kd_value_copy(&nv, &o->v) != KD_OK)
       return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
     copy_field(&nv, obj, "status");
+    /* an apply to /status brings its own managedFields (sim_patch did them) */
+    if (s->track && s->track_done)
+      copy_field(&nv, obj, "metadata.managedFields");
     if ((rc = track(s, &o->v, &nv, err))) {
       kd_value_clear(&nv);
       return rc;

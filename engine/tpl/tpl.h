@@ -31,11 +31,18 @@ typedef enum {
 enum { TPL_GO_INT = 0, TPL_GO_INT64 = 1,      /* sub of TPL_INT */
        TPL_GO_UINT64 = 2,     /* semver's Major/Minor/Patch (held < 2^63) */
        TPL_GO_UINT8 = 3 };    /* a byte: index of a string */
+enum { TPL_STR_PLAIN = 0,   /* sub of TPL_STR: string */
+       TPL_STR_BYTES = 1 }; /* []uint8 (.Files.GetBytes): prints as [104 105]
+                               under %v and %d, is not a string parameter,
+                               marshals as base64; else acts as its text */
 enum { TPL_ELEM_ANY = 0, TPL_ELEM_STR = 1,     /* sub of TPL_LIST */
        TPL_ELEM_INT = 2,   /* []int (until, untilStep) */
        TPL_ELEM_LIST = 3   /* [][]interface {} (chunk) */ };
 enum { TPL_MAPV_ANY = 0,    /* sub of TPL_MAP: map[string]interface {} */
-       TPL_MAPV_STR = 1 };  /* map[string]string (split, splitn) */
+       TPL_MAPV_STR = 1,    /* map[string]string (split, splitn) */
+       TPL_MAPV_VALUES = 2  /* Helm's common.Values (named map type of
+                               .Values, ., .Template); a map parameter
+                               receives it as map[string]interface {} */ };
 
 typedef struct tpl_str tpl_str;
 typedef struct tpl_list tpl_list;
@@ -111,7 +118,11 @@ tpl_val tpl_map_val_at(tpl_val map, size_t i);
  * `member` serves both `.Name` (nargs 0) and method calls `.Name a b`;
  * it returns KD_OK with *OUT owned, KD_ENOTFOUND when the object has no
  * such field or method (the executor then words Go's error), or an error
- * code after tpl_call_fail. */
+ * code after tpl_call_fail. The name TPL_MEMBER_ITEMS ("", which no field
+ * can have) asks for the object as a collection: the list or map that
+ * range, len and index see (a Go named map or slice type), KD_ENOTFOUND
+ * when it is not one. */
+#define TPL_MEMBER_ITEMS ""
 typedef struct tpl_call tpl_call;
 typedef struct tpl_class {
   const char *type_name;   /* Go's %T / typeOf, e.g. "*semver.Version" */
@@ -133,6 +144,10 @@ typedef struct tpl_class {
 int tpl_obj_new(tpl_val *out, const tpl_class *cls, void *data);
 const tpl_class *tpl_obj_class(tpl_val v);
 void *tpl_obj_data(tpl_val v);
+/* The collection view of V for range, len and index: when V is an object
+ * whose class answers TPL_MEMBER_ITEMS, *OUT gets that list or map (owned)
+ * and 1 is returned; otherwise 0 (*OUT untouched), or KD_ENOMEM. */
+int tpl_collection(tpl_val v, tpl_val *out);
 
 /* Conversions with the document tree used by the codecs. Map keys become
  * sorted; KD_INT becomes int64 and KD_FLOAT float64, unless

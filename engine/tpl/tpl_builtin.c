@@ -70,6 +70,17 @@ static int is_invalid(const ev *v) { return v->v.kind == TPL_NIL; }
 static int b_len(const ev *a, ev *out, kd_buf *err)
 {
   int64_t n;
+  tpl_val items;
+  int got = tpl_collection(a->v, &items);
+  if (got < 0) return got;
+  if (got) {   /* a named map or slice type (.Files, APIVersions) */
+    ev e;
+    e.v = items;
+    e.flags = 0;
+    int rc = b_len(&e, out, err);
+    tpl_unref(items);
+    return rc;
+  }
   if (a->v.kind == TPL_NIL) {
     if (a->flags & EV_IFACE) return bfail(err, "len of nil pointer");
     return bfail(err, "reflect: call of reflect.Value.Type on zero Value");
@@ -110,6 +121,16 @@ static int b_index(const ev *args, int n, ev *out, kd_buf *err)
       tpl_unref(item.v);
       return bfail(err, "index of nil pointer");
     }
+    tpl_val items;
+    int got = tpl_collection(item.v, &items);
+    if (got < 0) {
+      tpl_unref(item.v);
+      return got;
+    }
+    if (got) {
+      tpl_unref(item.v);
+      item.v = items;
+    }
     switch (item.v.kind) {
     case TPL_LIST: case TPL_STR: {
       int64_t x;
@@ -117,7 +138,8 @@ static int b_index(const ev *args, int n, ev *out, kd_buf *err)
       rc = index_arg(&idx, len, &x, err);
       if (rc == KD_OK && (size_t)x == len)
         rc = bfail(err, "reflect: %s index out of range",
-                   item.v.kind == TPL_LIST ? "slice" : "string");
+                   item.v.kind == TPL_LIST || item.v.sub == TPL_STR_BYTES
+                       ? "slice" : "string");
       if (rc != KD_OK) {
         tpl_unref(item.v);
         return rc;
@@ -179,8 +201,9 @@ static int b_slice(const ev *args, int n, ev *out, kd_buf *err)
   if (is_invalid(&item)) return bfail(err, "slice of untyped nil");
   if (n - 1 > 3) return bfail(err, "too many slice indexes: %d", n - 1);
   switch (item.v.kind) {
-  case TPL_STR:
-    if (n - 1 == 3) return bfail(err, "cannot 3-index slice a string");
+  case TPL_STR:   /* a string, or a []byte */
+    if (n - 1 == 3 && item.v.sub != TPL_STR_BYTES)
+      return bfail(err, "cannot 3-index slice a string");
     cap = tpl_slen(item.v);
     break;
   case TPL_LIST: cap = tpl_list_len(item.v); break;
@@ -200,8 +223,11 @@ static int b_slice(const ev *args, int n, ev *out, kd_buf *err)
     return bfail(err, "invalid slice index: %lld > %lld", (long long)idx[1],
                  (long long)idx[2]);
   out->flags = 0;
-  if (item.v.kind == TPL_STR)
-    return tpl_str_new(&out->v, tpl_sdata(item.v) + idx[0], (size_t)(idx[1] - idx[0]));
+  if (item.v.kind == TPL_STR) {
+    rc = tpl_str_new(&out->v, tpl_sdata(item.v) + idx[0], (size_t)(idx[1] - idx[0]));
+    out->v.sub = item.v.sub;
+    return rc;
+  }
   rc = tpl_list_new(&out->v, (size_t)(idx[1] - idx[0]));
   if (rc != KD_OK) return rc;
   out->v.sub = item.v.sub;
@@ -349,7 +375,7 @@ static int basic_kind(const ev *v)
   case TPL_BOOL: return K_BOOL;
   case TPL_INT: return K_INT;
   case TPL_FLOAT: return K_FLOAT;
-  case TPL_STR: return K_STRING;
+  case TPL_STR: return v->v.sub == TPL_STR_BYTES ? K_INVALID : K_STRING;
   default: return K_INVALID;
   }
 }
@@ -369,7 +395,7 @@ static const char *reflect_kind(const ev *v)
   case TPL_NIL: return "invalid";
   case TPL_LIST: return "slice";
   case TPL_MAP: return "map";
-  case TPL_OBJ: return tpl_kind_name(v->v);
+  case TPL_STR: case TPL_OBJ: return tpl_kind_name(v->v);
   default: return tpl_type_name(v->v);
   }
 }
@@ -415,7 +441,8 @@ static int b_eq(const ev *args, int n, int *res, kd_buf *err)
                            tpl_type_name(a1.v), tpl_type_name(a.v), a.v);
         if (is_invalid(&a1) || is_invalid(&a)) {
           truth = is_invalid(&a1) == is_invalid(&a);
-        } else if (a.v.kind == TPL_LIST || a.v.kind == TPL_MAP) {
+        } else if (a.v.kind == TPL_LIST || a.v.kind == TPL_MAP ||
+                   a.v.kind == TPL_STR) {   /* []byte */
           return fail_fmt2(err, "non-comparable type %s: %v", a.v,
                            tpl_type_name(a.v), NULL, a.v);
         } else {

@@ -270,13 +270,17 @@ static int validate(frame *f, ev *v, char p)
     return exec_fail(f, "wrong type for value; expected %s; got interface {}",
                      param_type_name(p));
   switch (p) {
-  case 's': ok = v->v.kind == TPL_STR; break;
+  case 's': ok = v->v.kind == TPL_STR && v->v.sub != TPL_STR_BYTES; break;
   case 'i': ok = v->v.kind == TPL_INT && v->v.sub == TPL_GO_INT; break;
   case 'I': ok = v->v.kind == TPL_INT && v->v.sub == TPL_GO_INT64; break;
   case 'f': ok = v->v.kind == TPL_FLOAT; break;
   case 'b': ok = v->v.kind == TPL_BOOL; break;
   case 'l': ok = v->v.kind == TPL_LIST && v->v.sub == TPL_ELEM_ANY; break;
-  case 'm': ok = v->v.kind == TPL_MAP && v->v.sub == TPL_MAPV_ANY; break;
+  case 'm':   /* common.Values converts to map[string]interface {} */
+    ok = v->v.kind == TPL_MAP &&
+         (v->v.sub == TPL_MAPV_ANY || v->v.sub == TPL_MAPV_VALUES);
+    if (ok) v->v.sub = TPL_MAPV_ANY;
+    break;
   default: ok = 1; break;
   }
   if (!ok)

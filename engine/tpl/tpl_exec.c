@@ -21,7 +21,7 @@ enum { R_BREAK = 1, R_CONTINUE = 2 };
 int elem_flags(tpl_val container)
 {
   if (container.kind == TPL_LIST) return container.sub == TPL_ELEM_ANY ? EV_IFACE : 0;
-  if (container.kind == TPL_MAP) return container.sub == TPL_MAPV_ANY ? EV_IFACE : 0;
+  if (container.kind == TPL_MAP) return container.sub != TPL_MAPV_STR ? EV_IFACE : 0;
   return 0;
 }
 
@@ -283,11 +283,15 @@ static int print_value(frame *f, const node *n, const ev *v)
   switch (v->v.kind) {
   case TPL_NIL: return kd_buf_add(out, "<no value>", 10) == KD_OK ? KD_OK : exec_oom(f);
   case TPL_STR:
+    if (v->v.sub == TPL_STR_BYTES) break;   /* []byte prints as a list */
     return kd_buf_add(out, tpl_sdata(v->v), tpl_slen(v->v)) == KD_OK ? KD_OK
                                                                      : exec_oom(f);
+  case TPL_OBJ:   /* a Stringer prints String(); pointers print indirected */
+    return tpl_obj_print_direct(v->v, out) == KD_OK ? KD_OK : exec_oom(f);
   default:
-    return tpl_fmt_v(out, v->v) == KD_OK ? KD_OK : exec_oom(f);
+    break;
   }
+  return tpl_fmt_v(out, v->v) == KD_OK ? KD_OK : exec_oom(f);
 }
 
 static int walk_if_with(frame *f, const ev *dot, const node *n)
@@ -392,6 +396,18 @@ static int walk_range(frame *f, const ev *dot, const node *r)
   rc = exec_pipeline(f, dot, pipe, &val);
   if (rc != KD_OK) goto done;
   mark = f->x->nvars;
+  if (val.v.kind == TPL_OBJ) {   /* a named map or slice type (.Files) */
+    tpl_val items;
+    int got = tpl_collection(val.v, &items);
+    if (got < 0) {
+      rc = exec_oom(f);
+      goto done;
+    }
+    if (got) {
+      ev_drop(&val);
+      val = ev_of(items, 0);
+    }
+  }
   switch (val.v.kind) {
   case TPL_INT: {
     int64_t n = val.v.u.i;
@@ -420,8 +436,19 @@ static int walk_range(frame *f, const ev *dot, const node *r)
     break;
   }
   case TPL_MAP: rc = range_map(f, r, mark, &val, &ran); break;
+  case TPL_STR:
+    if (val.v.sub != TPL_STR_BYTES) goto cannot;
+    for (i = 0; i < tpl_slen(val.v) && rc == KD_OK; i++) {   /* []uint8 */
+      ev elem = ev_of(tpl_int((unsigned char)tpl_sdata(val.v)[i]), 0);
+      ev index = ev_of(tpl_int((int64_t)i), 0);
+      elem.v.sub = TPL_GO_UINT8;
+      ran = 1;
+      rc = range_step(f, r, mark, &index, &elem);
+    }
+    break;
   case TPL_NIL: break;   /* nil acts like an empty collection */
   default:
+  cannot:
     rc = fail_value(f, "range can't iterate over ", &val, "");
     break;
   }

@@ -704,6 +704,34 @@ static void print_obj(pp *p, tpl_val v, int verb)
   kd_buf_free(&s);
 }
 
+/* fmt's fmtBytes for []byte: the string verbs print the text, %#v the Go
+ * literal, the others each byte as an integer in a list. */
+static void print_bytes(pp *p, tpl_val v, int verb)
+{
+  const unsigned char *s = (const unsigned char *)tpl_sdata(v);
+  size_t n = tpl_slen(v), i;
+  if (verb == 's' || verb == 'q' || verb == 'x' || verb == 'X') {
+    fmt_string(p, (const char *)s, n, verb);
+    return;
+  }
+  if (verb == 'v' && p->sharp_v) {
+    puts_(p, "[]byte{");
+    for (i = 0; i < n; i++) {
+      char h[8];
+      snprintf(h, sizeof h, "%s0x%x", i ? ", " : "", s[i]);
+      puts_(p, h);
+    }
+    putc_(p, '}');
+    return;
+  }
+  putc_(p, '[');
+  for (i = 0; i < n; i++) {
+    if (i) putc_(p, ' ');
+    print_int(p, tpl_int(s[i]), verb);
+  }
+  putc_(p, ']');
+}
+
 /* fmt's printArg (DEPTH 0) and printValue (elements, DEPTH > 0) */
 static void print_arg(pp *p, tpl_val v, int verb, int depth)
 {
@@ -728,7 +756,10 @@ static void print_arg(pp *p, tpl_val v, int verb, int depth)
     return;
   case TPL_INT: print_int(p, v, verb); return;
   case TPL_FLOAT: print_float(p, v, verb); return;
-  case TPL_STR: fmt_string(p, tpl_sdata(v), tpl_slen(v), verb); return;
+  case TPL_STR:
+    if (v.sub == TPL_STR_BYTES) print_bytes(p, v, verb);
+    else fmt_string(p, tpl_sdata(v), tpl_slen(v), verb);
+    return;
   case TPL_LIST: print_list(p, v, verb, depth); return;
   case TPL_MAP: print_map(p, v, verb, depth); return;
   case TPL_OBJ: print_obj(p, v, verb); return;
@@ -945,7 +976,7 @@ int tpl_sprint(kd_buf *b, const tpl_val *args, int nargs)
   memset(&p, 0, sizeof p);
   p.b = b;
   for (k = 0; k < nargs; k++) {
-    int is_string = args[k].kind == TPL_STR;
+    int is_string = args[k].kind == TPL_STR && args[k].sub != TPL_STR_BYTES;
     if (k > 0 && !is_string && !prev_string) putc_(&p, ' ');
     print_arg(&p, args[k], 'v', 0);
     prev_string = is_string;

@@ -125,6 +125,7 @@ FN(fn_deep_copy)
                             "Value");
   rc = deep_copy(a[0], out, 0);
   if (rc == KD_ERANGE) return tpl_call_fail(c, "value nested too deeply");
+  if (rc == KD_OK && a[0].kind == TPL_MAP) out->sub = a[0].sub;   /* type kept */
   return rc;
 }
 

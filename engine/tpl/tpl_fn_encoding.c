@@ -53,7 +53,7 @@ static int b64_value(unsigned char ch)
 
 /* Go's base64.StdEncoding.DecodeString: newlines skipped, padding
  * required; *ERR_AT gets the byte offset of an error, or -1. */
-static int b64_decode(const char *s, size_t len, kd_buf *b, long *err_at)
+int tpl_b64_decode(const char *s, size_t len, kd_buf *b, long *err_at)
 {
   size_t si = 0;
   *err_at = -1;
@@ -125,7 +125,7 @@ FN(fn_b64dec)
 {
   kd_buf b = {0};
   long err_at;
-  int rc = b64_decode(S(0), L(0), &b, &err_at);
+  int rc = tpl_b64_decode(S(0), L(0), &b, &err_at);
   if (rc) {
     kd_buf_free(&b);
     return rc;

@@ -353,7 +353,6 @@ fragment:
   if (hash && (rc = unescape(hash + 1, n - un - 1, ENC_FRAGMENT, &u->fragment, err)) != KD_OK)
     u->frag_err = 1;
   return rc;
-  return KD_OK;
 }
 
 static int set_str(tpl_val m, const char *key, const kd_buf *b)

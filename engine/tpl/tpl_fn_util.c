@@ -27,6 +27,7 @@ int tpl_strval_new(tpl_val v, tpl_val *out)
   int rc;
   if (v.kind == TPL_STR) {
     *out = tpl_ref(v);
+    out->sub = TPL_STR_PLAIN;   /* []byte: string(v), the same bytes */
     return KD_OK;
   }
   if ((rc = tpl_strval(v, &b)) != KD_OK) {

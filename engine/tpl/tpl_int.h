@@ -21,6 +21,13 @@ void tpl_call_init(tpl_call *c, const char *fname, const tpl_options *opt);
 /* Frees what C holds (the message). */
 void tpl_call_done(tpl_call *c);
 
+/* How a template's own {{ X }} prints native object V (Go's
+ * printableValue): the String member when its class has one (Go's
+ * Stringer, also through a pointer; not asked of "map" classes, whose
+ * members are key lookups), else fmt's %v of the pointed-to value (a
+ * "ptr" class prints without the leading "&"). Appends to OUT. */
+int tpl_obj_print_direct(tpl_val v, kd_buf *out);
+
 /* ---- UTF-8 and Unicode as Go sees them (tpl_unicode.c) ------------------ */
 
 #define TPL_RUNE_ERROR 0xFFFD
@@ -110,11 +117,25 @@ int tpl_regex_exec(tpl_regex *re, const char *s, size_t len, size_t start,
 int tpl_regex_translate(const char *pat, size_t len, kd_buf *out,
                         kd_buf *msg, int *ncap, kd_buf *names);
 
+/* Go's base64.StdEncoding.DecodeString into B; *ERR_AT: the offset Go
+ * reports ("illegal base64 data at input byte N"), or -1. KD_ENOMEM. */
+int tpl_b64_decode(const char *s, size_t len, kd_buf *b, long *err_at);
+
+/* Helm's fromToml reader (tpl_toml_parse.c): OUT a map, or KD_EPARSE
+ * with BurntSushi/toml's error text in MSG. */
+int tpl_toml_parse(const char *s, size_t n, tpl_val *out, kd_buf *msg);
+
+/* Random bytes through the options' random hook (the OS when NULL);
+ * a uniform number in [0, BOUND). KD_EEXEC (call failed) when the source
+ * fails. */
+int tpl_random_bytes(tpl_call *c, unsigned char *buf, size_t len);
+int tpl_random_below(tpl_call *c, uint64_t bound, uint64_t *out);
+
 /* The function tables of the families, gathered by tpl_fn_all.c. */
 extern const tpl_func_def tpl_fn_core[], tpl_fn_strings[], tpl_fn_lists[],
     tpl_fn_dicts[], tpl_fn_math[], tpl_fn_encoding[], tpl_fn_crypto[],
     tpl_fn_random[], tpl_fn_regex[], tpl_fn_semver[], tpl_fn_dates[],
-    tpl_fn_paths[], tpl_fn_yaml[], tpl_fn_toml[], tpl_fn_urls[];
+    tpl_fn_paths[], tpl_fn_yaml[], tpl_fn_certs[], tpl_fn_toml[];
 /* Go's type of V for Sprig's messages ("string", "map[string]interface {}"). */
 #define tpl_tname tpl_type_name
 

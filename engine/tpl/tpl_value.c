@@ -441,6 +441,28 @@ int tpl_from_kd(const kd_value *v, int flags, tpl_val *out)
   return from_kd(v, flags, out, 0);
 }
 
+/* encoding/json marshals []byte as standard base64. */
+static int bytes_to_kd(tpl_val v, kd_value *out)
+{
+  static const char a[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const unsigned char *p = (const unsigned char *)v.u.s->data;
+  size_t n = v.u.s->len, i;
+  kd_buf b = {0};
+  int rc = kd_buf_reserve(&b, (n + 2) / 3 * 4);
+  for (i = 0; rc == KD_OK && i < n; i += 3) {
+    unsigned x = (unsigned)p[i] << 16;
+    if (i + 1 < n) x |= (unsigned)p[i + 1] << 8;
+    if (i + 2 < n) x |= p[i + 2];
+    char q[4] = {a[(x >> 18) & 63], a[(x >> 12) & 63],
+                 i + 1 < n ? a[(x >> 6) & 63] : '=', i + 2 < n ? a[x & 63] : '='};
+    rc = kd_buf_add(&b, q, 4);
+  }
+  if (rc == KD_OK) rc = kd_value_str(out, b.data ? b.data : "", b.len);
+  kd_buf_free(&b);
+  return rc;
+}
+
 static int to_kd(tpl_val v, kd_value *out, int depth)
 {
   size_t i, n;
@@ -452,7 +474,9 @@ static int to_kd(tpl_val v, kd_value *out, int depth)
   case TPL_BOOL: kd_value_bool(out, v.u.b); return KD_OK;
   case TPL_INT: kd_value_int(out, v.u.i); return KD_OK;
   case TPL_FLOAT: kd_value_float(out, v.u.f); return KD_OK;
-  case TPL_STR: return kd_value_str(out, v.u.s->data, v.u.s->len);
+  case TPL_STR:
+    if (v.sub == TPL_STR_BYTES) return bytes_to_kd(v, out);
+    return kd_value_str(out, v.u.s->data, v.u.s->len);
   case TPL_LIST:
     kd_value_arr(out);
     n = v.u.l->len;
@@ -516,7 +540,7 @@ const char *tpl_type_name(tpl_val v)
     return v.sub == TPL_GO_INT64 ? "int64" : v.sub == TPL_GO_UINT64 ? "uint64"
            : v.sub == TPL_GO_UINT8 ? "uint8" : "int";
   case TPL_FLOAT: return "float64";
-  case TPL_STR: return "string";
+  case TPL_STR: return v.sub == TPL_STR_BYTES ? "[]uint8" : "string";
   case TPL_LIST:
     switch (v.sub) {
     case TPL_ELEM_STR: return "[]string";
@@ -525,8 +549,9 @@ const char *tpl_type_name(tpl_val v)
     default: return "[]interface {}";
     }
   case TPL_MAP:
-    return v.sub == TPL_MAPV_STR ? "map[string]string"
-                                 : "map[string]interface {}";
+    return v.sub == TPL_MAPV_STR      ? "map[string]string"
+           : v.sub == TPL_MAPV_VALUES ? "common.Values"
+                                      : "map[string]interface {}";
   case TPL_OBJ: return v.u.o->cls->type_name;
   default: return "?";
   }
@@ -536,6 +561,7 @@ const char *tpl_kind_name(tpl_val v)
 {
   switch (v.kind) {
   case TPL_NIL: return "invalid";
+  case TPL_STR: return v.sub == TPL_STR_BYTES ? "slice" : "string";
   case TPL_LIST: return "slice";
   case TPL_MAP: return "map";
   case TPL_OBJ: return v.u.o->cls->kind_name;

@@ -19,6 +19,8 @@ local kube = {}
 kube.defaults = {
   kubeconfig = nil, context = nil, namespace = nil,
   qps = 2000, burst = 4000, timeout = 60, connect_timeout = 10, retries = 5,
+  max_inflight = nil,         -- requests on the wire at once per client (nil:
+                              -- 64 over https/HTTP2, 16 over plain http)
   field_manager = "kdeploy",
   discovery_ttl = 6 * 3600,   -- seconds, like kubectl's cache
   cache_dir = nil,            -- nil: $KDEPLOY_CACHE_DIR or ~/.cache/kdeploy
@@ -60,6 +62,7 @@ end
 --- Builds the error object for a failed response `res` of request handle
 -- results: `verb` and `object` say what was attempted.
 function kube.error(res, verb, object, client)
+  if type(object) == "table" then object = kube.describe(object) end
   local st = type(res.body) == "table" and res.body.kind == "Status" and res.body or nil
   local info = client and client._info or {}
   local where = object and (verb .. " " .. object) or verb
@@ -82,7 +85,7 @@ local Client = {}
 Client.__index = Client
 kube.Client = Client
 
-local configs, clients = {}, {}
+local configs, clients, cores = {}, {}, {}
 
 --- The merged kubeconfig for `path` (nil: $KUBECONFIG / ~/.kube/config, or
 -- the in-cluster service account), cached per path.
@@ -109,28 +112,36 @@ function kube.contexts(path)
 end
 
 --- A client for a cluster: opts {context=, kubeconfig=, namespace=, qps=,
--- burst=, timeout=, connect_timeout=, retries=}; kube.defaults fill the
--- rest. The same settings return the same client (so watches are shared)
--- unless opts.new is set.
+-- burst=, timeout=, connect_timeout=, retries=, max_inflight=};
+-- kube.defaults fill the rest. The same settings return the same client,
+-- and clients that differ only in their namespace share one connection,
+-- discovery and set of watches, unless opts.new is set.
 function kube.connect(opts)
   opts = opts or {}
   if type(opts) ~= "table" then usage("connect: options must be a table") end
   local d = kube.defaults
   local o = {}
   for _, k in ipairs({ "kubeconfig", "context", "namespace", "qps", "burst",
-    "timeout", "connect_timeout", "retries" }) do
+    "timeout", "connect_timeout", "retries", "max_inflight" }) do
     if opts[k] ~= nil then o[k] = opts[k] else o[k] = d[k] end
   end
-  local key = table.concat({ tostring(o.kubeconfig), tostring(o.context),
-    tostring(o.namespace), o.qps, o.burst, o.timeout, o.connect_timeout, o.retries }, "\0")
+  local ckey = table.concat({ tostring(o.kubeconfig), tostring(o.context), o.qps, o.burst,
+    o.timeout, o.connect_timeout, o.retries, tostring(o.max_inflight) }, "\0")
+  local key = ckey .. "\0" .. tostring(o.namespace)
   if clients[key] and not opts.new then return clients[key] end
-  local c = kube.config(o.kubeconfig):client(o.context, o.namespace, {
-    qps = o.qps, burst = o.burst, timeout = o.timeout,
-    connect_timeout = o.connect_timeout, retries = o.retries })
-  local self = setmetatable({ _c = c, _map = {} }, Client)
-  self._info = c:info()
-  self.context, self.namespace, self.server = self._info.context,
-    self._info.namespace, self._info.server
+  local shared = not opts.new and cores[ckey]
+  if not shared then
+    local c = kube.config(o.kubeconfig):client(o.context, o.namespace, {
+      qps = o.qps, burst = o.burst, timeout = o.timeout,
+      connect_timeout = o.connect_timeout, retries = o.retries, max_inflight = o.max_inflight })
+    shared = { c = c, map = {}, info = c:info() }
+    if not opts.new then cores[ckey] = shared end
+  end
+  local info = {}
+  for k, v in pairs(shared.info) do info[k] = v end
+  if o.namespace then info.namespace = o.namespace end
+  local self = setmetatable({ _c = shared.c, _s = shared, _info = info }, Client)
+  self.context, self.namespace, self.server = info.context, info.namespace, info.server
   if not opts.new then clients[key] = self end
   return self
 end
@@ -145,16 +156,20 @@ end
 --- Connection details: context, cluster, user, namespace, server, auth.
 function Client:info() return self._info end
 
---- Closes the client: its requests and watches end.
+--- Closes the client's connection: its requests and watches end, for
+-- every client object sharing it (those made for other namespaces).
 function Client:close()
-  for k, v in pairs(clients) do if v == self then clients[k] = nil end end
+  for k, v in pairs(clients) do if v._s == self._s then clients[k] = nil end end
+  for k, v in pairs(cores) do if v == self._s then cores[k] = nil end end
   self._c:close()
 end
 
 -- Requests -------------------------------------------------------------------
 
 local function urlencode(s)
-  return (tostring(s):gsub("[^%w%-%._~]", function(ch)
+  s = tostring(s)
+  if not s:find("[^%w%-%._~]") then return s end   -- names: nothing to escape
+  return (s:gsub("[^%w%-%._~]", function(ch)
     return string.format("%%%02X", ch:byte())
   end))
 end
@@ -262,24 +277,25 @@ end
 -- fetched (and cached). `force` refetches. Concurrent callers share one
 -- fetch.
 function Client:discover(force)
-  if self._disco and not force then return self._disco end
-  if self._disco_task then
-    task.wait(self._disco_task)
-    if self._disco then return self._disco end
+  local sh = self._s
+  if sh.disco and not force then return sh.disco end
+  if sh.disco_task then
+    task.wait(sh.disco_task)
+    if sh.disco then return sh.disco end
   end
   local file = core.discovery_cache_path(cache_dir(), self.server)
   if not force then
     local ok, d = pcall(core.discovery_load, file, kube.defaults.discovery_ttl)
     if ok and d then
-      self._disco = d
+      sh.disco = d
       return d
     end
   end
-  self._disco_task = task.spawn(fetch_discovery, self)
-  local ok, d = pcall(task.wait, self._disco_task)
-  self._disco_task = nil
+  sh.disco_task = task.spawn(fetch_discovery, self)
+  local ok, d = pcall(task.wait, sh.disco_task)
+  sh.disco_task = nil
   if not ok then error(d, 2) end
-  self._disco, self._map = d, {}
+  sh.disco, sh.map = d, {}
   pcall(d.save, d, file)           -- a cache that cannot be written is no error
   return d
 end
@@ -292,7 +308,8 @@ function Client:resource(api_version, kind)
     usage("resource: apiVersion and kind must be strings")
   end
   local key = api_version .. "\0" .. kind
-  local r = self._map[key]
+  local map = self._s.map
+  local r = map[key]
   if r then return r end
   r = self:discover():find(api_version, kind)
   if not r then r = self:discover(true):find(api_version, kind) end
@@ -303,7 +320,7 @@ function Client:resource(api_version, kind)
         self.server, kind, api_version),
       context = self.context, server = self.server }), 2)
   end
-  self._map[key] = r
+  self._s.map[key] = r
   return r
 end
 
@@ -382,7 +399,7 @@ function Client:get(ref, opts)
   local path, _, ns = locate(self, "get", ref, false, opts.subresource)
   local r = kube.ref(ref)
   r.namespace = ns
-  return (self:request({ path = path, what = "get", object = kube.describe(r),
+  return (self:request({ path = path, what = "get", object = r,
     timeout = opts.timeout }))
 end
 
@@ -392,7 +409,7 @@ function Client:find(ref, opts)
   local path, _, ns = locate(self, "get", ref, false, opts.subresource)
   local r = kube.ref(ref)
   r.namespace = ns
-  return (self:request({ path = path, what = "get", object = kube.describe(r),
+  return (self:request({ path = path, what = "get", object = r,
     missing_ok = true, timeout = opts.timeout }))
 end
 
@@ -436,7 +453,7 @@ function Client:create(obj, opts)
   local r = kube.ref(obj)
   r.namespace = ns
   return (self:request({ verb = "POST", path = path, body = obj, query = common_query(opts),
-    what = "create", object = kube.describe(r), timeout = opts.timeout }))
+    what = "create", object = r, timeout = opts.timeout }))
 end
 
 --- Replaces obj (PUT; metadata.resourceVersion makes it conditional).
@@ -446,7 +463,7 @@ function Client:update(obj, opts)
   local r = kube.ref(obj)
   r.namespace = ns
   return (self:request({ verb = "PUT", path = path, body = obj, query = common_query(opts),
-    what = "update", object = kube.describe(r), timeout = opts.timeout }))
+    what = "update", object = r, timeout = opts.timeout }))
 end
 
 kube.patch_types = {
@@ -474,7 +491,7 @@ function Client:patch(ref, patch, opts)
   r.namespace = ns
   return (self:request({ verb = "PATCH", path = path, body = patch, content_type = ctype,
     query = q, what = opts.type == "apply" and "apply" or "patch",
-    object = kube.describe(r), timeout = opts.timeout }))
+    object = r, timeout = opts.timeout }))
 end
 
 --- Server-side apply of obj: opts field_manager (default kube.defaults'),
@@ -500,7 +517,7 @@ function Client:delete(ref, opts)
   return (self:request({ verb = "DELETE", path = path, body = body,
     query = { propagationPolicy = opts.propagation, gracePeriodSeconds = opts.grace_period,
       dryRun = opts.dry_run and "All" or nil },
-    what = "delete", object = kube.describe(r), missing_ok = opts.missing_ok,
+    what = "delete", object = r, missing_ok = opts.missing_ok,
     timeout = opts.timeout }))
 end
 

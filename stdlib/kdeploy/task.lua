@@ -17,10 +17,10 @@ local Task = {}
 Task.__index = Task
 Task.__name = "kdeploy.task"
 
-local by_co = setmetatable({}, { __mode = "k" })  -- coroutine -> task
+local running = nil       -- the task the scheduler resumed last (a stack
+                          -- through nested resumes, see resume)
 local waiting = {}        -- loop id -> array of waiters parked on it
-local queue = {}          -- runnable waiters: queue[head .. tail-1]
-local head, tail = 1, 1
+local head, tail = 1, 1   -- runnable waiters: qw/qv[head .. tail-1]
 local PARK = {}           -- what a parking task yields
 local CANCEL = {}         -- what a cancelled task is resumed with
 
@@ -29,16 +29,21 @@ local function fail(reason, message)
 end
 
 -- Parking ------------------------------------------------------------------
+-- waiting[id] is the one waiter parked on id, or a list {multi=true, ...}
+-- when there are several (rare: two tasks waiting for the same thing).
 
 local function park_on(w, ids)
   w.parked, w.woke = ids, nil
   for i = 1, #ids do
-    local list = waiting[ids[i]]
-    if not list then
-      list = {}
-      waiting[ids[i]] = list
+    local id = ids[i]
+    local cur = waiting[id]
+    if cur == nil then
+      waiting[id] = w
+    elseif cur.multi then
+      cur[#cur + 1] = w
+    else
+      waiting[id] = { multi = true, cur, w }
     end
-    list[#list + 1] = w
   end
 end
 
@@ -47,35 +52,42 @@ local function unpark(w)
   if not ids then return end
   w.parked = nil
   for i = 1, #ids do
-    local list = waiting[ids[i]]
-    if list then
-      for j = #list, 1, -1 do
-        if list[j] == w then table.remove(list, j) end
+    local id = ids[i]
+    local cur = waiting[id]
+    if cur == w then
+      waiting[id] = nil
+    elseif cur and cur.multi then
+      for j = #cur, 1, -1 do
+        if cur[j] == w then table.remove(cur, j) end
       end
-      if #list == 0 then waiting[ids[i]] = nil end
+      if #cur == 0 then waiting[id] = nil end
     end
   end
 end
 
+local qw, qv = {}, {}     -- runnable waiters and the values they get
+
 local function schedule(w, value)
-  queue[tail] = { w, value }
+  qw[tail], qv[tail] = w, value
   tail = tail + 1
+end
+
+local function wake_one(w, id)
+  if w.parked then
+    unpark(w)
+    w.woke = id
+    if w.co then schedule(w, id) end
+  end
 end
 
 --- Marks loop id `id` as happened: every waiter parked on it wakes up
 -- (tasks in the order they parked). Ids nobody waits for are dropped.
 function task.wake(id)
-  local list = waiting[id]
-  if not list then return end
+  local cur = waiting[id]
+  if not cur then return end
   waiting[id] = nil
-  for i = 1, #list do
-    local w = list[i]
-    if w.parked then
-      unpark(w)
-      w.woke = id
-      if w.co then schedule(w, id) end
-    end
-  end
+  if not cur.multi then return wake_one(cur, id) end
+  for i = 1, #cur do wake_one(cur[i], id) end
 end
 
 -- Running tasks ------------------------------------------------------------
@@ -104,21 +116,11 @@ local function finish(t, ok, ...)
   task.wake(t.done_id)
 end
 
-local function resume(t, value)
-  if t.status ~= "ready" and t.status ~= "waiting" then return end
-  if t.cancel_req then value, t.cancel_req = CANCEL, nil end
-  t.status = "running"
-  local r
-  if t.args then
-    local args = t.args
-    t.args = nil
-    r = table.pack(coroutine.resume(t.co, table.unpack(args, 1, args.n)))
-  else
-    r = table.pack(coroutine.resume(t.co, value))
-  end
+-- After a resume: dead (finished), parked, or a plain yield.
+local function after(t, ok, first, ...)
   if coroutine.status(t.co) == "dead" then
-    finish(t, table.unpack(r, 1, r.n))
-  elseif r[2] == PARK then
+    finish(t, ok, first, ...)
+  elseif first == PARK then
     t.status = "waiting"
   else                    -- a plain coroutine.yield inside a task: run later
     t.status = "ready"
@@ -126,31 +128,51 @@ local function resume(t, value)
   end
 end
 
+local function resume(t, value)
+  if t.status ~= "ready" and t.status ~= "waiting" then return end
+  if t.cancel_req then value, t.cancel_req = CANCEL, nil end
+  t.status = "running"
+  local args, outer = t.args, running
+  running = t
+  if args then
+    t.args = nil
+    after(t, coroutine.resume(t.co, table.unpack(args, 1, args.n)))
+  else
+    after(t, coroutine.resume(t.co, value))
+  end
+  running = outer
+end
+
 local function run_queue()
   while head < tail do
-    local item = queue[head]
-    queue[head] = nil
+    local w, v = qw[head], qv[head]
+    qw[head], qv[head] = nil, nil
     head = head + 1
-    resume(item[1], item[2])
+    resume(w, v)
   end
 end
 
 --- One round of the scheduler: runs every runnable task, then waits for
 -- the loop at most `timeout` seconds (nil: until something happens) and
--- wakes what became ready. Returns false when nothing at all is pending.
-function task.step(timeout)
+-- wakes what became ready. With waiter `w` (a driver parked outside a
+-- task) it does not wait once the tasks woke w. Returns false when
+-- nothing at all is pending.
+function task.step(timeout, w)
   run_queue()
+  if w and w.woke ~= nil then return true end
   if head < tail then timeout = 0 end
   local ids = loop.run(timeout)
   for i = 1, #ids do task.wake(ids[i]) end
   run_queue()
-  return #ids > 0 or head < tail or loop.pending() > 0
+  return #ids > 0 or head < tail or loop.pending() > 0 or (w ~= nil and w.woke ~= nil)
 end
 
 --- The running task, or nil outside one (also inside a user's own
 -- coroutine, where waiting calls block instead of yielding).
 function task.current()
-  return by_co[coroutine.running()]
+  local t = running
+  if t and coroutine.running() == t.co then return t end
+  return nil
 end
 
 -- Parks the caller on IDS until one of them is ready; returns that id.
@@ -166,7 +188,7 @@ local function park(ids)
   local d = {}            -- outside a task: drive the loop right here
   park_on(d, ids)
   while d.woke == nil do
-    if not task.step(nil) and d.woke == nil then
+    if not task.step(nil, d) and d.woke == nil then
       unpark(d)
       error(fail("Deadlock", "waiting for something nothing can finish " ..
         "(no request, timer or task is pending)"), 2)
@@ -230,6 +252,28 @@ function task.yield()
   end
 end
 
+local signal_ids = {}
+
+--- Waits until signal `name` ("INT", "TERM", "HUP", "QUIT", "USR1", "USR2",
+-- "WINCH") arrives, at most `timeout` seconds (a Timeout error). The first
+-- wait for a signal installs its handler: from then on that signal no
+-- longer ends the process by itself, the flow decides. A signal that
+-- arrives while nobody waits for it is not kept.
+function task.wait_signal(name, timeout)
+  check_timeout(timeout)
+  local key = tostring(name):gsub("^SIG", "")
+  local id = signal_ids[key]
+  if not id then
+    id = loop.signal(key)
+    signal_ids[key] = id
+  end
+  local timer = timeout and loop.timer(timeout)
+  if park_timed({ id, timer }, timer) == timer then
+    error(fail("Timeout", string.format("no SIG%s within %gs", key, timeout)), 2)
+  end
+  if timer then loop.cancel(timer) end
+end
+
 -- Tasks --------------------------------------------------------------------
 
 --- Starts `fn(...)` as a new task; it first runs when the caller waits or
@@ -241,7 +285,6 @@ function task.spawn(fn, ...)
   local t = setmetatable({ status = "ready", done_id = loop.new_id(),
     args = table.pack(...) }, Task)
   t.co = coroutine.create(fn)
-  by_co[t.co] = t
   schedule(t, nil)
   return t
 end
@@ -362,6 +405,36 @@ function task.wait_all(tasks, opts)
   local out = {}
   for i = 1, #tasks do out[i] = tasks[i].results[1] end
   return out
+end
+
+--- Calls fn(item, i) for every item of array `items` from at most
+-- opts.concurrency (default 64) tasks at once, and returns the array of
+-- the first results, in item order. The first error stops the workers
+-- taking new items and is raised once they are done; opts.timeout bounds
+-- the whole. Cheaper than a task per item when there are thousands.
+function task.map(items, fn, opts)
+  local n, limit = #items, opts and opts.concurrency or 64
+  if type(limit) ~= "number" or limit < 1 then
+    error("map: concurrency must be a positive number", 2)
+  end
+  local results, nxt, failed = {}, 1, nil
+  local function worker()
+    while not failed and nxt <= n do
+      local i = nxt
+      nxt = i + 1
+      local ok, r = pcall(fn, items[i], i)
+      if not ok then
+        failed = failed or r
+        return
+      end
+      results[i] = r
+    end
+  end
+  local ws = {}
+  for w = 1, math.min(limit, n) do ws[w] = task.spawn(worker) end
+  task.wait_all(ws, { timeout = opts and opts.timeout })
+  if failed then error(failed, 0) end
+  return results
 end
 
 --- Spawns `fn(...)` as a task and waits for it; returns its results.

@@ -1,11 +1,15 @@
 # tests/e2e/kube_test.sh: kdeploy.kube and kdeploy.watch against `kdeploy
 # sim`: the verbs, errors and discovery (kube/api.lua), watches with and
 # without injected watch faults (kube/watch.lua), retries under 429/500
-# faults, every kind of credentials over TLS (kube/auth.lua), in-cluster
-# config, and kubeconfig merging cross-checked with the real kubectl.
+# faults, kubeconfig merging cross-checked with the real kubectl, two
+# clusters at once (kube/multi.lua), pod logs (kube/logs.lua against
+# kube/logsrv.c), every kind of credentials over TLS (kube/auth.lua) and
+# in-cluster config.
 . tests/e2e/lib.sh
 . tests/e2e/simlib.sh
 export KDEPLOY_CACHE_DIR="$TMP/cache"
+SIM2_PID= LOGSRV_PID=
+trap '[ -n "$SIM2_PID" ] && kill "$SIM2_PID" 2>/dev/null; [ -n "$LOGSRV_PID" ] && kill "$LOGSRV_PID" 2>/dev/null; stop_sim; rm -rf "$TMP"' EXIT
 
 # lua_suite NAME SCRIPT ARGS...: runs a Lua test script; its PASS/FAIL lines
 # count, and a script that dies without them is one failure.
@@ -134,7 +138,32 @@ expect kubeconfig_none_found 1 "" "no kubeconfig found"
 mkdir -p "$TMP/kc/home/.kube" && cp "$TMP/kc/a.yaml" "$TMP/kc/home/.kube/config"
 run env -u KUBECONFIG HOME="$TMP/kc/home" "$KDEPLOY" run tests/e2e/kube/info.lua
 expect kubeconfig_home_default 0 "^first	$SERVER	admin	team-a"
+
+# Two clusters at once: a second sim, its context renamed "second".
+"$KDEPLOY" sim --port 0 --kubeconfig "$TMP/kc2" >/dev/null 2>"$TMP/sim2.err" &
+SIM2_PID=$!
+i=0; while [ ! -s "$TMP/kc2" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+sed 's/kdeploy-sim/second/g' "$TMP/kc2" > "$TMP/kc2b"
+KUBECONFIG="$KC:$TMP/kc2b" lua_suite multi tests/e2e/kube/multi.lua
+kill -TERM "$SIM2_PID" 2>/dev/null
+wait "$SIM2_PID" 2>/dev/null
+SIM2_PID=
 stop_sim
+
+# Pod logs against a scripted server (the sim has no kubelet writing logs).
+if cc -O2 -o "$TMP/logsrv" tests/e2e/kube/logsrv.c -lpthread; then
+  "$TMP/logsrv" > "$TMP/logsrv.port" &
+  LOGSRV_PID=$!
+  i=0; while [ ! -s "$TMP/logsrv.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+  printf "current-context: l\nclusters:\n- name: l\n  cluster: {server: 'http://127.0.0.1:%s'}\ncontexts:\n- name: l\n  context: {cluster: l, user: u}\nusers:\n- name: u\n  user: {token: x}\n" \
+    "$(cat "$TMP/logsrv.port")" > "$TMP/logs.kc"
+  lua_suite logs tests/e2e/kube/logs.lua "$TMP/logs.kc"
+  kill "$LOGSRV_PID" 2>/dev/null
+  wait "$LOGSRV_PID" 2>/dev/null
+  LOGSRV_PID=
+else
+  fail logsrv_builds "cc tests/e2e/kube/logsrv.c failed"
+fi
 
 # TLS sim: every kind of credentials, then in-cluster config.
 start_sim --tls || fail sim_starts_tls "$(cat "$TMP/sim.err")"

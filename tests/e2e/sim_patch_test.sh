@@ -46,9 +46,10 @@ EOF
 # ---- client-side apply: kubectl's strategic merge patches --------------
 run k apply -f "$TMP/d.yaml"
 expect csa_create 0 'deployment.apps/web created'
+# the deployment controller's status writes have their own entry, as in kube
 run mf deploy web
-expect csa_managed_fields 0 '^kubectl-client-side-apply/Update $'
-run k get deploy web --show-managed-fields -o jsonpath='{.metadata.managedFields[0].fieldsV1.f:spec.f:template.f:spec.f:containers}'
+expect csa_managed_fields 0 '(^| )kubectl-client-side-apply/Update( |$)'
+run k get deploy web --show-managed-fields -o jsonpath='{.metadata.managedFields[?(@.manager=="kubectl-client-side-apply")].fieldsV1.f:spec.f:template.f:spec.f:containers}'
 expect csa_fields_keyed 0 'k:\{\\"name\\":\\"web\\"\}'
 sed -e 's/nginx:1/nginx:2/' -e '/name: B/d' "$TMP/d.yaml" > "$TMP/d2.yaml"
 run k apply -f "$TMP/d2.yaml"
@@ -124,6 +125,16 @@ expect ssa_dry_run 0 'serverside-applied \(server dry run\)'
 run k get cm c -o jsonpath='{.data}'
 expect ssa_dry_run_changes_nothing 0 '^\{"a":"9"\}$'
 
+# apply to /status: only status is the manager's, recorded with the
+# subresource
+printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 9}\nstatus:\n  conditions:\n  - {type: Custom, status: "True"}\n' > "$TMP/st.yaml"
+run k apply --server-side --subresource=status --field-manager=ctl -f "$TMP/st.yaml"
+expect ssa_status_subresource 0 'serverside-applied'
+run mf deploy web
+expect ssa_status_entry 0 'ctl/Applystatus'
+run k get deploy web -o jsonpath='{.spec.replicas}'
+expect ssa_status_leaves_spec 0 '^4$'
+
 # ---- client-side apply upgraded to server-side -------------------------
 sed -e 's/name: web/name: web2/' "$TMP/d.yaml" > "$TMP/w.yaml"
 k apply -f "$TMP/w.yaml" >/dev/null
@@ -138,6 +149,58 @@ k scale deploy web2 --replicas=7 >/dev/null
 run k apply --server-side -f "$TMP/w3.yaml"
 expect ssa_conflict_with_scale 1 '' 'conflict with "kubectl" with subresource "scale" using apps/v1: \.spec\.replicas'
 
+# ---- custom resources: merge patch, no strategic, SSA by the CRD schema --
+cat > "$TMP/crd.yaml" <<'EOF'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              ports:
+                type: array
+                x-kubernetes-list-type: map
+                x-kubernetes-list-map-keys: [name]
+                items:
+                  type: object
+                  properties:
+                    name: {type: string}
+                    port: {type: integer}
+              args:
+                type: array
+                items: {type: string}
+EOF
+k apply -f "$TMP/crd.yaml" >/dev/null
+printf 'apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g}\nspec:\n  ports: [{name: a, port: 1}]\n  args: [x]\n' > "$TMP/g1.yaml"
+printf 'apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g}\nspec:\n  ports: [{name: b, port: 2}]\n' > "$TMP/g2.yaml"
+i=0
+until k get gadgets >/dev/null 2>&1 || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+run k apply --server-side --field-manager=one -f "$TMP/g1.yaml"
+expect cr_ssa_create 0 'gadget.example.com/g serverside-applied'
+run k apply --server-side --field-manager=two -f "$TMP/g2.yaml"
+expect cr_ssa_second_manager 0 'serverside-applied'
+run k get gadget g -o jsonpath='{.spec.ports[*].name} {.spec.args}'
+expect cr_ssa_list_map_merged 0 '^a b \["x"\]$'
+run k patch gadget g --type=strategic -p '{"spec":{"args":["y"]}}'
+expect cr_no_strategic 1 '' 'UnsupportedMediaType|unknown format|not supported'
+run k patch gadget g --type=merge -p '{"spec":{"args":["y"]}}'
+run k get gadget g -o jsonpath='{.spec.args}'
+expect cr_merge_patch 0 '^\["y"\]$'
+run mf gadget g
+expect cr_managers 0 'one/Apply two/Apply kubectl-patch/Update'
+
 # ---- the shared charts, server-side ------------------------------------
 k create namespace ns >/dev/null
 for chart in nginx podinfo traefik; do
@@ -145,7 +208,7 @@ for chart in nginx podinfo traefik; do
   expect "ssa_chart_$chart" 0 'serverside-applied'
   # applying again changes nothing: no apply time moves, no generation
   # (controllers move status on, so resourceVersions are no measure)
-  q='{.items[*].metadata.generation} {.items[*].metadata.managedFields[*].time}'
+  q='{.items[*].metadata.generation} {.items[*].metadata.managedFields[?(@.operation=="Apply")].time}'
   RV=$(k -n ns get svc,deploy --show-managed-fields -o jsonpath="$q")
   sleep 1
   run k apply --server-side -f "$CHARTS/$chart.yaml"

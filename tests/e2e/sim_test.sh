@@ -40,6 +40,20 @@ run k -n ns1 create secret generic s1 --from-literal=k=v
 run k -n ns1 get secret s1 -o jsonpath='{.data.k}'
 expect secret_data_base64 0 '^dg==$'
 
+run k -n ns1 create service nodeport np --tcp=80:8080 --node-port=30001
+expect create_service_protobuf 0 'service/np created'
+run k -n ns1 get svc np -o jsonpath='{.spec.ports[0].nodePort} {.spec.ports[0].targetPort}'
+expect service_fields_decoded 0 '^30001 8080$'
+run k -n ns1 create role r1 --verb=get,list --resource=pods --resource-name=x
+expect create_role_protobuf 0 'role.rbac.authorization.k8s.io/r1 created'
+run k -n ns1 create rolebinding rb1 --role=r1 --serviceaccount=ns1:sa1
+expect create_rolebinding_protobuf 0 'created'
+run k -n ns1 get rolebinding rb1 -o jsonpath='{.subjects[0].kind}/{.subjects[0].name} {.roleRef.name}'
+expect rolebinding_fields_decoded 0 '^ServiceAccount/sa1 r1$'
+run k -n ns1 create quota q1 --hard=pods=2,requests.cpu=1
+run k -n ns1 get quota q1 -o jsonpath='{.spec.hard.requests\.cpu}'
+expect quota_quantity_decoded 0 '^1$'
+
 # apply the rendered charts (rendered with -n ns)
 k create namespace ns >/dev/null
 for chart in nginx podinfo traefik prometheus; do
@@ -162,8 +176,41 @@ run curl -s -H 'Authorization: Bearer wrong' "$URL/api/v1/namespaces"
 expect wrong_token_401 0 '"code":401'
 run curl -s -X PUT -H 'Content-Type: application/json' --data '{}' "$URL/api/v1/namespaces/ns1/configmaps"
 expect method_not_allowed_405 0 '"reason":"MethodNotAllowed"'
+run curl -s -X POST -H 'Content-Type: application/json' \
+  --data '{"metadata":{"name":"t","labels":["x"]}}' "$URL/api/v1/namespaces/ns1/configmaps"
+expect wrong_json_type_400 0 'cannot unmarshal array into Go struct field ObjectMeta.metadata.labels of type map\[string\]string'
+for body in '[]' '5' '{"metadata":5}' '{"metadata":{"name":"x"},"spec":{"containers":"x"}}' \
+    '{"metadata":{"name":"y"},"spec":{"template":{"spec":{"containers":[5]}},"selector":{"matchLabels":[1]}}}'; do
+  curl -s -o /dev/null -X POST -H 'Content-Type: application/json' --data "$body" \
+    "$URL/apis/apps/v1/namespaces/ns1/deployments"
+done
 run k get --raw /api/v1/namespaces/ns1/configmaps/c1
 expect still_serving_after_bad_input 0 '"name":"c1"'
+
+# dry run, status subresource, deletecollection
+run k -n ns1 create configmap dry --from-literal=a=b --dry-run=server -o name
+expect create_dry_run 0 'configmap/dry'
+run k -n ns1 get configmap dry
+expect dry_run_not_stored 1 '' 'NotFound'
+run k -n ns1 delete configmap c1 --dry-run=server
+expect delete_dry_run 0 'deleted \(server dry run\)'
+run k -n ns1 get configmap c1 -o name
+expect delete_dry_run_kept 0 '^configmap/c1$'
+k -n ns1 create configmap dc1 --from-literal=a=b >/dev/null
+k -n ns1 create configmap dc2 --from-literal=a=b >/dev/null
+k -n ns1 label configmap dc1 dc2 sweep=yes >/dev/null
+run curl -s -X DELETE "$URL/api/v1/namespaces/ns1/configmaps?labelSelector=sweep%3Dyes"
+expect deletecollection 0 '"kind":"ConfigMapList".*"name":"dc1".*"name":"dc2"'
+run k -n ns1 get configmap -l sweep=yes -o name
+[ -z "$OUT" ] && pass deletecollection_removed || fail deletecollection_removed "$OUT"
+run curl -s -X PUT -H 'Content-Type: application/json' --data \
+  '{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"rel-podinfo","namespace":"ns"},"spec":{"replicas":99},"status":{"replicas":7}}' \
+  "$URL/apis/apps/v1/namespaces/ns/deployments/rel-podinfo/status"
+expect status_subresource_put 0 '"status":\{"replicas":7\}'
+# (the deployment controller rewrites the status right after: only the
+# spec is checked here, the written status is in the response above)
+run k -n ns get deploy rel-podinfo -o jsonpath='{.spec.replicas}'
+expect status_put_keeps_spec 0 '^4$'
 
 # update with a stale resourceVersion
 run k -n ns1 get cm c1 -o json
@@ -189,6 +236,9 @@ spec:
 EOF
 run k apply -f "$TMP/crd.yaml"
 expect crd_created 0 'widgets.example.com created'
+run k wait --for=condition=Established --timeout=5s crd/widgets.example.com
+expect crd_established 0 'condition met'
+
 printf 'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 3\n' > "$TMP/w1.yaml"
 run k -n ns1 apply -f "$TMP/w1.yaml"
 expect custom_resource_created 0 'widget.example.com/w1 created'

@@ -26,7 +26,7 @@ struct httpd {
   void *ctx;
   pthread_t th;
   pthread_mutex_t mu;
-  int nreq;
+  int nreq, nconn;             /* requests and connections accepted */
   char reqs[64][512];        /* request lines + headers, first 511 bytes */
 };
 
@@ -94,6 +94,9 @@ static void *httpd_main(void *arg)
     int fd, n;
     if (poll(&p, 1, 50) <= 0) continue;
     if ((fd = accept(h->lfd, NULL, NULL)) < 0) continue;
+    pthread_mutex_lock(&h->mu);
+    h->nconn++;
+    pthread_mutex_unlock(&h->mu);
     while ((n = httpd_read(h, fd, buf, 1 << 20)) > 0) {
       int keep;
       pthread_mutex_lock(&h->mu);

@@ -226,6 +226,29 @@ static void test_failures_are_one_clear_line(void)
   loop_free(l);
 }
 
+static void test_connections_are_reused(void)
+{
+  httpd h;
+  kd_error err = {0};
+  loop *l = loop_new(&err);
+  kube_client *c;
+  result r;
+  int i, ok = 1;
+  CHECK(httpd_start(&h, flaky, NULL) == 0);
+  c = client_for(l, h.port, NULL);
+  if (!c) return;
+  for (i = 0; i < 20; i++) {
+    r = call(l, c, i % 2 ? "POST" : "GET", "/ok");
+    ok = ok && r.status == 200;
+    kd_buf_free(&r.body);
+  }
+  CHECK(ok);
+  CHECK(h.nreq == 20 && h.nconn == 1);         /* one keep-alive connection */
+  kube_client_free(c);
+  httpd_stop(&h);
+  loop_free(l);
+}
+
 static void test_rate_limit_spaces_requests(void)
 {
   httpd h;
@@ -449,6 +472,7 @@ int main(void)
   curl_global_init(CURL_GLOBAL_DEFAULT);
   RUN(test_retries_follow_the_verb_and_status);
   RUN(test_failures_are_one_clear_line);
+  RUN(test_connections_are_reused);
   RUN(test_rate_limit_spaces_requests);
   RUN(test_log_stream_resumes_without_duplicates);
   RUN(test_watch_resumes_and_relists_exactly_once);

@@ -835,6 +835,29 @@ static void test_ssa_errors(void)
             "{'name':'x'}]}}}}", &obj, &st, &err) == KD_EINVAL);
   CHECK(strstr(err.msg, "duplicate entries for key [name=\"x\"]") != NULL);
   kd_value_clear(&st);
+  /* errors inside list items name the item */
+  CHECK(run(&c, SIM_PATCH_APPLY, NULL,
+            "{'apiVersion':'apps/v1','kind':'Deployment','metadata':{'name':"
+            "'d'},'spec':{'template':{'spec':{'containers':[{'name':'x',"
+            "'ports':[{'name':'p'}]}]}}}}", &obj, &st, &err) == KD_EINVAL);
+  CHECK(strstr(err.msg, ".spec.template.spec.containers[name=\"x\"].ports: "
+               "element 0: associative list with keys has an element that "
+               "omits key field \"containerPort\"") != NULL);
+  kd_value_clear(&st);
+  /* a list where the schema has a map and the other way round */
+  CHECK(run(&c, SIM_PATCH_APPLY, NULL,
+            "{'apiVersion':'apps/v1','kind':'Deployment','metadata':{'name':"
+            "'d'},'spec':{'template':{'spec':{'containers':{'name':'x'}}}}}",
+            &obj, &st, &err) == KD_EINVAL);
+  CHECK(strstr(err.msg, ".spec.template.spec.containers: expected list, got "
+               "&{map[name:x]}") != NULL);
+  kd_value_clear(&st);
+  CHECK(run(&c, SIM_PATCH_APPLY, NULL,
+            "{'apiVersion':'apps/v1','kind':'Deployment','metadata':{'name':"
+            "'d','labels':['a']}}", &obj, &st, &err) == KD_EINVAL);
+  CHECK(strstr(err.msg, ".metadata.labels: expected map, got &{[a]}") !=
+        NULL);
+  kd_value_clear(&st);
 }
 
 static void test_ssa_status_ignored(void)
@@ -945,6 +968,249 @@ static void test_fields_roundtrip(void)
   kd_value_clear(&obj);
 }
 
+
+/* ---- more edge cases ------------------------------------------------- */
+static void test_smp_retain_keys_in_items(void)
+{
+  /* volumes are merge,retainKeys: kubectl sends $retainKeys when a volume
+   * changes its source */
+  DSMP("{'volumes':[{'name':'v','emptyDir':{}},{'name':'w','emptyDir':{}}]}",
+       "{'volumes':[{'name':'v','$retainKeys':['name','secret'],'secret':"
+       "{'secretName':'s'}}]}",
+       "{'volumes':[{'name':'v','secret':{'secretName':'s'}},{'name':'w',"
+       "'emptyDir':{}}]}");
+  /* Go's %v in messages: floats as Go prints them */
+  fail_case(SIM_PATCH_STRATEGIC, "v1", "ConfigMap",
+            "{'metadata':{'finalizers':[1.5,1000000.0]}}",
+            "{'metadata':{'finalizers':['x']}}", 500, "",
+            "list element types are not identical: [[1.5 1e+06] [x]]");
+}
+
+static void test_json_patch_more(void)
+{
+  JSONP("{'l':['a','b','c']}",
+        "[{'op':'move','from':'/l/0','path':'/l/-'},"
+        "{'op':'copy','from':'/l/0','path':'/l/0'}]",
+        "{'l':['b','b','c','a']}");
+  JSONP("{'a':{'b':1}}", "[{'op':'add','path':'/a','value':{'c':2}}]",
+        "{'a':{'c':2}}");
+  fail_case(SIM_PATCH_JSON, "v1", "ConfigMap", "{'l':[1]}",
+            "[{'op':'remove','path':'/l/-'}]", 422, "Invalid",
+            "strconv.Atoi: parsing \"-\": invalid syntax");
+  fail_case(SIM_PATCH_JSON, "v1", "ConfigMap", "{'l':[1]}",
+            "[{'op':'replace','path':'/l/3','value':1}]", 422, "Invalid",
+            "replace operation does not apply: doc is missing key: /l/3");
+  /* 1 and 1.0 differ, as raw JSON does */
+  fail_case(SIM_PATCH_JSON, "v1", "ConfigMap", "{'n':1}",
+            "[{'op':'test','path':'/n','value':1.0}]", 422, "Invalid",
+            "testing value /n failed");
+}
+
+/* Records an update at a time of its own. */
+static void update_at(const char *manager, const char *now, kd_value *obj,
+                      const char *new_json)
+{
+  sim_patch_ctx c = ctx_for("v1", "ConfigMap", manager);
+  kd_value nv = J(new_json);
+  kd_error err = {0};
+  c.now = now;
+  CHECK(sim_patch_track_update(&c, obj, &nv, &err) == KD_OK);
+  kd_value_clear(obj);
+  *obj = nv;
+}
+
+static void test_update_cap(void)
+{
+  /* twelve updaters: the three oldest end up in "ancient-changes" */
+  kd_value obj = J(CM("{}"));
+  char data[1024], now[64], m[32];
+  int i, n;
+  data[0] = 0;
+  for (i = 0; i < 12; i++) {
+    size_t len = strlen(data);
+    snprintf(data + len, sizeof data - len, "%s'k%02d':'v'", i ? "," : "", i);
+    {
+      char js[2048];
+      snprintf(js, sizeof js, CM("{%s}"), data);
+      snprintf(now, sizeof now, "2025-01-01T00:00:%02dZ", i);
+      snprintf(m, sizeof m, "u%02d", i);
+      update_at(m, now, &obj, js);
+    }
+  }
+  n = (int)kd_value_path(&obj, "metadata.managedFields")->u.arr.len;
+  CHECK(n == 10);
+  CHECK(strstr(MF(&obj), canon(ENTRY("ancient-changes", "Update", "v1",
+                                     AT("2025-01-01T00:00:02Z"),
+                                     "{'f:data':{'f:k00':{},'f:k01':{},"
+                                     "'f:k02':{}}}"))) != NULL);
+  CHECK(strstr(MF(&obj), "'u03'") != NULL && strstr(MF(&obj), "'u01'") == NULL);
+  kd_value_clear(&obj);
+}
+
+static void test_fields_order(void)
+{
+  /* keys sort by value: port 9 before 10, as structured-merge-diff does */
+  kd_value obj;
+  kd_error err = {0};
+  kd_buf b = {0};
+  const char *mf, *p9, *p10;
+  kd_value_null(&obj);
+  CHECK(apply_as("m", 0, NOW, &obj,
+                 "{'apiVersion':'v1','kind':'Service','metadata':{'name':'s'},"
+                 "'spec':{'ports':[{'port':10},{'port':9}]}}", &err, NULL) ==
+        KD_OK);
+  json_encode(kd_value_path(&obj, "metadata.managedFields"), 0, &b, &err);
+  mf = b.data;
+  p9 = strstr(mf, "k:{\\\"port\\\":9,");
+  p10 = strstr(mf, "k:{\\\"port\\\":10,");
+  CHECK(p9 && p10 && p9 < p10);
+  kd_buf_free(&b);
+  kd_value_clear(&obj);
+}
+
+static void test_ssa_kubectl_diverged(void)
+{
+  /* the client-side apply set a=1, then m2 changed it: kubectl's apply of
+   * a=2 conflicts with m2, b (untouched since) is taken over */
+  kd_value obj;
+  kd_error err = {0};
+  kd_value st;
+  kd_value_null(&obj);
+  update_as("kubectl-client-side-apply", "v1", "ConfigMap", &obj,
+            "{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'c',"
+            "'annotations':{'kubectl.kubernetes.io/last-applied-"
+            "configuration':'{\\'data\\':{\\'a\\':\\'1\\',\\'b\\':"
+            "\\'1\\'}}'}},'data':{'a':'1','b':'1'}}");
+  update_as("m2", "v1", "ConfigMap", &obj,
+            "{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'c',"
+            "'annotations':{'kubectl.kubernetes.io/last-applied-"
+            "configuration':'{\\'data\\':{\\'a\\':\\'1\\',\\'b\\':"
+            "\\'1\\'}}'}},'data':{'a':'5','b':'1'}}");
+  CHECK(apply_as("kubectl", 0, NOW, &obj, CM("{'a':'2','b':'2'}"), &err,
+                 &st) == KD_EINVAL);
+  CHECK_STR(err.msg, "Apply failed with 1 conflict: conflict with \"m2\" "
+            "using v1: .data.a");
+  kd_value_clear(&st);
+  kd_value_clear(&obj);
+}
+
+static void test_ssa_custom_lists_atomic(void)
+{
+  kd_value obj, out, st, p;
+  kd_error err = {0};
+  sim_patch_ctx c = ctx_for("ex.com/v1", "Widget", "m1");
+  c.custom = 1;
+  p = J("{'apiVersion':'ex.com/v1','kind':'Widget','metadata':{'name':'w'},"
+        "'spec':{'l':[1,2],'m':{'a':1}}}");
+  CHECK(sim_patch_apply(&c, SIM_PATCH_APPLY, NULL, &p, &obj, &st, &err) ==
+        KD_OK);
+  CHECK(strstr(MF(&obj), "'f:l':{}") != NULL);
+  kd_value_clear(&p);
+  c.manager = "m2";
+  p = J("{'apiVersion':'ex.com/v1','kind':'Widget','metadata':{'name':'w'},"
+        "'spec':{'l':[3],'m':{'b':2}}}");
+  CHECK(sim_patch_apply(&c, SIM_PATCH_APPLY, &obj, &p, &out, &st, &err) ==
+        KD_EINVAL);
+  CHECK_STR(err.msg, "Apply failed with 1 conflict: conflict with \"m1\": "
+            ".spec.l");
+  kd_value_clear(&st);
+  c.force = 1;
+  CHECK(sim_patch_apply(&c, SIM_PATCH_APPLY, &obj, &p, &out, &st, &err) ==
+        KD_OK);
+  CHECK_STR(S(kd_obj_gets(&out, "spec")), canon("{'l':[3],'m':{'a':1,'b':2}}"));
+  kd_value_clear(&p);
+  kd_value_clear(&out);
+  kd_value_clear(&obj);
+}
+
+static void test_ssa_status_subresource(void)
+{
+  kd_value obj = J("{'apiVersion':'apps/v1','kind':'Deployment','metadata':"
+                   "{'name':'d'},'spec':{'replicas':1}}"), out, st, p;
+  kd_error err = {0};
+  sim_patch_ctx c = ctx_for("apps/v1", "Deployment", "ctrl");
+  c.subresource = "status";
+  p = J("{'apiVersion':'apps/v1','kind':'Deployment','metadata':{'name':"
+        "'d'},'spec':{'replicas':7},'status':{'replicas':1}}");
+  CHECK(sim_patch_apply(&c, SIM_PATCH_APPLY, &obj, &p, &out, &st, &err) ==
+        KD_OK);
+  CHECK_STR(MF(&out), canon("[{'apiVersion':'apps/v1','fieldsType':"
+                            "'FieldsV1','fieldsV1':{'f:status':{'f:replicas':"
+                            "{}}},'manager':'ctrl','operation':'Apply',"
+                            "'subresource':'status','time':'" NOW "'}]"));
+  kd_value_clear(&p);
+  kd_value_clear(&out);
+  kd_value_clear(&obj);
+}
+
+static void test_ssa_null_and_bad_entries(void)
+{
+  /* a null in the applied configuration removes the field; managedFields
+   * entries that cannot be read are dropped, the others kept */
+  kd_value obj = J("{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':"
+                   "'c','managedFields':[{'manager':'x','operation':'Frob'},"
+                   "{'manager':'y','operation':'Update','apiVersion':'v1',"
+                   "'fieldsType':'FieldsV1','fieldsV1':{'f:data':{'f:k':{}}}}"
+                   "]},'data':{'a':'1','k':'2'}}");
+  kd_error err = {0};
+  CHECK(apply_as("m", 0, NOW, &obj, CM("{'a':null}"), &err, NULL) == KD_OK);
+  CHECK_STR(S(kd_obj_gets(&obj, "data")), canon("{'k':'2'}"));
+  CHECK(strstr(MF(&obj), "'manager':'y'") != NULL);
+  CHECK(strstr(MF(&obj), "Frob") == NULL);
+  kd_value_clear(&obj);
+}
+
+static void test_ssa_crd_schema(void)
+{
+  /* a CRD's x-kubernetes-list-type: map lets two managers own items */
+  kd_value schema = J("{'type':'object','properties':{'spec':{'type':"
+                      "'object','properties':{'items':{'type':'array',"
+                      "'x-kubernetes-list-type':'map',"
+                      "'x-kubernetes-list-map-keys':['name'],'items':{'type':"
+                      "'object','properties':{'name':{'type':'string'},'v':"
+                      "{'type':'integer'}}}},'tags':{'type':'array',"
+                      "'x-kubernetes-list-type':'set','items':{'type':"
+                      "'string'}},'sel':{'type':'object',"
+                      "'x-kubernetes-map-type':'atomic'}}}}}");
+  kd_value obj, out, st, p;
+  kd_error err = {0};
+  sim_patch_ctx c = ctx_for("ex.com/v1", "Widget", "m1");
+  c.custom = 1;
+  c.crd_schema = &schema;
+  p = J("{'apiVersion':'ex.com/v1','kind':'Widget','metadata':{'name':'w'},"
+        "'spec':{'items':[{'name':'a','v':1}],'tags':['x'],'sel':{'a':'1'}}}");
+  CHECK(sim_patch_apply(&c, SIM_PATCH_APPLY, NULL, &p, &obj, &st, &err) ==
+        KD_OK);
+  CHECK(strstr(MF(&obj), "'k:{\\'name\\':\\'a\\'}'") != NULL);
+  CHECK(strstr(MF(&obj), "'v:\\'x\\''") != NULL);
+  CHECK(strstr(MF(&obj), "'f:sel':{}") != NULL);
+  kd_value_clear(&p);
+  c.manager = "m2";
+  p = J("{'apiVersion':'ex.com/v1','kind':'Widget','metadata':{'name':'w'},"
+        "'spec':{'items':[{'name':'b','v':2}],'tags':['y']}}");
+  CHECK(sim_patch_apply(&c, SIM_PATCH_APPLY, &obj, &p, &out, &st, &err) ==
+        KD_OK);
+  CHECK_STR(S(kd_obj_gets(&out, "spec")),
+            canon("{'items':[{'name':'a','v':1},{'name':'b','v':2}],'sel':"
+                  "{'a':'1'},'tags':['x','y']}"));
+  /* and an update through another verb keys its fields the same way */
+  {
+    kd_value nv;
+    sim_patch_ctx u = c;
+    kd_value_copy(&nv, &out);
+    kd_value_path(&nv, "spec.items")->u.arr.items[0].u.obj.m[1].val.u.i = 5;
+    u.manager = "editor";
+    CHECK(sim_patch_track_update(&u, &out, &nv, &err) == KD_OK);
+    CHECK(strstr(MF(&nv), "'f:items':{'k:{\\'name\\':\\'a\\'}':"
+                          "{'f:v':{}}}") != NULL);
+    kd_value_clear(&nv);
+  }
+  kd_value_clear(&p);
+  kd_value_clear(&out);
+  kd_value_clear(&obj);
+  kd_value_clear(&schema);
+}
+
 int main(void)
 {
   RUN(test_content_types);
@@ -968,5 +1234,14 @@ int main(void)
   RUN(test_update_create);
   RUN(test_update_reset_and_keep);
   RUN(test_fields_roundtrip);
+  RUN(test_smp_retain_keys_in_items);
+  RUN(test_json_patch_more);
+  RUN(test_update_cap);
+  RUN(test_fields_order);
+  RUN(test_ssa_kubectl_diverged);
+  RUN(test_ssa_custom_lists_atomic);
+  RUN(test_ssa_status_subresource);
+  RUN(test_ssa_null_and_bad_entries);
+  RUN(test_ssa_crd_schema);
   TEST_EXIT();
 }

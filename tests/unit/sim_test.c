@@ -170,6 +170,7 @@ static void test_store(void)
   seen x = {0, 0, 0, 0, 1};
   int ticks = 0;
   memset(&cfg, 0, sizeof cfg);
+  cfg.no_controllers = 1;   /* the store alone */
   cfg.nodes = 1;
   s = sim_new(&cfg, &err);
   CHECK(s != NULL);
@@ -243,6 +244,13 @@ static void test_store(void)
   sim_free(s);
 }
 
+static int count_res(void *ctx, const sim_resource *r)
+{
+  (void)r;
+  (*(int *)ctx)++;
+  return 0;
+}
+
 static void test_graceful_pods(void)
 {
   sim_config cfg;
@@ -252,6 +260,7 @@ static void test_graceful_pods(void)
   kd_value pod;
   const kd_value *got;
   memset(&cfg, 0, sizeof cfg);
+  cfg.no_controllers = 1;   /* the store alone */
   s = sim_new(&cfg, &err);
   CHECK(s != NULL);
   if (!s) return;
@@ -273,6 +282,28 @@ static void test_graceful_pods(void)
     CHECK(sim_obj_delete_opts(s, pods, "default", "p", &now, &err) == KD_OK);
   }
   CHECK(sim_obj_get(s, pods, "default", "p") == NULL);
+  /* sim_obj_replace writes spec and status together */
+  CHECK(sim_obj_create(s, pods, "default", &pod, NULL, &err) == KD_OK);
+  {
+    kd_value rep;
+    kd_value_copy(&rep, sim_obj_get(s, pods, "default", "p"));
+    sim_set_str(&rep, "status.phase", "Running");
+    sim_set_str(&rep, "spec.nodeName", "n2");
+    sim_obj_del(kd_value_path(&rep, "metadata"), "resourceVersion");
+    CHECK(sim_obj_replace(s, pods, &rep, NULL, &err) == KD_OK);
+    got = sim_obj_get(s, pods, "default", "p");
+    CHECK(got && !strcmp(sim_str(got, "status.phase"), "Running") &&
+          !strcmp(sim_str(got, "spec.nodeName"), "n2"));
+    kd_value_clear(&rep);
+  }
+  CHECK(sim_obj_delete_grace(s, pods, "default", "p", NULL, 0, &err) == KD_OK);
+  CHECK(sim_obj_get(s, pods, "default", "p") == NULL);
+  CHECK(sim_plugin_state(s, "no-such-plugin") == NULL);
+  {
+    int n = 0;
+    sim_resource_each(s, count_res, &n);
+    CHECK(n >= 30);
+  }
   kd_value_clear(&pod);
   sim_free(s);
 }
@@ -311,6 +342,7 @@ static void test_pod_logs(void)
   kd_buf r = {0};
   int fd;
   memset(&cfg, 0, sizeof cfg);
+  cfg.no_controllers = 1;   /* the store alone */
   s = sim_new(&cfg, &err);
   CHECK(s != NULL);
   if (!s) return;
@@ -354,6 +386,45 @@ static void test_pod_logs(void)
   sim_free(s);
 }
 
+static void test_namespace_finalize(void)
+{
+  sim_config cfg;
+  kd_error err = {0};
+  sim *s;
+  const sim_resource *nss, *cms;
+  kd_value ns, cm;
+  const kd_value *got;
+  kd_buf r = {0};
+  int fd;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.no_controllers = 1;   /* the store alone: this test plays the controller */
+  s = sim_new(&cfg, &err);
+  CHECK(s != NULL);
+  if (!s) return;
+  sim_features_set(s, SIM_F_NAMESPACES);
+  nss = sim_resource_get(s, "", "v1", "namespaces");
+  cms = sim_resource_get(s, "", "v1", "configmaps");
+  ns = J("{\"metadata\":{\"name\":\"gone\"}}");
+  cm = J("{\"metadata\":{\"name\":\"c\"}}");
+  CHECK(sim_obj_create(s, nss, NULL, &ns, NULL, &err) == KD_OK);
+  CHECK(sim_obj_delete(s, nss, NULL, "gone", NULL, &err) == KD_OK);
+  got = sim_obj_get(s, nss, NULL, "gone");
+  CHECK(got && !strcmp(sim_str(got, "status.phase"), "Terminating"));
+  CHECK(sim_obj_create(s, cms, "gone", &cm, NULL, &err) == KD_EHTTP &&
+        err.http_status == 403);
+  fd = dial(s);
+  exchange(s, fd, "PUT /api/v1/namespaces/gone/finalize HTTP/1.1\r\n"
+           "Content-Type: application/json\r\nContent-Length: 26\r\n\r\n"
+           "{\"spec\":{\"finalizers\":[]}}", &r);
+  CHECK(r.data && strstr(r.data, "HTTP/1.1 200"));
+  CHECK(sim_obj_get(s, nss, NULL, "gone") == NULL);
+  close(fd);
+  kd_buf_free(&r);
+  kd_value_clear(&ns);
+  kd_value_clear(&cm);
+  sim_free(s);
+}
+
 int main(void)
 {
   RUN(test_http_parse);
@@ -363,5 +434,6 @@ int main(void)
   RUN(test_store);
   RUN(test_graceful_pods);
   RUN(test_pod_logs);
+  RUN(test_namespace_finalize);
   TEST_EXIT();
 }
