@@ -346,7 +346,7 @@ static void create(kcont *c)
   if (c->sc.crash) c_log(c, "sim: %s: fatal error: simulated crash", c->name);
   if (c->sc.run_for >= 0) c_after(c, A_EXIT, c->sc.run_for);
   c->probe_failing = 0;
-  if (!c->init || c->sidecar)
+  if ((!c->init || c->sidecar) && !c->sc.startup_exit)
     c_ready_after(c, c->sc.never_ready ? PROBE_PERIOD_MS / 4
                                        : c->sc.ready_after);
   if (c->sc.log_every > 0)
