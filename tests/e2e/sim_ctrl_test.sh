@@ -252,6 +252,12 @@ printf '%s\n' "$OUT" | grep -q 'starting container app from image nginx:1.25' &&
 run k get events --field-selector involvedObject.name=init --sort-by=.metadata.name -o jsonpath='{range .items[*]}{.reason} {end}'
 expect pod_events_in_order 0 '^Scheduled Pulling Pulled Created Started (Pulling|Pulled) .*Created Started $'
 
+# a new image in a running pod's spec restarts that container
+k set image pod/init app=nginx:1.26 >/dev/null
+check image_change_restarts 20 '^docker.io/library/nginx:1.26 1 true$' jp pod/init '{.status.containerStatuses[0].image} {.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].ready}'
+run k get events --field-selector involvedObject.name=init,reason=Killing -o jsonpath='{.items[0].message}'
+expect image_change_killing_event 0 '^Container app definition changed, will be restarted$'
+
 # logs -f streams until the container exits
 cat > "$TMP/talk.yaml" <<'EOF'
 apiVersion: v1
