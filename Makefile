@@ -15,7 +15,9 @@ BASE   := -std=c11 -D_DEFAULT_SOURCE $(WARN) -MMD -MP -iquote engine
 # engine/ is compiled without Lua's include path: `#include <lua.h>` fails there.
 ENGINE_CFLAGS = $(BASE) $(shell pkg-config --cflags $(ENGINE_PKGS) 2>/dev/null)
 LUA_CFLAGS    = $(BASE) -iquote lua $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS        = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+# libcurl is not linked: engine/curl_lazy.c opens it on first use.
+LDLIBS        = $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) \
+                  2>/dev/null) -lm -lpthread -ldl
 SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all \
           -fno-omit-frame-pointer
 
@@ -111,15 +113,28 @@ bench: check-deps $(KDEPLOY) $(BENCH_BIN)
 	@KDEPLOY=$(abspath $(KDEPLOY)) BENCH_BIN=$(abspath $(BUILD)/bench) \
 	  sh tests/bench/run.sh
 
-# libFuzzer targets, each run for FUZZ_SECONDS (bounded, for CI).
+# libFuzzer targets, each run for FUZZ_SECONDS (bounded, for CI). The engine
+# is compiled once with coverage instrumentation (build/fuzz/obj) and each
+# target links against it.
 FUZZ_SECONDS ?= 20
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined
-fuzz: check-deps
-	@mkdir -p $(BUILD)/fuzz
-	@for f in $(FUZZ_SRC); do \
-	  n=$$(basename $$f .c); \
-	  clang $(FUZZ_FLAGS) $(ENGINE_CFLAGS) -o $(BUILD)/fuzz/$$n $$f \
-	    $(ENGINE_SRC) $(LDLIBS) || exit 1; \
+FUZZ_OBJ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_LIB := $(BUILD)/fuzz/libengine.a
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	clang $(FUZZ_OBJ_FLAGS) $(ENGINE_CFLAGS) -c $< -o $@
+
+$(FUZZ_LIB): $(ENGINE_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(FUZZ_LIB)
+	clang $(FUZZ_FLAGS) $(ENGINE_CFLAGS) -o $@ $< $(FUZZ_LIB) $(LDLIBS)
+
+fuzz: check-deps $(FUZZ_BIN)
+	@for n in $(FUZZ_SRC:tests/fuzz/%.c=%); do \
 	  mkdir -p $(BUILD)/fuzz/$$n.corpus; \
 	  seeds=; [ -d tests/fuzz/$${n%_fuzz} ] && seeds=tests/fuzz/$${n%_fuzz}; \
 	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \

@@ -96,7 +96,8 @@ typedef struct kube_client_opts {
   double timeout;             /* per request, seconds, all attempts; 0: none */
   double connect_timeout;     /* seconds */
   int max_retries;
-  int max_inflight;           /* requests handed to curl at once; 0: default */
+  int max_inflight;           /* requests handed to curl at once; 0: 64 over
+                                 https (HTTP/2), 16 over plain http */
 } kube_client_opts;
 
 #define KUBE_DEFAULT_QPS 2000.0
@@ -105,6 +106,7 @@ typedef struct kube_client_opts {
 #define KUBE_DEFAULT_CONNECT_TIMEOUT 10.0
 #define KUBE_DEFAULT_RETRIES 5
 #define KUBE_DEFAULT_INFLIGHT 64
+#define KUBE_DEFAULT_INFLIGHT_HTTP1 16
 
 typedef struct kube_client kube_client;
 

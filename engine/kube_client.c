@@ -152,9 +152,7 @@ kube_client *kube_client_new(loop *l, kube_conn *conn,
   c->o.timeout = KUBE_DEFAULT_TIMEOUT;
   c->o.connect_timeout = KUBE_DEFAULT_CONNECT_TIMEOUT;
   c->o.max_retries = KUBE_DEFAULT_RETRIES;
-  c->o.max_inflight = KUBE_DEFAULT_INFLIGHT;
   if (o) c->o = *o;
-  if (c->o.max_inflight <= 0) c->o.max_inflight = KUBE_DEFAULT_INFLIGHT;
   if (c->o.burst < 1) c->o.burst = 1;
   c->tokens = c->o.burst;
   c->refilled = loop_now();
@@ -163,6 +161,10 @@ kube_client *kube_client_new(loop *l, kube_conn *conn,
     kube_client_free(c);
     return NULL;
   }
+  /* Over TLS requests are HTTP/2 streams on one connection; plain HTTP is
+   * one connection per request in flight, and a few keep a server busy. */
+  if (c->o.max_inflight <= 0)
+    c->o.max_inflight = c->https ? KUBE_DEFAULT_INFLIGHT : KUBE_DEFAULT_INFLIGHT_HTTP1;
   return c;
 }
 

@@ -74,29 +74,40 @@ local function selector_string(labels)
   return table.concat(parts, ",")
 end
 
---- Prints the log lines of every pod of deployment D until `done()`.
+--- Prints pod NAME's log lines as they arrive, until `done()` and no line
+-- came for a moment (werf prints logs until the resource is ready).
+local function print_log(c, name, done)
+  local log = c:logs{ pod = name, namespace = namespace, follow = true }
+  while true do
+    local ok, line = pcall(log.next, log, 0.3)
+    if ok and line == nil then break end               -- the log ended
+    if ok then
+      print(string.format("  %s | %s", name, line))
+    elseif kdeploy.is_error(line) and line.reason == "Timeout" then
+      if done() then break end                         -- quiet and ready
+    else
+      error(line, 0)
+    end
+  end
+  log:close()
+end
+
+--- Prints the logs of every pod of deployment D that runs before `done()`.
 local function follow_logs(c, d, done)
   local pods = c:watch{ apiVersion = "v1", kind = "Pod", namespace = namespace,
     labelSelector = selector_string(d.spec.selector.matchLabels) }
-  local following = {}
+  local following, tasks = {}, {}
   while not done() do
     local ev = pods:next(0.2)
     local pod = ev and ev.object
     if pod and pod.metadata and not following[pod.metadata.name]
         and pod.status and pod.status.phase == "Running" then
-      local name = pod.metadata.name
-      following[name] = true
-      kdeploy.spawn(function()
-        local log = c:logs{ pod = name, namespace = namespace, follow = true }
-        for line in log:lines() do
-          if done() then break end
-          print(string.format("  %s | %s", name, line))
-        end
-        log:close()
-      end)
+      following[pod.metadata.name] = true
+      tasks[#tasks + 1] = kdeploy.spawn(print_log, c, pod.metadata.name, done)
     end
   end
   pods:close()
+  task.wait_all(tasks)
 end
 
 --- Waits until deployment D is ready, printing progress and pod logs.

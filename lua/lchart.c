@@ -337,14 +337,26 @@ static int m_render(lua_State *L)
 }
 
 /* chart:template{...render options, include_crds=, no_hooks=, skip_tests=,
- * show_only=, output_dir=, check=} -> the text `helm template` prints (or
- * the "wrote PATH" lines with output_dir: nothing is written unless every
- * file can be). check=true checks the documents first. */
+ * show_only=, output_dir=, check=, write_to=} -> the text `helm template`
+ * prints (or the "wrote PATH" lines with output_dir: nothing is written
+ * unless every file can be). check=true checks the documents first. With
+ * write_to (an open Lua file, e.g. io.stdout) the text is written there
+ * instead and the call returns true: a large render is not copied into a
+ * Lua string first. */
 static int m_template(lua_State *L)
 {
   lchart *b = check_chart(L);
   ropts o;
   read_opts(L, 2, &o);
+  luaL_Stream *to = NULL;
+  if (lua_istable(L, 2)) {
+    lua_getfield(L, 2, "write_to");
+    if (!lua_isnil(L, -1)) {
+      to = luaL_checkudata(L, -1, LUA_FILEHANDLE);
+      if (!to->closef) luaL_error(L, "bad option 'write_to' (file is closed)");
+    }
+    lua_pop(L, 1);   /* the file stays anchored in the options table */
+  }
   work *w = push_work(L);
   kd_error err = {0};
   int rc = do_render(b->c, &o, w, &err);
@@ -354,6 +366,12 @@ static int m_template(lua_State *L)
     rc = o.output_dir ? chart_result_write_dir(w->r, &o.po, o.output_dir, &w->out, &err)
                       : chart_result_print(w->r, &o.po, &w->out, &err);
   if (rc != KD_OK) return raise_full(L, &err, w);
+  if (to) {
+    if (w->out.len && fwrite(w->out.data, 1, w->out.len, to->f) != w->out.len)
+      return luaL_fileresult(L, 0, NULL);
+    lua_pushboolean(L, 1);
+    return 1;
+  }
   lua_pushlstring(L, w->out.data ? w->out.data : "", w->out.len);
   return 1;
 }

@@ -174,7 +174,7 @@ static int m_client(lua_State *L)
   o.timeout = KUBE_DEFAULT_TIMEOUT;
   o.connect_timeout = KUBE_DEFAULT_CONNECT_TIMEOUT;
   o.max_retries = KUBE_DEFAULT_RETRIES;
-  o.max_inflight = KUBE_DEFAULT_INFLIGHT;
+  o.max_inflight = 0;                          /* by scheme, see kube.h */
   if (!lua_isnoneornil(L, 4)) {
     luaL_checktype(L, 4, LUA_TTABLE);
     o.qps = optnum(L, 4, "qps", o.qps);

@@ -107,17 +107,23 @@ static int m_run(lua_State *L)
 {
   lsim *b = check(L);
   lua_Integer ms = luaL_optinteger(L, 2, -1);
-  struct sigaction sa, old_int, old_term;
+  struct sigaction sa, ign, old_int, old_term, old_pipe;
   kd_error err = {0};
   int rc;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
+  /* OpenSSL writes to its socket with write(2): a client that hangs up
+   * mid-handshake must give EPIPE, not kill the server with SIGPIPE */
+  ign = sa;
+  ign.sa_handler = SIG_IGN;
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
+  sigaction(SIGPIPE, &ign, &old_pipe);
   rc = sim_run_for(b->s, ms < 0 ? -1 : (int)ms, &err);
   sigaction(SIGINT, &old_int, NULL);
   sigaction(SIGTERM, &old_term, NULL);
+  sigaction(SIGPIPE, &old_pipe, NULL);
   if (rc != KD_OK) return kd_lua_raise(L, &err);
   return 0;
 }

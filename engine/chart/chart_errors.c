@@ -2,6 +2,7 @@
  * them, and failures whose text outgrows kd_error.msg. */
 #include "chart_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int chart_fail_text(kd_error *err, kd_buf *full, int code, const char *text,
@@ -100,29 +101,61 @@ static int format_chain(const char *s, const char *end, kd_buf *out)
   }
 }
 
-/* Go's one-line text, with a run of identical nested calls (an include
- * cycle repeats the same element up to Helm's 1000 levels) shown once. */
+/* Go's one-line text, with a run of repeated nested calls shown once: an
+ * include cycle repeats the same K elements up to Helm's 1000 levels,
+ * which would make a message of hundreds of kilobytes. */
+#define MAX_PERIOD 8
+
+static int same_run(const char *const *seg, size_t i, size_t k, size_t n)
+{
+  for (size_t j = 0; j < k; j++) {
+    size_t a = (size_t)(seg[i + j + 1] - seg[i + j]);
+    size_t b = (size_t)(seg[i + k + j + 1] - seg[i + k + j]);
+    if (i + k + j + 1 > n || a != b || memcmp(seg[i + j], seg[i + k + j], a))
+      return 0;
+  }
+  return 1;
+}
+
 static int add_collapsed(const char *s, const char *end, kd_buf *out)
 {
-  while (s < end) {
+  /* the starts of the wrapping elements, then the start of the leaf */
+  const char **seg = NULL;
+  size_t n = 0, cap = 0;
+  for (const char *p = s;;) {
     element e;
     const char *next;
-    if (!parse_element(s, end, &e, &next) || !next) break;
-    size_t seg = (size_t)(next - s), reps = 0;
-    const char *t = next;
-    while ((size_t)(end - t) >= seg && memcmp(t, s, seg) == 0) {
-      t += seg;
-      reps++;
+    if (n + 2 > cap) {
+      cap = cap ? cap * 2 : 64;
+      const char **ns = realloc(seg, cap * sizeof *ns);
+      if (!ns) { free(seg); return KD_ENOMEM; }
+      seg = ns;
     }
-    kd_buf_add(out, s, seg);
-    if (reps > 2) {
-      kd_buf_printf(out, "[the same call nested %zu more times] ", reps);
-      s = t;
-    } else {
-      s = next;
-    }
+    seg[n++] = p;
+    if (!parse_element(p, end, &e, &next) || !next) break;
+    p = next;
   }
-  return kd_buf_add(out, s, (size_t)(end - s));
+  size_t nelem = n - 1;   /* seg[nelem] is the leaf */
+  int rc = KD_OK;
+  for (size_t i = 0; rc == KD_OK && i < nelem;) {
+    size_t best_k = 0, best_reps = 0;
+    for (size_t k = 1; k <= MAX_PERIOD && i + 2 * k <= nelem; k++) {
+      size_t reps = 0;
+      while (i + (reps + 2) * k <= nelem && same_run(seg, i + reps * k, k, nelem))
+        reps++;
+      if (reps * k > best_reps * best_k) { best_k = k; best_reps = reps; }
+    }
+    size_t k = best_reps >= 2 ? best_k : 1;
+    rc = kd_buf_add(out, seg[i], (size_t)(seg[i + k] - seg[i]));
+    if (rc == KD_OK && best_reps >= 2)
+      rc = kd_buf_printf(out, "[the %s nested call%s repeated %zu more times] ",
+                         k == 1 ? "same" : "same cycle of", k == 1 ? "" : "s",
+                         best_reps);
+    i += best_reps >= 2 ? k * (best_reps + 1) : 1;
+  }
+  if (rc == KD_OK) rc = kd_buf_add(out, seg[nelem], (size_t)(end - seg[nelem]));
+  free(seg);
+  return rc;
 }
 
 int chart_helm_exec_error(const char *msg, kd_buf *out)

@@ -164,7 +164,21 @@ typedef struct {
   char *rule;     /* without !, trailing / and leading / */
   int negate, must_dir;
   enum { M_ROOT, M_PATH, M_BASE } how;
+  /* most rules are a name (.git) or *.ext: matched without path.Match,
+   * which is every file times every rule at load time */
+  enum { F_GLOB, F_LITERAL, F_SUFFIX } fast;
+  size_t len;     /* of the literal text (for F_SUFFIX: after the '*') */
 } rule;
+
+static void classify(rule *r)
+{
+  const char *p = r->rule;
+  int star = p[0] == '*';
+  if (strpbrk(p + star, "*?[\\") != NULL) return;   /* a real glob */
+  if (star && strchr(p, '/')) return;
+  r->fast = star ? F_SUFFIX : F_LITERAL;
+  r->len = strlen(p + star);
+}
 
 struct chart_ignore {
   rule *r;
@@ -202,6 +216,7 @@ static int add_rule(chart_ignore *ig, const char *s, size_t n,
   r.rule = kd_strndup(p, strlen(p));
   free(text);
   if (!r.rule) return kd_error_set(err, KD_ENOMEM, "out of memory");
+  classify(&r);
   if (ig->n == ig->cap) {
     size_t nc = ig->cap ? ig->cap * 2 : 8;
     rule *nr = realloc(ig->r, nc * sizeof *nr);
@@ -247,6 +262,13 @@ static int rule_match(const rule *r, const char *path)
     const char *s = path + n;
     while (s > path && s[-1] != '/') s--;
     name = s;
+    if (n < strlen(path)) return chart_path_match(r->rule, name) == 1;
+  }
+  if (r->fast == F_LITERAL) return strcmp(r->rule, name) == 0;
+  if (r->fast == F_SUFFIX) {   /* "*" matches any run without '/' */
+    size_t n = strlen(name);
+    return n >= r->len && strcmp(name + n - r->len, r->rule + 1) == 0 &&
+           memchr(name, '/', n - r->len) == NULL;
   }
   return chart_path_match(r->rule, name) == 1;
 }

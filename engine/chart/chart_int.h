@@ -90,6 +90,8 @@ int chart_files_obj(const chart_file *const *files, size_t n, tpl_val *out);
 extern const tpl_methods chart_methods[];
 /* The .Capabilities object. */
 int chart_caps_obj(const chart_render_opts *o, tpl_val *out, kd_error *err);
+/* Its KubeVersion: .Version (STRING_FORM 0) or String() (1). Borrowed. */
+const char *chart_caps_kube_version(tpl_val caps, int string_form);
 
 /* Appends "key: value" YAML of a string map as Helm's toYAML does. */
 int chart_yaml_string_map(tpl_val map, kd_buf *out);
@@ -104,9 +106,12 @@ int chart_split_docs(const char *text, size_t len, chart_span **out,
 /* One rendered template (owned strings). */
 typedef struct chart_rendered { char *name; char *text; size_t len; } chart_rendered;
 /* Helm's SortManifests over FILES (sorted in place): documents into R's
- * manifests and hooks, in install order. */
+ * manifests and hooks, in install order. The text of each file is freed
+ * (and set NULL) once its documents are copied. */
 int chart_sort_manifests(chart_rendered *files, size_t n, chart_result *r,
                          kd_error *err);
 void chart_manifest_clear(chart_manifest *m);
+/* Appends M as `helm template` prints it: "---\n# Source: S\n" TEXT "\n". */
+int chart_doc_text(kd_buf *b, const chart_manifest *m);
 
 #endif

@@ -60,7 +60,7 @@ static int walk(const char *top, const char *rel, const chart_ignore *ig,
     nn++;
   }
   closedir(d);
-  if (rc == KD_OK) qsort(names, nn, sizeof *names, cmp_str);
+  if (rc == KD_OK && nn > 1) qsort(names, nn, sizeof *names, cmp_str);
   kd_buf path = {0}, relp = {0};
   for (size_t i = 0; rc == KD_OK && i < nn; i++) {
     path.len = relp.len = 0;

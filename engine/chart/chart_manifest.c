@@ -1,16 +1,14 @@
 /* engine/chart/chart_manifest.c: from rendered template texts to what
  * `helm template` prints: Helm's SplitManifests, SortManifests (install
- * order by kind, hooks apart), the printed stream, --show-only,
- * --output-dir, and kdeploy's checks of the documents. */
+ * order by kind, hooks apart), the printed stream, --show-only and
+ * kdeploy's checks of the documents. */
 #define _GNU_SOURCE
 #include "chart_int.h"
 #include "yaml.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 static const char *const install_order[] = {
   "PriorityClass", "Namespace", "NetworkPolicy", "ResourceQuota",
@@ -272,6 +270,9 @@ int chart_sort_manifests(chart_rendered *files, size_t n, chart_result *r,
       rc = add_doc(r, files[i].name, files[i].text, docs[k], err);
     free(docs);
     if (rc) return rc;
+    free(files[i].text);   /* copied into the documents: keep the peak low */
+    files[i].text = NULL;
+    files[i].len = 0;
   }
   stable_sort(r->manifests, r->n_manifests);
   stable_sort(r->hooks, r->n_hooks);
@@ -293,33 +294,39 @@ void chart_result_free(chart_result *r)
 
 /* ---- printing ------------------------------------------------------------ */
 
-static int doc(kd_buf *b, const chart_manifest *m)
+int chart_doc_text(kd_buf *b, const chart_manifest *m)
 {
   return kd_buf_printf(b, "---\n# Source: %s\n", m->source) ||
          kd_buf_add(b, m->content, m->len) || kd_buf_addc(b, '\n')
          ? KD_ENOMEM : KD_OK;
 }
 
-/* The stream `helm template` prints before --show-only filtering. */
+/* The stream `helm template` prints before --show-only filtering: the
+ * manifests (crds first) as one trimmed block, then the hooks. Written
+ * straight into OUT, sized first: a render's text is its largest buffer. */
 static int full_stream(const chart_result *r, const chart_print_opts *p,
                        kd_buf *out)
 {
-  kd_buf man = {0};
+  const chart_manifest *lists[3] = {r->crds, r->manifests, r->hooks};
+  size_t counts[3] = {p->include_crds ? r->n_crds : 0, r->n_manifests,
+                      p->no_hooks ? 0 : r->n_hooks};
+  size_t total = 1;
+  for (int l = 0; l < 3; l++)
+    for (size_t i = 0; i < counts[l]; i++)
+      total += lists[l][i].len + strlen(lists[l][i].source) + 16;
+  if (kd_buf_reserve(out, total)) return KD_ENOMEM;
+  size_t start = out->len;
   int rc = KD_OK;
-  for (size_t i = 0; rc == KD_OK && p->include_crds && i < r->n_crds; i++)
-    rc = doc(&man, &r->crds[i]);
-  for (size_t i = 0; rc == KD_OK && i < r->n_manifests; i++)
-    rc = doc(&man, &r->manifests[i]);
-  if (rc == KD_OK) {
-    const char *s = man.data ? man.data : "";
-    size_t n = man.len;
-    trim(&s, &n);
-    rc = kd_buf_add(out, s, n) || kd_buf_addc(out, '\n') ? KD_ENOMEM : KD_OK;
-  }
-  kd_buf_free(&man);
-  for (size_t i = 0; rc == KD_OK && !p->no_hooks && i < r->n_hooks; i++) {
+  for (int l = 0; l < 2; l++)
+    for (size_t i = 0; rc == KD_OK && i < counts[l]; i++)
+      rc = chart_doc_text(out, &lists[l][i]);
+  if (rc) return rc;
+  /* strings.TrimSpace of the manifests (they start with "---") */
+  while (out->len > start && is_space(out->data[out->len - 1])) out->len--;
+  if (kd_buf_addc(out, '\n')) return KD_ENOMEM;
+  for (size_t i = 0; rc == KD_OK && i < counts[2]; i++) {
     if (p->skip_tests && r->hooks[i].is_test) continue;
-    rc = doc(out, &r->hooks[i]);
+    rc = chart_doc_text(out, &r->hooks[i]);
   }
   return rc;
 }
@@ -367,80 +374,6 @@ int chart_result_print(const chart_result *r, const chart_print_opts *p,
   kd_buf_free(&name);
   free(docs);
   kd_buf_free(&all);
-  return rc;
-}
-
-/* ---- --output-dir -------------------------------------------------------- */
-
-typedef struct { char *path; kd_buf data; } out_file;
-
-static int add_out(out_file **fs, size_t *n, const char *dir,
-                   const chart_manifest *m, kd_buf *log)
-{
-  kd_buf path = {0};
-  kd_buf_printf(&path, "%s/%s", dir, m->source);
-  out_file *f = NULL;
-  for (size_t i = 0; i < *n; i++)
-    if (strcmp((*fs)[i].path, path.data) == 0) f = &(*fs)[i];
-  if (!f) {
-    out_file *nf = realloc(*fs, (*n + 1) * sizeof *nf);
-    if (!nf) { kd_buf_free(&path); return KD_ENOMEM; }
-    *fs = nf;
-    f = &nf[(*n)++];
-    memset(f, 0, sizeof *f);
-    f->path = kd_buf_take(&path, NULL);
-  }
-  kd_buf_free(&path);
-  kd_buf_printf(log, "wrote %s\n", f->path);
-  return doc(&f->data, m);
-}
-
-static int mkdirs(const char *file, kd_error *err)
-{
-  char *p = kd_strndup(file, strlen(file));
-  if (!p) return kd_error_set(err, KD_ENOMEM, "out of memory");
-  for (char *s = p + 1; *s; s++) {
-    if (*s != '/') continue;
-    *s = 0;
-    if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-      int rc = kd_error_set(err, KD_EIO, "%s: %s", p, strerror(errno));
-      free(p);
-      return rc;
-    }
-    *s = '/';
-  }
-  free(p);
-  return KD_OK;
-}
-
-int chart_result_write_dir(const chart_result *r, const chart_print_opts *p,
-                           const char *dir, kd_buf *log, kd_error *err)
-{
-  static const chart_print_opts none = {0};
-  if (!p) p = &none;
-  out_file *fs = NULL;
-  size_t n = 0;
-  int rc = KD_OK;
-  for (size_t i = 0; rc == KD_OK && p->include_crds && i < r->n_crds; i++)
-    rc = add_out(&fs, &n, dir, &r->crds[i], log);
-  for (size_t i = 0; rc == KD_OK && i < r->n_manifests; i++)
-    rc = add_out(&fs, &n, dir, &r->manifests[i], log);
-  for (size_t i = 0; rc == KD_OK && !p->no_hooks && i < r->n_hooks; i++)
-    if (!(p->skip_tests && r->hooks[i].is_test))
-      rc = add_out(&fs, &n, dir, &r->hooks[i], log);
-  if (rc) rc = kd_error_set(err, KD_ENOMEM, "out of memory");
-  /* everything is rendered before the first file is written */
-  for (size_t i = 0; rc == KD_OK && i < n; i++) {
-    rc = mkdirs(fs[i].path, err);
-    if (rc == KD_OK)
-      rc = kd_write_file(fs[i].path, fs[i].data.data ? fs[i].data.data : "",
-                         fs[i].data.len, err);
-  }
-  for (size_t i = 0; i < n; i++) {
-    free(fs[i].path);
-    kd_buf_free(&fs[i].data);
-  }
-  free(fs);
   return rc;
 }
 

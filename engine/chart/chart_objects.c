@@ -144,7 +144,7 @@ int chart_files_obj(const chart_file *const *files, size_t n, tpl_val *out)
   if (!fd) return KD_ENOMEM;
   fd->f = calloc(n + 1, sizeof *fd->f);
   if (!fd->f) { free(fd); return KD_ENOMEM; }
-  memcpy(fd->f, files, n * sizeof *files);
+  if (n) memcpy(fd->f, files, n * sizeof *files);
   fd->n = n;
   return tpl_obj_new(out, &files_class, fd);
 }
@@ -343,7 +343,9 @@ static const tpl_class files_class = {
 /* ---- .Capabilities ------------------------------------------------------- */
 
 typedef struct {
-  char *version, *major, *minor;
+  char *version;   /* as given, "v" prefixed: KubeVersion.Version */
+  char *norm;      /* "v" + the numeric components: KubeVersion.String() */
+  char *major, *minor;
   char **apis;
   size_t napis;
 } caps_data;
@@ -352,7 +354,7 @@ static void caps_free(void *d)
 {
   caps_data *cd = d;
   if (!cd) return;
-  free(cd->version); free(cd->major); free(cd->minor);
+  free(cd->version); free(cd->norm); free(cd->major); free(cd->minor);
   for (size_t i = 0; i < cd->napis; i++) free(cd->apis[i]);
   free(cd->apis);
   free(cd);
@@ -402,15 +404,23 @@ static int kube_member(tpl_call *c, tpl_obj *o, const char *name,
 {
   (void)args; (void)nargs; (void)c;
   caps_data *cd = caps_of(o);
-  if (!strcmp(name, "Version") || !strcmp(name, "String") ||
-      !strcmp(name, "GitVersion"))
+  if (!strcmp(name, "Version") || !strcmp(name, "GitVersion"))
     return tpl_str_cstr(out, cd->version);
+  if (!strcmp(name, "String")) return tpl_str_cstr(out, cd->norm);
   if (!strcmp(name, "Major")) return tpl_str_cstr(out, cd->major);
   if (!strcmp(name, "Minor")) return tpl_str_cstr(out, cd->minor);
   return KD_ENOTFOUND;
 }
 
-static int kube_print(tpl_obj *o, kd_buf *b) { return kd_buf_adds(b, caps_of(o)->version); }
+/* fmt's %v of the struct {Version, version, Major, Minor}; a template's
+ * own {{ .Capabilities.KubeVersion }} prints String() instead. */
+static int kube_fmt(const caps_data *cd, kd_buf *b)
+{
+  return kd_buf_printf(b, "{%s %s %s %s}", cd->version, cd->norm, cd->major,
+                       cd->minor);
+}
+
+static int kube_print(tpl_obj *o, kd_buf *b) { return kube_fmt(caps_of(o), b); }
 
 static int kube_marshal(tpl_obj *o, tpl_val *out)
 {
@@ -513,7 +523,7 @@ static int helm_marshal(tpl_obj *o, tpl_val *out)
 static int caps_print(tpl_obj *o, kd_buf *b)
 {
   caps_data *cd = odata(o);
-  int rc = kd_buf_printf(b, "&{{%s %s %s} [", cd->version, cd->major, cd->minor);
+  int rc = kd_buf_adds(b, "&{") || kube_fmt(cd, b) || kd_buf_adds(b, " [");
   for (size_t i = 0; rc == KD_OK && i < cd->napis; i++)
     rc = kd_buf_printf(b, "%s%s", i ? " " : "", cd->apis[i]);
   if (rc == KD_OK) rc = kd_buf_adds(b, "] ");
@@ -588,35 +598,89 @@ static const char *const default_apis[] = {
   "apiextensions.k8s.io/v1",
 };
 
-/* ParseKubeVersion: "1.28" -> v1.28.0, major "1", minor "28". */
+/* Go's %q of S (the flag's text), enough for error messages. */
+static void go_quote(kd_buf *b, const char *s)
+{
+  kd_buf_addc(b, '"');
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') kd_buf_printf(b, "\\%c", c);
+    else if (c < 0x20 || c == 0x7f) kd_buf_printf(b, "\\x%02x", c);
+    else kd_buf_addc(b, (char)c);
+  }
+  kd_buf_addc(b, '"');
+}
+
+/* Helm 4's ParseKubeVersion over k8s' version.ParseGeneric: optional
+ * blanks and "v", two or more dot-separated numbers, anything after.
+ * Version keeps the text (with "v" put in front), String() the numbers. */
 static int parse_kube(const char *s, caps_data *cd, kd_error *err)
 {
   const char *p = s;
+  kd_buf why = {0}, b = {0};
+  while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f') p++;
   if (*p == 'v') p++;
-  unsigned long long v[3] = {0, 0, 0};
+  unsigned long long v[64];
   int n = 0;
-  while (n < 3) {
-    if (*p < '0' || *p > '9') break;
-    char *end;
-    v[n++] = strtoull(p, &end, 10);
-    p = end;
-    if (*p != '.') break;
+  if (*p < '0' || *p > '9') {
+    kd_buf_adds(&why, "could not parse ");
+    go_quote(&why, s);
+    kd_buf_adds(&why, " as version");
+    goto bad;
+  }
+  for (;;) {
+    const char *c = p;
+    while (*p >= '0' && *p <= '9') p++;
+    size_t len = (size_t)(p - c);
+    if (n == 0 && len > 1 && *c == '0') {
+      kd_buf_printf(&why, "illegal zero-prefixed version component \"%.*s\" in ",
+                    (int)len, c);
+      go_quote(&why, s);
+      goto bad;
+    }
+    unsigned long long x = 0;
+    int over = 0;
+    for (const char *d = c; d < p; d++) {
+      if (x > (~0ULL - (unsigned)(*d - '0')) / 10) over = 1;
+      x = x * 10 + (unsigned)(*d - '0');
+    }
+    if (over) {
+      kd_buf_printf(&why, "illegal non-numeric version component \"%.*s\" in ",
+                    (int)len, c);
+      go_quote(&why, s);
+      kd_buf_printf(&why, ": strconv.ParseUint: parsing \"%.*s\": value out "
+                    "of range", (int)len, c);
+      goto bad;
+    }
+    if (n < 64) v[n] = x;
+    n++;
+    if (p[0] != '.' || p[1] < '0' || p[1] > '9') break;
     p++;
   }
-  const char *rest = p;
-  if (n == 0 || (*rest && *rest != '-' && *rest != '+') ||
-      chart_semver_check(">=0.0.0-0", s) < 0)
-    return kd_error_set(err, KD_EINVAL, "invalid kube version \"%s\": "
-                        "Invalid Semantic Version", s);
-  kd_buf b = {0};
-  kd_buf_printf(&b, "v%llu.%llu.%llu%s", v[0], v[1], v[2], rest);
+  if (n < 2) {
+    kd_buf_adds(&why, "illegal version string ");
+    go_quote(&why, s);
+    goto bad;
+  }
+  kd_buf_printf(&b, "%s%s", s[0] == 'v' ? "" : "v", s);
   cd->version = kd_buf_take(&b, NULL);
+  kd_buf_addc(&b, 'v');
+  for (int i = 0; i < n && i < 64; i++)
+    kd_buf_printf(&b, "%s%llu", i ? "." : "", v[i]);
+  cd->norm = kd_buf_take(&b, NULL);
   kd_buf_printf(&b, "%llu", v[0]);
   cd->major = kd_buf_take(&b, NULL);
   kd_buf_printf(&b, "%llu", v[1]);
   cd->minor = kd_buf_take(&b, NULL);
-  return cd->version && cd->major && cd->minor ? KD_OK
-         : kd_error_set(err, KD_ENOMEM, "out of memory");
+  return cd->version && cd->norm && cd->major && cd->minor
+         ? KD_OK : kd_error_set(err, KD_ENOMEM, "out of memory");
+bad:
+  {
+    int rc = kd_error_set(err, KD_EINVAL, "invalid kube version '%s': %s", s,
+                          why.data ? why.data : "");
+    kd_buf_free(&why);
+    return rc;
+  }
 }
 
 int chart_caps_obj(const chart_render_opts *o, tpl_val *out, kd_error *err)
@@ -642,12 +706,11 @@ int chart_caps_obj(const chart_render_opts *o, tpl_val *out, kd_error *err)
   return KD_OK;
 }
 
-/* Exposed for the render code: the kube version string of CAPS. */
-const char *chart_caps_kube_version(tpl_val caps);
-const char *chart_caps_kube_version(tpl_val caps)
+const char *chart_caps_kube_version(tpl_val caps, int string_form)
 {
   caps_data *cd = tpl_obj_data(caps);
-  return cd ? cd->version : DEFAULT_KUBE;
+  if (!cd) return DEFAULT_KUBE;
+  return string_form ? cd->norm : cd->version;
 }
 
 /* ---- method signatures (Go's argument checks for method calls) ----------- */

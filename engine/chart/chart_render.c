@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *chart_caps_kube_version(tpl_val caps);
 
 typedef struct {
   char *name;       /* CHART/templates/x.yaml */
@@ -276,7 +275,7 @@ static int run_templates(jobs *js, const char *top_name,
   if (!opt.methods) opt.methods = chart_methods;
   tpl_set *set = tpl_set_new(&opt, err);
   if (!set) return err->code;
-  qsort(js->j, js->n, sizeof *js->j, cmp_job);
+  if (js->n > 1) qsort(js->j, js->n, sizeof *js->j, cmp_job);
   int rc = KD_OK;
   for (size_t i = 0; rc == KD_OK && i < js->n; i++) {
     rc = tpl_set_parse(set, js->j[i].name, js->j[i].f->data, js->j[i].f->len, err);
@@ -316,6 +315,8 @@ static int run_templates(jobs *js, const char *top_name,
     if (!out[nout].name || !out[nout].text) rc = kd_error_set(err, KD_ENOMEM, "out of memory");
     nout++;
   }
+  tpl_set_free(set);   /* before sorting: the sort's decoding is the peak */
+  set = NULL;
   if (rc == KD_OK) rc = chart_sort_manifests(out, nout, r, err);
   if (rc == KD_OK && notes.len) r->notes = kd_buf_take(&notes, NULL);
   for (size_t i = 0; i < nout; i++) { free(out[i].name); free(out[i].text); }
@@ -341,11 +342,12 @@ static int render(const chart *c, tpl_val values, const chart_render_opts *o,
   if (!r) { rc = kd_error_set(err, KD_ENOMEM, "out of memory"); goto done; }
   if ((rc = chart_process_deps(top, values, err))) goto done;
   if ((rc = chart_caps_obj(o, &js.caps, err))) goto done;
+  /* as Helm: checked against String(), reported with Version */
   if (c->kube_version[0] &&
-      chart_semver_check(c->kube_version, chart_caps_kube_version(js.caps)) != 1) {
+      chart_semver_check(c->kube_version, chart_caps_kube_version(js.caps, 1)) != 1) {
     rc = kd_error_set(err, KD_EINVAL, "chart requires kubeVersion: %s which is "
                       "incompatible with Kubernetes %s", c->kube_version,
-                      chart_caps_kube_version(js.caps));
+                      chart_caps_kube_version(js.caps, 0));
     goto done;
   }
   if ((rc = chart_coalesce_values(top, values, 0, &vals, err))) goto done;

@@ -174,10 +174,20 @@ int chart_user_values(const chart_vflag *flags, size_t n, tpl_val *out,
 
 /* ---- coalescing ---------------------------------------------------------- */
 
-/* coalesceTablesFullKey: DST wins; nulls in DST delete unless MERGE. */
+/* coalesceTablesFullKey: DST wins; nulls in DST delete unless MERGE.
+ * As in Helm, a null in DST is first written into SRC too, and maps of SRC
+ * that DST lacks are shared, not copied: Helm's maps are references, and
+ * import-values relies on it (see import_values). */
 static int coalesce_tables(tpl_val dst, tpl_val src, int merge)
 {
   if (src.kind != TPL_MAP || dst.kind != TPL_MAP) return KD_OK;
+  for (size_t i = 0; i < tpl_map_len(dst); i++) {
+    size_t kl;
+    const char *k = tpl_map_key_at(dst, i, &kl);
+    if (tpl_map_val_at(dst, i).kind == TPL_NIL &&
+        tpl_map_set(src, k, kl, tpl_nil()))
+      return KD_ENOMEM;
+  }
   for (size_t i = 0; i < tpl_map_len(src); i++) {
     size_t kl;
     const char *k = tpl_map_key_at(src, i, &kl);
@@ -618,13 +628,14 @@ static int import_values(node *n, kd_error *err)
       kd_buf_printf(&path, "%s.%s", d->name, child.data);
       const tpl_val *t = chart_values_table(&cvals, path.data);
       if (!t) continue;   /* Helm warns: ImportValues missing table */
-      tpl_val pm, nb;
+      /* MergeTables(b, pathToMap(parent, table)): b wins, merge mode. The
+       * table is not copied, as in Helm: b (and then the chart's values)
+       * share maps with the child's values, so a later import into such a
+       * map shows wherever it is shared (checked against helm 4.1.4). */
+      tpl_val pm;
       if ((rc = path_to_map(par, *t, &pm))) break;
-      /* MergeTables(b, pm): b wins, merge mode */
-      if ((rc = chart_copy_value(pm, &nb))) { tpl_unref(pm); break; }
+      rc = coalesce_tables(b, pm, 1);
       tpl_unref(pm);
-      rc = coalesce_tables(b, nb, 1);
-      tpl_unref(nb);
     }
     if (rc) { tpl_unref(out); break; }
     tpl_unref(d->import_values);

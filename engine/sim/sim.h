@@ -37,9 +37,10 @@ typedef struct sim_resource sim_resource;
 /* ---- configuration, lifetime ------------------------------------------ */
 
 typedef struct sim_faults {
-  double err500_rate;      /* fraction of API requests answered 500 */
+  double err500_rate;      /* fraction of resource requests (discovery
+                              and /version excluded) answered 500 */
   double err429_rate;      /* fraction answered 429 + Retry-After: 1 */
-  int latency_ms;          /* added before every API response */
+  int latency_ms;          /* added before every response */
   int watch_drop_s;        /* close every watch stream after N s (0: off) */
   int watch_410;           /* answer every watch resume (rv given) 410 */
 } sim_faults;
@@ -48,7 +49,7 @@ typedef struct sim_config {
   int port;                /* 0: pick a free port (see sim_port) */
   int nodes;               /* simulated Node objects created at start */
   int tls;                 /* serve HTTPS with a generated CA */
-  const char *dir;         /* where TLS files go (ca.crt, ...); borrowed */
+  const char *dir;         /* with tls: ca.crt is written there; NULL ok */
   const char *state_file;  /* load at start, save at stop; NULL: none */
   const char *token;       /* bearer token accepted; NULL: generated */
   size_t max_body;         /* request body limit; 0: 3 MiB like kube */

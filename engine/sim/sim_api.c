@@ -753,6 +753,43 @@ static void do_scale(sim *s, sim_conn *c, sim_req *req, route *rt)
   kd_value_clear(&upd);
 }
 
+/* PUT namespaces/NAME/finalize: only spec.finalizers changes (what the
+ * namespace controller uses once the namespace is empty). */
+static void do_finalize(sim *s, sim_conn *c, sim_req *req, route *rt)
+{
+  sim_obj *o = sim_table_find(rt->res->table, "", rt->name, NULL);
+  kd_value body, upd, out;
+  kd_error err = {0};
+  const kd_value *fin;
+  kd_value *slot;
+  wctx w;
+  int dry;
+  if (!o) {
+    sim_err_notfound(s, &err, rt->res, rt->name);
+    sim_send_error(s, c, &err);
+    return;
+  }
+  if (dry_run(s, c, req, &dry) || decode_body(s, c, req, 1, &body)) return;
+  kd_value_copy(&upd, &o->v);
+  fin = kd_value_path(&body, "spec.finalizers");
+  slot = sim_obj_path(&upd, "spec.finalizers", 1);
+  if (slot) {
+    kd_value_clear(slot);
+    if (fin) kd_value_copy(slot, fin);
+    else kd_value_arr(slot);
+  }
+  kd_value_null(&out);
+  wctx_begin(s, req, rt, 0, &w);
+  if (sim_store_update(s, rt->res, "", rt->name, &upd, 2, dry, &out, &err))
+    sim_send_error(s, c, &err);
+  else
+    send_value(s, c, 200, &out);
+  wctx_end(s, &w);
+  kd_value_clear(&body);
+  kd_value_clear(&upd);
+  kd_value_clear(&out);
+}
+
 /* ---- routing ---------------------------------------------------------------*/
 
 /* Splits PATH into at most N segments; returns the count (-1: too many). */
@@ -859,6 +896,10 @@ static void resource_request(sim *s, sim_conn *c, sim_req *req, route *rt)
       else if (strcmp(m, "PUT") == 0) do_update(s, c, req, rt);
       else if (strcmp(m, "PATCH") == 0) do_patch(s, c, req, rt);
       else method_not_allowed(s, c);
+    } else if (strcmp(rt->sub, "finalize") == 0 && !rt->res->group[0] &&
+               strcmp(rt->res->plural, "namespaces") == 0) {
+      if (strcmp(m, "PUT") != 0) method_not_allowed(s, c);
+      else do_finalize(s, c, req, rt);
     } else if (strcmp(rt->sub, "scale") == 0 && rt->res->has_scale) {
       do_scale(s, c, req, rt);
     } else if (strcmp(rt->sub, "log") == 0 && !rt->res->group[0] &&

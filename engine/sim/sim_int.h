@@ -105,6 +105,8 @@ struct sim_conn {
   int close_after;           /* close once out is flushed */
   int dead;                  /* closed; freed at the end of the turn */
   int want_write_ssl;        /* SSL_read asked for POLLOUT */
+  int read_eof;              /* the client shut its side down */
+  int64_t last_in;           /* when bytes last arrived (monotonic ms) */
   int busy;                  /* a delayed request is pending (latency) */
   sim_watch *watch;          /* streaming a watch */
   sim_logfollow *follow;     /* streaming a log */

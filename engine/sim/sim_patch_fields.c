@@ -477,8 +477,19 @@ static int to_set_list(const sim_schema *t, const kd_value *v, fs_node *node,
     c = sim_fields_child(node, kind, NULL, 0, &kv, (int64_t)i, 1);
     kd_value_clear(&kv);
     if (!c) return KD_ENOMEM;
-    if ((rc = to_set(sim_schema_elem(t), item, c, strict, err, depth + 1)))
+    if ((rc = to_set(sim_schema_elem(t), item, c, strict, err, depth + 1))) {
+      /* "[name=\"x\"].ports: ...": the item's element before the rest */
+      if (rc == KD_EINVAL && err && strict) {
+        char tmp[sizeof err->msg];
+        kd_buf b = {0};
+        snprintf(tmp, sizeof tmp, "%s", err->msg);
+        if (pe_string(c, &b) == KD_OK)
+          kd_error_set(err, KD_EINVAL, "%s%s%s", b.data,
+                       tmp[0] == '.' ? "" : ": ", tmp);
+        kd_buf_free(&b);
+      }
       return rc;
+    }
     c->member = 1;
   }
   return KD_OK;
@@ -519,7 +530,7 @@ static int to_set(const sim_schema *t, const kd_value *v, fs_node *node,
       if (rc == KD_EINVAL && err && strict) {
         char tmp[sizeof err->msg];
         snprintf(tmp, sizeof tmp, "%s", err->msg);
-        if (tmp[0] == '.')
+        if (tmp[0] == '.' || tmp[0] == '[')
           kd_error_set(err, KD_EINVAL, ".%.*s%s", (int)m->klen, m->key, tmp);
         else
           kd_error_set(err, KD_EINVAL, ".%.*s: %s", (int)m->klen, m->key,

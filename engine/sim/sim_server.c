@@ -19,6 +19,7 @@
 
 #define READ_CHUNK 65536
 #define OUT_LIMIT ((size_t)512 << 20)   /* a reader this far behind is cut */
+#define SIM_REQUEST_TIMEOUT_MS 30000    /* a request must arrive within */
 
 static const char *status_text(int code)
 {
@@ -320,9 +321,13 @@ static void conn_read(sim *s, sim_conn *c)
       n = r;
     } else {
       n = recv(c->fd, c->in.data + c->in.len, READ_CHUNK, 0);
-      if (n == 0) {
-        if (c->out_off < c->out.len) c->close_after = 1;
-        else sim_conn_close(s, c);
+      if (n == 0) {   /* the client is done sending */
+        if (c->out_off < c->out.len) {
+          c->close_after = 1;
+          c->read_eof = 1;   /* stop polling for input: EOF stays readable */
+        } else {
+          sim_conn_close(s, c);
+        }
         return;
       }
       if (n < 0) {
@@ -333,6 +338,7 @@ static void conn_read(sim *s, sim_conn *c)
     }
     c->in.len += (size_t)n;
     c->in.data[c->in.len] = 0;
+    c->last_in = sim_clock_ms();
     if ((size_t)n < READ_CHUNK && !c->ssl) break;
   }
   process_input(s, c);
@@ -361,7 +367,7 @@ int sim_server_turn(sim *s, int timeout_ms)
     if (c->dead) continue;
     pfd[n].fd = c->fd;
     pfd[n].events = 0;
-    if (!c->busy) pfd[n].events |= POLLIN;
+    if (!c->busy && !c->read_eof) pfd[n].events |= POLLIN;
     if (c->out_off < c->out.len || c->want_write_ssl) pfd[n].events |= POLLOUT;
     who[n++] = c;
   }
@@ -384,6 +390,15 @@ int sim_server_turn(sim *s, int timeout_ms)
   }
   free(pfd);
   free(who);
+  /* a request that stays incomplete this long is abandoned (a client that
+   * sends headers byte by byte must not hold a connection forever) */
+  {
+    int64_t now = sim_clock_ms();
+    for (c = s->conns; c; c = c->next)
+      if (!c->dead && !c->busy && !c->watch && !c->follow && c->in.len &&
+          now - c->last_in > SIM_REQUEST_TIMEOUT_MS)
+        sim_conn_close(s, c);
+  }
   /* free connections closed during this turn */
   pp = &s->conns;
   while (*pp) {

@@ -357,6 +357,26 @@ static void c_node_status(kd_buf *b, const kd_value *o, int64_t n)
   str_cell(b, st);
 }
 
+static void node_addr(kd_buf *b, const kd_value *o, const char *type)
+{
+  const kd_value *as = kd_value_path(o, "status.addresses");
+  size_t i;
+  for (i = 0; as && as->type == KD_ARR && i < as->u.arr.len; i++) {
+    const char *t = sim_str(&as->u.arr.items[i], "type");
+    if (t && !strcmp(t, type)) {
+      or_none(b, sim_str(&as->u.arr.items[i], "address"));
+      return;
+    }
+  }
+  str_cell(b, "<none>");
+}
+
+static void c_node_internal(kd_buf *b, const kd_value *o, int64_t n) { (void)n; node_addr(b, o, "InternalIP"); }
+static void c_node_external(kd_buf *b, const kd_value *o, int64_t n) { (void)n; node_addr(b, o, "ExternalIP"); }
+STRCELL(c_node_os, "status.nodeInfo.osImage")
+STRCELL(c_node_kernel, "status.nodeInfo.kernelVersion")
+STRCELL(c_node_runtime, "status.nodeInfo.containerRuntimeVersion")
+
 static void c_cron_suspend(kd_buf *b, const kd_value *o, int64_t n)
 {
   const kd_value *v = kd_value_path(o, "spec.suspend");
@@ -525,7 +545,12 @@ static const col t_secret[] = {NAME, {"Type", "string", "", 0, c_type},
 static const col t_ns[] = {NAME, {"Status", "string", "", 0, c_ns_phase}, AGE, END};
 static const col t_nodes[] = {NAME, {"Status", "string", "", 0, c_node_status},
   {"Roles", "string", "", 0, c_none}, AGE,
-  {"Version", "string", "", 0, c_kubelet}, END};
+  {"Version", "string", "", 0, c_kubelet},
+  {"Internal-IP", "string", "", 1, c_node_internal},
+  {"External-IP", "string", "", 1, c_node_external},
+  {"OS-Image", "string", "", 1, c_node_os},
+  {"Kernel-Version", "string", "", 1, c_node_kernel},
+  {"Container-Runtime", "string", "", 1, c_node_runtime}, END};
 static const col t_sa[] = {NAME, {"Secrets", "string", "", 0, c_sa_secrets},
   AGE, END};
 static const col t_pvc[] = {NAME, {"Status", "string", "", 0, c_pvc_phase},

@@ -29,7 +29,8 @@ typedef enum {
 } tpl_kind;
 
 enum { TPL_GO_INT = 0, TPL_GO_INT64 = 1,      /* sub of TPL_INT */
-       TPL_GO_UINT64 = 2 };   /* semver's Major/Minor/Patch (held < 2^63) */
+       TPL_GO_UINT64 = 2,     /* semver's Major/Minor/Patch (held < 2^63) */
+       TPL_GO_UINT8 = 3 };    /* a byte: index of a string */
 enum { TPL_STR_PLAIN = 0,   /* sub of TPL_STR: string */
        TPL_STR_BYTES = 1 }; /* []uint8 (.Files.GetBytes): prints as [104 105]
                                under %v and %d, is not a string parameter,

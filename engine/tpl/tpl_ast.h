@@ -233,6 +233,17 @@ typedef struct ptree { ident name; node *root; } ptree;
 int tpl_parse_unit(unit *u, const tpl_set *s, ptree **trees, size_t *ntrees,
                    kd_buf *errb);
 
+/* Go's strconv for literals (tpl_literal.c): 1 on success, 0 on bad
+ * syntax or overflow. lit_unquote_char decodes one character of S in a
+ * QUOTE-quoted literal (*MB: a rune, else a raw byte) and returns the
+ * bytes used (0: bad syntax); lit_encode_utf8 writes R, returns its size. */
+int lit_underscore_ok(const char *s, size_t n);
+int lit_parse_uint(const char *s, size_t n, uint64_t *out);
+int lit_parse_int(const char *s, size_t n, int64_t *out);
+int lit_parse_float(const char *s, size_t n, double *out);
+size_t lit_unquote_char(const char *s, size_t n, int quote, long *r, int *mb);
+int lit_encode_utf8(char *o, long r);
+
 /* Appends Go's String() of node N. */
 void node_string(kd_buf *b, const node *n);
 /* Line (1-based) and column (0-based byte offset, Go's ErrorContext) of
@@ -249,6 +260,42 @@ enum { EV_IFACE = 1 };
 typedef struct ev { tpl_val v; int flags; } ev;
 
 typedef struct exec_state exec_state;
+
+static inline ev ev_of(tpl_val v, int flags)
+{
+  ev e;
+  e.v = v;
+  e.flags = flags;
+  return e;
+}
+static inline ev ev_invalid(void) { return ev_of(tpl_nil(), 0); }
+static inline void ev_drop(ev *e)
+{
+  tpl_unref(e->v);
+  e->v = tpl_nil();
+  e->flags = 0;
+}
+static inline ev ev_copy(const ev *e) { return ev_of(tpl_ref(e->v), e->flags); }
+static inline int ev_is_invalid(const ev *e)
+{
+  return e->v.kind == TPL_NIL && !(e->flags & EV_IFACE);
+}
+
+/* A variable ($x) with its value; names point into parse trees. */
+typedef struct exec_var { const char *name; size_t len; ev v; } exec_var;
+
+/* One execution (tpl_set_exec, and the includes and tpls inside it). */
+struct exec_state {
+  tpl_set *root;
+  kd_buf err;             /* the error text being built (Go's form) */
+  exec_var *vars;
+  size_t nvars, capvars;
+  htab incl;              /* Helm's includedNames: name -> count */
+  int level;              /* recursion level, for stack hops */
+  long steps;             /* evaluation steps, against opt.max_steps */
+  int hops;
+};
+
 typedef struct frame {
   exec_state *x;
   tpl_set *set;        /* the set templates are looked up in */
@@ -277,6 +324,21 @@ int exec_fail(frame *f, const char *fmt, ...)
 /* Appends to the error message being built: for messages with values. */
 kd_buf *exec_errbuf(frame *f);
 int exec_fail_buf(frame *f);   /* exec_fail with the message in exec_errbuf */
+/* Wraps the message in exec_errbuf with Go's location prefix: KD_EEXEC. */
+int exec_wrap(frame *f);
+int exec_oom(frame *f);   /* "out of memory", KD_ENOMEM */
+/* Errors "PREFIX <node as Go prints it> SUFFIX" and "PREFIX \"quoted\"". */
+int exec_fail_node(frame *f, const char *prefix, const node *n,
+                   const char *suffix);
+int exec_fail_quoted(frame *f, const char *prefix, const char *s, size_t n);
+/* The innermost variable NAME of F's scope, or NULL. */
+exec_var *exec_find_var(frame *f, const char *name, size_t len);
+int exec_undefined_var(frame *f, const char *name, size_t len);
+/* Go's evalPipeline: *OUT owned; declarations push or set variables. */
+int exec_pipeline(frame *f, const ev *dot, const node *pipe, ev *out);
+/* Go's evalCommand: FINAL is the previous command's value or NULL. */
+int exec_command(frame *f, const ev *dot, const node *cmd, const ev *final,
+                 ev *out);
 
 /* Go builtins: called by the executor with evaluated arguments. FNAME is
  * the function's name, ARGS owned by the caller; *OUT is owned. Errors are

@@ -138,7 +138,8 @@ static int b_index(const ev *args, int n, ev *out, kd_buf *err)
       rc = index_arg(&idx, len, &x, err);
       if (rc == KD_OK && (size_t)x == len)
         rc = bfail(err, "reflect: %s index out of range",
-                   item.v.kind == TPL_LIST ? "slice" : "string");
+                   item.v.kind == TPL_LIST || item.v.sub == TPL_STR_BYTES
+                       ? "slice" : "string");
       if (rc != KD_OK) {
         tpl_unref(item.v);
         return rc;
@@ -148,6 +149,7 @@ static int b_index(const ev *args, int n, ev *out, kd_buf *err)
         next.flags = elem_flags(item.v);
       } else {
         next.v = tpl_int((unsigned char)tpl_sdata(item.v)[x]);   /* a byte */
+        next.v.sub = TPL_GO_UINT8;
         next.flags = 0;
       }
       break;
@@ -199,8 +201,9 @@ static int b_slice(const ev *args, int n, ev *out, kd_buf *err)
   if (is_invalid(&item)) return bfail(err, "slice of untyped nil");
   if (n - 1 > 3) return bfail(err, "too many slice indexes: %d", n - 1);
   switch (item.v.kind) {
-  case TPL_STR:
-    if (n - 1 == 3) return bfail(err, "cannot 3-index slice a string");
+  case TPL_STR:   /* a string, or a []byte */
+    if (n - 1 == 3 && item.v.sub != TPL_STR_BYTES)
+      return bfail(err, "cannot 3-index slice a string");
     cap = tpl_slen(item.v);
     break;
   case TPL_LIST: cap = tpl_list_len(item.v); break;
@@ -220,8 +223,11 @@ static int b_slice(const ev *args, int n, ev *out, kd_buf *err)
     return bfail(err, "invalid slice index: %lld > %lld", (long long)idx[1],
                  (long long)idx[2]);
   out->flags = 0;
-  if (item.v.kind == TPL_STR)
-    return tpl_str_new(&out->v, tpl_sdata(item.v) + idx[0], (size_t)(idx[1] - idx[0]));
+  if (item.v.kind == TPL_STR) {
+    rc = tpl_str_new(&out->v, tpl_sdata(item.v) + idx[0], (size_t)(idx[1] - idx[0]));
+    out->v.sub = item.v.sub;
+    return rc;
+  }
   rc = tpl_list_new(&out->v, (size_t)(idx[1] - idx[0]));
   if (rc != KD_OK) return rc;
   out->v.sub = item.v.sub;

@@ -65,3 +65,31 @@ int tpl_collection(tpl_val v, tpl_val *out)
   *out = r;
   return 1;
 }
+
+int tpl_obj_print_direct(tpl_val v, kd_buf *out)
+{
+  const tpl_class *cls = tpl_obj_class(v);
+  tpl_call c;
+  tpl_val r = tpl_nil();
+  int rc = KD_ENOTFOUND;
+  /* a map type answers every name with a key lookup: not a Stringer */
+  if (cls->member && strcmp(cls->kind_name, "map") != 0) {
+    tpl_call_init(&c, "String", NULL);
+    rc = cls->member(&c, v.u.o, "String", NULL, 0, &r);
+    tpl_call_done(&c);
+  }
+  if (rc == KD_OK && r.kind == TPL_STR) {
+    rc = kd_buf_add(out, tpl_sdata(r), tpl_slen(r));
+    tpl_unref(r);
+    return rc;
+  }
+  tpl_unref(r);
+  size_t mark = out->len;
+  rc = tpl_fmt_v(out, v);
+  if (rc == KD_OK && strcmp(cls->kind_name, "ptr") == 0 &&
+      out->len > mark && out->data[mark] == '&') {   /* indirect(v) */
+    memmove(out->data + mark, out->data + mark + 1, out->len - mark - 1);
+    out->data[--out->len] = 0;
+  }
+  return rc;
+}

@@ -62,6 +62,11 @@ static int new_time(int64_t sec, int32_t nsec, tpl_zone *zone, tpl_val *out)
   return tpl_obj_new(out, &time_class, t);
 }
 
+int tpl_time_value(int64_t sec, int32_t nsec, tpl_zone *zone, tpl_val *out)
+{
+  return new_time(sec, nsec, zone, out);
+}
+
 /* a named integer (Month, Weekday, Duration) */
 typedef struct {
   const tpl_class *cls;

@@ -1,4 +1,4 @@
-/* engine/tpl/tpl_fn_toml.c: Helm's toToml, BurntSushi/toml's Encoder
+/* engine/tpl/tpl_fn_toml.c: Helm's fromToml (tpl_toml_parse.c) and toToml, BurntSushi/toml's Encoder
  * over Go values: per table the plain keys first, then the sub-tables,
  * each group sorted; nested tables indented two spaces per level; a blank
  * line before each top-level table and each array-of-tables entry; keys
@@ -299,6 +299,24 @@ FN(fn_to_toml)
   return tpl_str_take(out, &b);
 }
 
+/* Helm's fromToml: a map; an error goes into its "Error" key */
+FN(fn_from_toml)
+{
+  kd_buf msg = {0};
+  tpl_val m;
+  int rc = tpl_toml_parse(tpl_sdata(a[0]), tpl_slen(a[0]), out, &msg);
+  if (rc != KD_EPARSE) {
+    kd_buf_free(&msg);
+    return rc;
+  }
+  if ((rc = tpl_map_new(out)) != KD_OK || (rc = tpl_str_take(&m, &msg)) != KD_OK) {
+    kd_buf_free(&msg);
+    return rc;
+  }
+  return tpl_map_sets(*out, "Error", m);
+}
+
 const tpl_func_def tpl_fn_toml[] = {
   {"toToml", fn_to_toml, "a"},
+  {"fromToml", fn_from_toml, "s"},
   {NULL, NULL, NULL}};

@@ -21,6 +21,13 @@ void tpl_call_init(tpl_call *c, const char *fname, const tpl_options *opt);
 /* Frees what C holds (the message). */
 void tpl_call_done(tpl_call *c);
 
+/* How a template's own {{ X }} prints native object V (Go's
+ * printableValue): the String member when its class has one (Go's
+ * Stringer, also through a pointer; not asked of "map" classes, whose
+ * members are key lookups), else fmt's %v of the pointed-to value (a
+ * "ptr" class prints without the leading "&"). Appends to OUT. */
+int tpl_obj_print_direct(tpl_val v, kd_buf *out);
+
 /* ---- UTF-8 and Unicode as Go sees them (tpl_unicode.c) ------------------ */
 
 #define TPL_RUNE_ERROR 0xFFFD
@@ -113,6 +120,10 @@ int tpl_regex_translate(const char *pat, size_t len, kd_buf *out,
 /* Go's base64.StdEncoding.DecodeString into B; *ERR_AT: the offset Go
  * reports ("illegal base64 data at input byte N"), or -1. KD_ENOMEM. */
 int tpl_b64_decode(const char *s, size_t len, kd_buf *b, long *err_at);
+
+/* Helm's fromToml reader (tpl_toml_parse.c): OUT a map, or KD_EPARSE
+ * with BurntSushi/toml's error text in MSG. */
+int tpl_toml_parse(const char *s, size_t n, tpl_val *out, kd_buf *msg);
 
 /* Random bytes through the options' random hook (the OS when NULL);
  * a uniform number in [0, BOUND). KD_EEXEC (call failed) when the source

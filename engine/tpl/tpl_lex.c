@@ -10,25 +10,10 @@
 
 /* ---- runes -------------------------------------------------------------- */
 
-/* Decodes one UTF-8 rune at S (N > 0 bytes) as Go does: invalid input is
- * U+FFFD of width 1. */
 static int decode_rune(const unsigned char *s, size_t n, int *width)
 {
-  unsigned c = s[0];
-  int need, r, i, min;
-  *width = 1;
-  if (c < 0x80) return (int)c;
-  if (c >= 0xC2 && c <= 0xDF) { need = 1; r = c & 0x1F; min = 0x80; }
-  else if (c >= 0xE0 && c <= 0xEF) { need = 2; r = c & 0x0F; min = 0x800; }
-  else if (c >= 0xF0 && c <= 0xF4) { need = 3; r = c & 0x07; min = 0x10000; }
-  else return 0xFFFD;
-  if ((size_t)need >= n) return 0xFFFD;
-  for (i = 1; i <= need; i++) {
-    if ((s[i] & 0xC0) != 0x80) return 0xFFFD;
-    r = (r << 6) | (s[i] & 0x3F);
-  }
-  if (r < min || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) return 0xFFFD;
-  *width = need + 1;
+  int32_t r;
+  *width = tpl_utf8_decode((const char *)s, n, &r);
   return r;
 }
 

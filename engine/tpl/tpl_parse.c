@@ -250,261 +250,7 @@ static node *new_dotted(tstate *t, node_type type, size_t pos, const char *s,
   return n;
 }
 
-/* ---- Go's strconv, as far as template literals need it ------------------ */
-
 static int lower(int c) { return c | 0x20; }
-
-static int underscore_ok(const char *s, size_t n)
-{
-  char saw = '^';
-  size_t i = 0;
-  int hex = 0;
-  if (n >= 1 && (s[0] == '-' || s[0] == '+')) {
-    s++;
-    n--;
-  }
-  if (n >= 2 && s[0] == '0' &&
-      (lower(s[1]) == 'b' || lower(s[1]) == 'o' || lower(s[1]) == 'x')) {
-    i = 2;
-    saw = '0';
-    hex = lower(s[1]) == 'x';
-  }
-  for (; i < n; i++) {
-    if ((s[i] >= '0' && s[i] <= '9') ||
-        (hex && lower(s[i]) >= 'a' && lower(s[i]) <= 'f')) {
-      saw = '0';
-      continue;
-    }
-    if (s[i] == '_') {
-      if (saw != '0') return 0;
-      saw = '_';
-      continue;
-    }
-    if (saw == '_') return 0;
-    saw = '!';
-  }
-  return saw != '_';
-}
-
-/* strconv.ParseUint(s, 0, 64). */
-static int parse_uint(const char *s, size_t n, uint64_t *out)
-{
-  const char *s0 = s;
-  size_t n0 = n, i;
-  unsigned base = 10;
-  int underscores = 0;
-  uint64_t v = 0;
-  if (n == 0) return 0;
-  if (s[0] == '0') {
-    if (n >= 3 && lower(s[1]) == 'b') { base = 2; s += 2; n -= 2; }
-    else if (n >= 3 && lower(s[1]) == 'o') { base = 8; s += 2; n -= 2; }
-    else if (n >= 3 && lower(s[1]) == 'x') { base = 16; s += 2; n -= 2; }
-    else { base = 8; s++; n--; }
-  }
-  for (i = 0; i < n; i++) {
-    unsigned d;
-    int c = (unsigned char)s[i];
-    if (c == '_') {
-      underscores = 1;
-      continue;
-    }
-    if (c >= '0' && c <= '9') d = (unsigned)(c - '0');
-    else if (lower(c) >= 'a' && lower(c) <= 'z') d = (unsigned)(lower(c) - 'a' + 10);
-    else return 0;
-    if (d >= base) return 0;
-    if (v > (UINT64_MAX - d) / base) return 0;   /* out of range */
-    v = v * base + d;
-  }
-  if (underscores && !underscore_ok(s0, n0)) return 0;
-  *out = v;
-  return 1;
-}
-
-/* strconv.ParseInt(s, 0, 64). */
-static int parse_int(const char *s, size_t n, int64_t *out)
-{
-  int neg = 0;
-  uint64_t u;
-  if (n == 0) return 0;
-  if (s[0] == '+' || s[0] == '-') {
-    neg = s[0] == '-';
-    s++;
-    n--;
-  }
-  if (!parse_uint(s, n, &u)) return 0;
-  if (!neg && u > (uint64_t)INT64_MAX) return 0;
-  if (neg && u > (uint64_t)INT64_MAX + 1) return 0;
-  *out = neg ? (int64_t)(0 - u) : (int64_t)u;
-  return 1;
-}
-
-/* strconv.ParseFloat(s, 64): Go's syntax is checked here, the conversion
- * (correctly rounded, hex floats too) is strtod's. Overflow is an error. */
-static int parse_float(const char *s, size_t n, double *out)
-{
-  size_t i = 0, k;
-  int base = 10, sawdot = 0, sawdigits = 0, underscores = 0;
-  char buf[128], *end;
-  double f;
-  if (n == 0 || n >= sizeof buf) return 0;
-  if (s[i] == '+' || s[i] == '-') i++;
-  if (i + 1 < n && s[i] == '0' && lower(s[i + 1]) == 'x') {
-    base = 16;
-    i += 2;
-  }
-  for (; i < n; i++) {
-    int c = (unsigned char)s[i];
-    if (c == '_') {
-      underscores = 1;
-      continue;
-    }
-    if (c == '.') {
-      if (sawdot) break;
-      sawdot = 1;
-      continue;
-    }
-    if ((c >= '0' && c <= '9') ||
-        (base == 16 && lower(c) >= 'a' && lower(c) <= 'f')) {
-      sawdigits = 1;
-      continue;
-    }
-    break;
-  }
-  if (!sawdigits) return 0;
-  if (i < n && lower(s[i]) == (base == 10 ? 'e' : 'p')) {
-    i++;
-    if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-    if (i >= n || s[i] < '0' || s[i] > '9') return 0;
-    for (; i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_'); i++)
-      if (s[i] == '_') underscores = 1;
-  } else if (base == 16) {
-    return 0;   /* a hex mantissa requires a 'p' exponent */
-  }
-  if (i != n) return 0;
-  if (underscores && !underscore_ok(s, n)) return 0;
-  for (i = k = 0; i < n; i++)
-    if (s[i] != '_') buf[k++] = s[i];
-  buf[k] = 0;
-  f = strtod(buf, &end);
-  if (*end) return 0;
-  if (f > 1.7976931348623157e308 || f < -1.7976931348623157e308) return 0;
-  *out = f;
-  return 1;
-}
-
-static int hexval(int c)
-{
-  if (c >= '0' && c <= '9') return c - '0';
-  if (lower(c) >= 'a' && lower(c) <= 'f') return lower(c) - 'a' + 10;
-  return -1;
-}
-
-static int encode_utf8(char *o, long r)
-{
-  if (r < 0x80) { o[0] = (char)r; return 1; }
-  if (r < 0x800) {
-    o[0] = (char)(0xC0 | (r >> 6)); o[1] = (char)(0x80 | (r & 0x3F));
-    return 2;
-  }
-  if (r < 0x10000) {
-    o[0] = (char)(0xE0 | (r >> 12)); o[1] = (char)(0x80 | ((r >> 6) & 0x3F));
-    o[2] = (char)(0x80 | (r & 0x3F));
-    return 3;
-  }
-  o[0] = (char)(0xF0 | (r >> 18)); o[1] = (char)(0x80 | ((r >> 12) & 0x3F));
-  o[2] = (char)(0x80 | ((r >> 6) & 0x3F)); o[3] = (char)(0x80 | (r & 0x3F));
-  return 4;
-}
-
-static int utf8_width(const unsigned char *s, size_t n, long *r)
-{
-  unsigned c = s[0];
-  int need, i;
-  long v, min;
-  if (c < 0x80) { *r = c; return 1; }
-  if (c >= 0xC2 && c <= 0xDF) { need = 1; v = c & 0x1F; min = 0x80; }
-  else if (c >= 0xE0 && c <= 0xEF) { need = 2; v = c & 0x0F; min = 0x800; }
-  else if (c >= 0xF0 && c <= 0xF4) { need = 3; v = c & 0x07; min = 0x10000; }
-  else { *r = -1; return 1; }
-  if ((size_t)need >= n) { *r = -1; return 1; }
-  for (i = 1; i <= need; i++) {
-    if ((s[i] & 0xC0) != 0x80) { *r = -1; return 1; }
-    v = (v << 6) | (s[i] & 0x3F);
-  }
-  if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
-    *r = -1;
-    return 1;
-  }
-  *r = v;
-  return need + 1;
-}
-
-/* strconv.UnquoteChar: decodes one character of S (quote QUOTE) into
- * *R; *multibyte says whether it is a rune (else a raw byte). Returns the
- * bytes consumed, 0 on bad syntax. */
-static size_t unquote_char(const char *s, size_t n, int quote, long *r,
-                           int *multibyte)
-{
-  int c, i, ndig;
-  long v;
-  *multibyte = 0;
-  if (n == 0) return 0;
-  c = (unsigned char)s[0];
-  if (c == quote && (quote == '\'' || quote == '"')) return 0;
-  if (c >= 0x80) {
-    int w = utf8_width((const unsigned char *)s, n, r);
-    if (*r < 0) *r = 0xFFFD;
-    *multibyte = 1;
-    return (size_t)w;
-  }
-  if (c != '\\') {
-    *r = c;
-    return 1;
-  }
-  if (n < 2) return 0;
-  c = (unsigned char)s[1];
-  switch (c) {
-  case 'a': *r = 7; return 2;
-  case 'b': *r = 8; return 2;
-  case 'f': *r = 12; return 2;
-  case 'n': *r = 10; return 2;
-  case 'r': *r = 13; return 2;
-  case 't': *r = 9; return 2;
-  case 'v': *r = 11; return 2;
-  case 'x': case 'u': case 'U':
-    ndig = c == 'x' ? 2 : c == 'u' ? 4 : 8;
-    if (n < (size_t)(2 + ndig)) return 0;
-    for (v = 0, i = 0; i < ndig; i++) {
-      int d = hexval((unsigned char)s[2 + i]);
-      if (d < 0) return 0;
-      v = v * 16 + d;
-    }
-    if (c != 'x') {
-      if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-      *multibyte = 1;
-    }
-    *r = v;
-    return (size_t)(2 + ndig);
-  case '0': case '1': case '2': case '3': case '4': case '5': case '6':
-  case '7':
-    if (n < 4) return 0;
-    for (v = 0, i = 0; i < 3; i++) {
-      int d = (unsigned char)s[1 + i] - '0';
-      if (d < 0 || d > 7) return 0;
-      v = v * 8 + d;
-    }
-    if (v > 255) return 0;
-    *r = v;
-    return 4;
-  case '\\': *r = '\\'; return 2;
-  case '\'': case '"':
-    if (c != quote) return 0;
-    *r = c;
-    return 2;
-  default:
-    return 0;
-  }
-}
 
 /* strconv.Unquote of a "..." or `...` token into the arena. */
 static int unquote(tstate *t, const token *tk, ident *out)
@@ -531,11 +277,11 @@ static int unquote(tstate *t, const token *tk, ident *out)
     while (i < n) {
       long r;
       int mb;
-      size_t used = unquote_char(s + i, n - i, '"', &r, &mb);
+      size_t used = lit_unquote_char(s + i, n - i, '"', &r, &mb);
       if (!used) return 0;
       i += used;
       if (r < 0x80 || !mb) buf[k++] = (char)r;
-      else k += (size_t)encode_utf8(buf + k, r);
+      else k += (size_t)lit_encode_utf8(buf + k, r);
     }
   }
   buf[k] = 0;
@@ -554,7 +300,7 @@ static node *new_number(tstate *t, const token *tk)
   if (tk->type == T_CHARCONST) {
     long r;
     int mb;
-    size_t used = unquote_char(s + 1, len - 1, '\'', &r, &mb);
+    size_t used = lit_unquote_char(s + 1, len - 1, '\'', &r, &mb);
     kd_buf m = {0};
     if (!used) perr(t, "invalid syntax");
     if (used + 1 != len - 1 || s[len - 1] != '\'') {
@@ -579,10 +325,10 @@ static node *new_number(tstate *t, const token *tk)
         break;
       }
     if (tk->type == T_COMPLEX) {
-      if (!split || !parse_float(s, split, &re) ||
-          !parse_float(s + split, len - split - 1, &im))
+      if (!split || !lit_parse_float(s, split, &re) ||
+          !lit_parse_float(s + split, len - split - 1, &im))
         perr(t, "expected integer");
-    } else if (!parse_float(s, len - 1, &im)) {
+    } else if (!lit_parse_float(s, len - 1, &im)) {
       goto integer;
     }
     n->u.num.is_complex = im != 0;
@@ -601,8 +347,8 @@ static node *new_number(tstate *t, const token *tk)
     return n;
   }
 integer:
-  if (parse_uint(s, len, &n->u.num.u)) n->u.num.is_uint = 1;
-  if (parse_int(s, len, &n->u.num.i)) {
+  if (lit_parse_uint(s, len, &n->u.num.u)) n->u.num.is_uint = 1;
+  if (lit_parse_int(s, len, &n->u.num.i)) {
     n->u.num.is_int = 1;
     if (n->u.num.i == 0) n->u.num.is_uint = 1;   /* -0 */
   }
@@ -614,7 +360,7 @@ integer:
     n->u.num.f = (double)n->u.num.u;
   } else {
     double f;
-    if (parse_float(s, len, &f)) {
+    if (lit_parse_float(s, len, &f)) {
       size_t j;
       int has = 0;
       for (j = 0; j < len; j++)

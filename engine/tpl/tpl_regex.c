@@ -673,20 +673,59 @@ struct tpl_regex {
   int ncap;
   char **names;   /* names[i] of capture i (1..ncap), "" when unnamed */
   kd_buf name_data;
+  int refs;       /* holders, the cache counting as one */
+  char *pat;      /* the Go pattern, for the cache */
+  size_t plen;
 };
 
-void tpl_regex_free(tpl_regex *re)
+/* Compiled expressions are kept per thread and shared by every holder:
+ * charts call semverCompare or regexMatch with the same few patterns
+ * hundreds of times, and compiling (translation + pcre2_compile) costs
+ * far more than matching. Matching only uses re->md during the call, so
+ * holders in one thread may interleave. Full cache: no more caching. */
+#define CACHE_MAX 64
+static _Thread_local tpl_regex *cache[CACHE_MAX];
+static _Thread_local int ncache;
+
+static void regex_destroy(tpl_regex *re)
 {
-  if (!re) return;
   pcre2_code_free(re->code);
   pcre2_match_data_free(re->md);
   pcre2_match_context_free(re->mctx);
   free(re->names);
   kd_buf_free(&re->name_data);
+  free(re->pat);
   free(re);
 }
 
+void tpl_regex_free(tpl_regex *re)
+{
+  if (re && --re->refs == 0) regex_destroy(re);
+}
+
+static tpl_regex *compile(const char *pat, size_t len, kd_buf *msg);
+
 tpl_regex *tpl_regex_new(const char *pat, size_t len, kd_buf *msg)
+{
+  int i;
+  msg->len = 0;
+  for (i = 0; i < ncache; i++)
+    if (cache[i]->plen == len && memcmp(cache[i]->pat, pat, len) == 0) {
+      cache[i]->refs++;
+      return cache[i];
+    }
+  tpl_regex *re = compile(pat, len, msg);
+  if (re && ncache < CACHE_MAX && (re->pat = malloc(len + 1))) {
+    memcpy(re->pat, pat, len);
+    re->pat[len] = 0;
+    re->plen = len;
+    re->refs++;
+    cache[ncache++] = re;
+  }
+  return re;
+}
+
+static tpl_regex *compile(const char *pat, size_t len, kd_buf *msg)
 {
   tpl_regex *re = calloc(1, sizeof *re);
   kd_buf out = {0};
@@ -694,8 +733,8 @@ tpl_regex *tpl_regex_new(const char *pat, size_t len, kd_buf *msg)
   int err, i;
   PCRE2_SIZE off;
   const char *p;
-  msg->len = 0;
   if (!re) return NULL;
+  re->refs = 1;
   if (tpl_regex_translate(pat, len, &out, msg, &re->ncap, &re->name_data) != KD_OK)
     goto fail;
   if (!(cctx = pcre2_compile_context_create(NULL))) goto fail;
@@ -725,7 +764,7 @@ tpl_regex *tpl_regex_new(const char *pat, size_t len, kd_buf *msg)
   return re;
 fail:
   kd_buf_free(&out);
-  tpl_regex_free(re);
+  regex_destroy(re);
   return NULL;
 }
 

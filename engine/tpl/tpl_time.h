@@ -28,6 +28,10 @@ typedef struct {
   char abbr[16];     /* "CET", "UTC"; "" for a zone known only by offset */
 } tpl_time;
 
+/* A new time.Time object (tpl_fn_dates.c) at SEC/NSEC shown in ZONE
+ * (borrowed). */
+int tpl_time_value(int64_t sec, int32_t nsec, tpl_zone *zone, tpl_val *out);
+
 /* Moves T into zone Z (T->zone takes a reference), setting offset/abbr. */
 void tpl_time_in(tpl_time *t, tpl_zone *z);
 

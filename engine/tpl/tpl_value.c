@@ -537,7 +537,8 @@ const char *tpl_type_name(tpl_val v)
   case TPL_NIL: return "<nil>";
   case TPL_BOOL: return "bool";
   case TPL_INT:
-    return v.sub == TPL_GO_INT64 ? "int64" : v.sub == TPL_GO_UINT64 ? "uint64" : "int";
+    return v.sub == TPL_GO_INT64 ? "int64" : v.sub == TPL_GO_UINT64 ? "uint64"
+           : v.sub == TPL_GO_UINT8 ? "uint8" : "int";
   case TPL_FLOAT: return "float64";
   case TPL_STR: return v.sub == TPL_STR_BYTES ? "[]uint8" : "string";
   case TPL_LIST:

@@ -19,7 +19,8 @@ local kube = {}
 kube.defaults = {
   kubeconfig = nil, context = nil, namespace = nil,
   qps = 2000, burst = 4000, timeout = 60, connect_timeout = 10, retries = 5,
-  max_inflight = 64,          -- requests on the wire at once, per client
+  max_inflight = nil,         -- requests on the wire at once per client (nil:
+                              -- 64 over https/HTTP2, 16 over plain http)
   field_manager = "kdeploy",
   discovery_ttl = 6 * 3600,   -- seconds, like kubectl's cache
   cache_dir = nil,            -- nil: $KDEPLOY_CACHE_DIR or ~/.cache/kdeploy

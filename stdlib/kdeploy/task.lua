@@ -154,14 +154,17 @@ end
 
 --- One round of the scheduler: runs every runnable task, then waits for
 -- the loop at most `timeout` seconds (nil: until something happens) and
--- wakes what became ready. Returns false when nothing at all is pending.
-function task.step(timeout)
+-- wakes what became ready. With waiter `w` (a driver parked outside a
+-- task) it does not wait once the tasks woke w. Returns false when
+-- nothing at all is pending.
+function task.step(timeout, w)
   run_queue()
+  if w and w.woke ~= nil then return true end
   if head < tail then timeout = 0 end
   local ids = loop.run(timeout)
   for i = 1, #ids do task.wake(ids[i]) end
   run_queue()
-  return #ids > 0 or head < tail or loop.pending() > 0
+  return #ids > 0 or head < tail or loop.pending() > 0 or (w ~= nil and w.woke ~= nil)
 end
 
 --- The running task, or nil outside one (also inside a user's own
@@ -185,7 +188,7 @@ local function park(ids)
   local d = {}            -- outside a task: drive the loop right here
   park_on(d, ids)
   while d.woke == nil do
-    if not task.step(nil) and d.woke == nil then
+    if not task.step(nil, d) and d.woke == nil then
       unpark(d)
       error(fail("Deadlock", "waiting for something nothing can finish " ..
         "(no request, timer or task is pending)"), 2)
@@ -402,6 +405,36 @@ function task.wait_all(tasks, opts)
   local out = {}
   for i = 1, #tasks do out[i] = tasks[i].results[1] end
   return out
+end
+
+--- Calls fn(item, i) for every item of array `items` from at most
+-- opts.concurrency (default 64) tasks at once, and returns the array of
+-- the first results, in item order. The first error stops the workers
+-- taking new items and is raised once they are done; opts.timeout bounds
+-- the whole. Cheaper than a task per item when there are thousands.
+function task.map(items, fn, opts)
+  local n, limit = #items, opts and opts.concurrency or 64
+  if type(limit) ~= "number" or limit < 1 then
+    error("map: concurrency must be a positive number", 2)
+  end
+  local results, nxt, failed = {}, 1, nil
+  local function worker()
+    while not failed and nxt <= n do
+      local i = nxt
+      nxt = i + 1
+      local ok, r = pcall(fn, items[i], i)
+      if not ok then
+        failed = failed or r
+        return
+      end
+      results[i] = r
+    end
+  end
+  local ws = {}
+  for w = 1, math.min(limit, n) do ws[w] = task.spawn(worker) end
+  task.wait_all(ws, { timeout = opts and opts.timeout })
+  if failed then error(failed, 0) end
+  return results
 end
 
 --- Spawns `fn(...)` as a task and waits for it; returns its results.

@@ -50,6 +50,10 @@ end
 function Sub:id() return self._s:id() end
 function Sub:ready() return self._s:ready() end
 
+local function core_is_timeout(err)
+  return kcore.is_error(err) and err.reason == "Timeout"
+end
+
 local function raise_event(self, ev)
   local e = ev.error or {}
   error(kcore.error({ code = e.code, reason = (ev.object and ev.object.reason) or
@@ -59,31 +63,41 @@ local function raise_event(self, ev)
 end
 
 --- The next event {type=, object=}, waiting for it at most `timeout`
--- seconds (nil: no limit; a Timeout error when it passes). A watch that
--- stopped for good (401, 403, the client closed...) raises its error.
+-- seconds (nil: no limit); nil when the timeout passes first (so a loop
+-- can poll). A watch that stopped for good (401, 403, the client
+-- closed...) raises its error.
 function Sub:next(timeout)
   local ev = self._s:next()
   if not ev then
-    task.await(self._s, timeout)
+    local ok, err = pcall(task.await, self._s, timeout)
+    if not ok then
+      if timeout and core_is_timeout(err) then return nil end
+      error(err, 2)
+    end
     ev = self._s:next()
   end
   if ev and ev.type == "ERROR" then raise_event(self, ev) end
   return ev
 end
 
---- Iterator over events: `for ev in sub:events() do ... end` (each wait
--- bounded by `timeout` when given).
+--- Iterator over events: `for ev in sub:events() do ... end`; with
+-- `timeout`, the loop ends after that many seconds without an event.
 function Sub:events(timeout)
   return function() return self:next(timeout) end
 end
 
 --- Waits for the first event for which pred(ev) is true and returns it;
--- `timeout` bounds the whole wait.
+-- `timeout` bounds the whole wait (a Timeout error).
 function Sub:wait(pred, timeout)
-  local deadline = timeout and (require("kdeploy.core.loop").now() + timeout)
+  local now = require("kdeploy.core.loop").now
+  local deadline = timeout and now() + timeout
   while true do
-    local left = deadline and math.max(0, deadline - require("kdeploy.core.loop").now())
-    local ev = self:next(left)
+    local ev = self:next(deadline and math.max(0, deadline - now()))
+    if not ev then
+      error(kcore.error({ reason = "Timeout", verb = "watch", object = self.what,
+        where = "watch " .. self.what, message = string.format(
+          "no matching event within %gs", timeout) }), 2)
+    end
     if pred(ev) then return ev end
   end
 end

@@ -1,6 +1,7 @@
 -- tests/bench/kube_bench.lua MODE ...: the kdeploy side of
 -- tests/bench/kube_bench.sh (which times the processes and prints ratios).
---   create-concurrent KC FILE NS   create every document of FILE, one task each
+--   create-concurrent KC FILE NS   create every document of FILE from 16 tasks
+--                                  (task.map; KUBE_BENCH_CONCURRENCY)
 --   create-sequential KC FILE NS   the same, one after the other
 --   setup KC NS N                  N objects spread over 5 kinds in NS
 --   get KC NS N                    get N ConfigMaps concurrently; prints req/s
@@ -54,9 +55,8 @@ if mode == "create-concurrent" or mode == "create-sequential" then
   if mode == "create-sequential" then
     for _, d in ipairs(list) do c:create(d) end
   else
-    local ts = {}
-    for i, d in ipairs(list) do ts[i] = kdeploy.spawn(c.create, c, d) end
-    task.wait_all(ts)
+    task.map(list, function(d) return c:create(d) end,
+      { concurrency = tonumber(os.getenv("KUBE_BENCH_CONCURRENCY")) or 16 })
   end
   print(string.format("created %d in %.3f s", #list, loop.now() - t0))
 elseif mode == "setup" then

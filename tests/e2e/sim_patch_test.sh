@@ -125,6 +125,16 @@ expect ssa_dry_run 0 'serverside-applied \(server dry run\)'
 run k get cm c -o jsonpath='{.data}'
 expect ssa_dry_run_changes_nothing 0 '^\{"a":"9"\}$'
 
+# apply to /status: only status is the manager's, recorded with the
+# subresource
+printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 9}\nstatus:\n  conditions:\n  - {type: Custom, status: "True"}\n' > "$TMP/st.yaml"
+run k apply --server-side --subresource=status --field-manager=ctl -f "$TMP/st.yaml"
+expect ssa_status_subresource 0 'serverside-applied'
+run mf deploy web
+expect ssa_status_entry 0 'ctl/Applystatus'
+run k get deploy web -o jsonpath='{.spec.replicas}'
+expect ssa_status_leaves_spec 0 '^4$'
+
 # ---- client-side apply upgraded to server-side -------------------------
 sed -e 's/name: web/name: web2/' "$TMP/d.yaml" > "$TMP/w.yaml"
 k apply -f "$TMP/w.yaml" >/dev/null

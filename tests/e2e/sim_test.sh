@@ -192,6 +192,10 @@ run k -n ns1 create configmap dry --from-literal=a=b --dry-run=server -o name
 expect create_dry_run 0 'configmap/dry'
 run k -n ns1 get configmap dry
 expect dry_run_not_stored 1 '' 'NotFound'
+run k -n ns1 delete configmap c1 --dry-run=server
+expect delete_dry_run 0 'deleted \(server dry run\)'
+run k -n ns1 get configmap c1 -o name
+expect delete_dry_run_kept 0 '^configmap/c1$'
 k -n ns1 create configmap dc1 --from-literal=a=b >/dev/null
 k -n ns1 create configmap dc2 --from-literal=a=b >/dev/null
 k -n ns1 label configmap dc1 dc2 sweep=yes >/dev/null

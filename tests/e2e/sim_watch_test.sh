@@ -89,6 +89,22 @@ stop_sim
 grep -Eq ' [1-9][0-9]* watch resumes answered 410' "$TMP/sim.err" && pass fault_watch_410_counted ||
   fail fault_watch_410_counted "$(cat "$TMP/sim.err")"
 
+# start-up errors: a clear message, exit 1, nothing left running
+printf '{"objects": [' > "$TMP/bad-state.json"
+run "$KDEPLOY" sim --state "$TMP/bad-state.json"
+expect bad_state_file 1 '' 'bad-state.json:1:'
+start_sim
+PORT=$(sim_url | sed 's/.*://')
+run "$KDEPLOY" sim --port "$PORT"
+expect port_in_use 1 '' "cannot listen on 127.0.0.1:$PORT"
+stop_sim
+"$KDEPLOY" sim --port 0 >"$TMP/kc-stdout" 2>"$TMP/err2" &
+P2=$!
+i=0; while ! grep -q 'current-context: kdeploy-sim' "$TMP/kc-stdout" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+kill "$P2"; wait "$P2"
+grep -q '^  name: kdeploy-sim$' "$TMP/kc-stdout" && pass kubeconfig_on_stdout ||
+  fail kubeconfig_on_stdout "$(cat "$TMP/kc-stdout")"
+
 run "$KDEPLOY" sim --fault-500 2
 expect fault_flag_range_checked 2 '' 'fault-500'
 run "$KDEPLOY" sim --port 99999

@@ -69,6 +69,14 @@ t.test("a cancelled task sees a Cancelled error where it waits", function()
   t.raises(function() kdeploy.wait(never) end, "cancelled")
 end)
 
+t.test("a blocking wait returns as soon as the tasks are done", function()
+  local loop = require "kdeploy.core.loop"
+  local far = loop.timer(30)              -- something pending in the loop
+  local r = kdeploy.wait(kdeploy.spawn(function() return "quick" end))
+  t.eq(r, "quick", "result")
+  t.ok(loop.cancel(far), "returned before the far timer fired")
+end)
+
 t.test("await outside a task blocks and still runs the other tasks", function()
   local ran = false
   kdeploy.spawn(function() ran = true end)
@@ -144,6 +152,27 @@ t.test("a task waits for a signal; the loop wakes it", function()
   local err = t.raises(function() task.wait_signal("USR2", 0.01) end, "no SIGUSR2")
   t.eq(err.reason, "Timeout", "timeout")
   t.raises(function() task.wait_signal("NOPE") end, "unknown signal")
+end)
+
+t.test("map runs a function over items with bounded concurrency", function()
+  local running, peak = 0, 0
+  local items = {}
+  for i = 1, 50 do items[i] = i end
+  local r = task.map(items, function(x)
+    running = running + 1
+    peak = math.max(peak, running)
+    kdeploy.sleep(0.001)
+    running = running - 1
+    return x * 2
+  end, { concurrency = 5 })
+  t.eq(#r, 50, "all results")
+  t.eq(r[50], 100, "in item order")
+  t.eq(peak, 5, "never more than 5 at once")
+  local err = t.raises(function()
+    task.map(items, function(x) if x == 7 then error({ reason = "Seven" }) end return x end,
+      { concurrency = 3 })
+  end)
+  t.eq(err.reason, "Seven", "the first error")
 end)
 
 t.test("bad arguments are usage errors", function()

@@ -1,6 +1,7 @@
-/* tests/unit/chart_test.c: the chart engine without template execution:
- * path.Match, .helmignore, semver constraints, --set parsing, values
- * coalescing and dependencies, document splitting and ordering, archives. */
+/* tests/unit/chart_test.c: the chart engine: path.Match, .helmignore,
+ * semver constraints, --set parsing, values coalescing and dependencies,
+ * import-values, document splitting and ordering, archives, schemas,
+ * --kube-version; whole renders are checked by tests/e2e and the corpus. */
 #include "test.h"
 #include "chart/chart_int.h"
 
@@ -88,6 +89,21 @@ static void test_helmignore(void)
   ig = chart_ignore_parse("!*.txt\n", 7, "n", &err);
   CHECK(chart_ignore_match(ig, "Chart.yaml", 0));
   CHECK(!chart_ignore_match(ig, "a.txt", 0));
+  chart_ignore_free(ig);
+  /* the literal and *.ext rules (matched without path.Match) agree with it */
+  const char *fast = ".git/\n__snapshot__\n*~\n*\nlit/x.y\n";
+  ig = chart_ignore_parse(fast, strlen(fast), "f", &err);
+  const char *names[] = {".git", "a/.git", "__snapshot__", "x/__snapshot__",
+                         "a~", "d/a~", "~", "lit/x.y", "lit/x.yy", "a/lit/x.y",
+                         "values.yaml", NULL};
+  const int want[] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+  for (int i = 0; names[i]; i++) CHECK(chart_ignore_match(ig, names[i], 1) == want[i]);
+  chart_ignore_free(ig);
+  ig = chart_ignore_parse("*.md\nlit/x.y\n", 13, "f", &err);
+  CHECK(chart_ignore_match(ig, "a.md", 0) && chart_ignore_match(ig, "s/a.md", 0));
+  CHECK(chart_ignore_match(ig, ".md", 0) && !chart_ignore_match(ig, "a.mdx", 0));
+  CHECK(chart_ignore_match(ig, "lit/x.y", 0) && !chart_ignore_match(ig, "lit/x.yy", 0));
+  CHECK(!chart_ignore_match(ig, "a/lit/x.y", 0) && !chart_ignore_match(ig, "lit", 1));
   chart_ignore_free(ig);
   CHECK(chart_ignore_parse("a/**/b\n", 7, ".helmignore", &err) == NULL);
   CHECK(strstr(err.msg, "double-star") != NULL);
@@ -467,6 +483,108 @@ static void test_schema(void)
   CHECK(system(cmd) == 0);
 }
 
+/* import-values share maps with the child's values, as Helm's maps are
+ * references: c2's import into "imported" (c1's exp.nested) shows in
+ * c1.exp.nested and in "nested" too. Expected text printed by helm 4.1.4. */
+static const char *const import_tree[] = {
+  "Chart.yaml",
+  "apiVersion: v2\nname: p\nversion: 0.1.0\ndependencies:\n"
+  "- name: c1\n  version: 0.1.0\n  import-values:\n  - data\n"
+  "  - {child: exp.nested, parent: imported}\n  - {child: exp, parent: .}\n"
+  "- name: c2\n  version: 0.1.0\n  alias: second\n  import-values:\n"
+  "  - {child: exp, parent: imported}\n  - data\n",
+  "values.yaml",
+  "imported: {fromParent: p, shared: parent-wins?}\nshared: parent\ntop: 1\n",
+  "charts/c1/Chart.yaml", "apiVersion: v2\nname: c1\nversion: 0.1.0\n",
+  "charts/c1/values.yaml",
+  "exports: {data: {fromExports: c1, shared: c1-exports}}\n"
+  "exp: {nested: {shared: c1-nested, n1: 1}, shared: c1-exp, top: c1}\n",
+  "charts/c2/Chart.yaml", "apiVersion: v2\nname: c2\nversion: 0.1.0\n",
+  "charts/c2/values.yaml",
+  "exports: {data: {fromExports: c2, c2only: yes}}\nexp: {shared: c2-exp, c2: true}\n",
+  "templates/cm.yaml", "# {{ toJson .Values }}\n",
+  NULL,
+};
+
+static void test_import_values_share_maps(void)
+{
+  char dir[] = "/tmp/kdeploy_chart_import_XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  write_tree(dir, import_tree);
+  kd_error err = {0};
+  chart *c = chart_load(dir, &err);
+  CHECK(c != NULL);
+  if (!c) return;
+  tpl_val user;
+  tpl_map_new(&user);
+  chart_result *r = NULL;
+  kd_buf out = {0};
+  CHECK(chart_render(c, user, NULL, &r, &err) == KD_OK);
+  if (r) CHECK(chart_result_print(r, NULL, &out, &err) == KD_OK);
+  CHECK_STR(out.data ? out.data : "",
+            "---\n# Source: p/templates/cm.yaml\n"
+            "# {\"c1\":{\"exp\":{\"nested\":{\"c2\":true,\"n1\":1,\"shared\":"
+            "\"c1-nested\"},\"shared\":\"c1-exp\",\"top\":\"c1\"},\"exports\":"
+            "{\"data\":{\"fromExports\":\"c1\",\"shared\":\"c1-exports\"}},"
+            "\"global\":{}},\"c2only\":true,\"fromExports\":\"c1\",\"imported\":"
+            "{\"c2\":true,\"fromParent\":\"p\",\"n1\":1,\"shared\":\"parent-wins?\"},"
+            "\"nested\":{\"c2\":true,\"n1\":1,\"shared\":\"c1-nested\"},\"second\":"
+            "{\"exp\":{\"c2\":true,\"shared\":\"c2-exp\"},\"exports\":{\"data\":"
+            "{\"c2only\":true,\"fromExports\":\"c2\"}},\"global\":{}},\"shared\":"
+            "\"parent\",\"top\":1}\n");
+  kd_buf_free(&out);
+  chart_result_free(r);
+  tpl_unref(user);
+  chart_free(c);
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  CHECK(system(cmd) == 0);
+}
+
+/* --kube-version as Helm 4.1.4 parses it (values printed by helm). */
+static void test_kube_version(void)
+{
+  static const char *const ok[][5] = {
+    {"1.28", "v1.28", "v1.28", "1", "28"},
+    {"v1.28.3-gke.1", "v1.28.3-gke.1", "v1.28.3", "1", "28"},
+    {"1.02", "v1.02", "v1.2", "1", "2"},
+    {" 1.2", "v 1.2", "v1.2", "1", "2"},
+    {"1.2.3.4", "v1.2.3.4", "v1.2.3.4", "1", "2"},
+    {"1.2.x", "v1.2.x", "v1.2", "1", "2"},
+  };
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    chart_render_opts o = {0};
+    o.kube_version = ok[i][0];
+    kd_error err = {0};
+    tpl_val caps;
+    CHECK(chart_caps_obj(&o, &caps, &err) == KD_OK);
+    CHECK_STR(chart_caps_kube_version(caps, 0), ok[i][1]);
+    CHECK_STR(chart_caps_kube_version(caps, 1), ok[i][2]);
+    kd_buf b = {0};
+    tpl_fmt_v(&b, caps);
+    kd_buf want = {0};
+    kd_buf_printf(&want, "&{{%s %s %s %s} [v1 ", ok[i][1], ok[i][2], ok[i][3], ok[i][4]);
+    CHECK(b.data && strncmp(b.data, want.data, want.len) == 0);
+    kd_buf_free(&b);
+    kd_buf_free(&want);
+    tpl_unref(caps);
+  }
+  static const char *const bad[][2] = {
+    {"x1", "invalid kube version 'x1': could not parse \"x1\" as version"},
+    {"1", "invalid kube version '1': illegal version string \"1\""},
+    {"01.2", "invalid kube version '01.2': illegal zero-prefixed version "
+             "component \"01\" in \"01.2\""},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    chart_render_opts o = {0};
+    o.kube_version = bad[i][0];
+    kd_error err = {0};
+    tpl_val caps;
+    CHECK(chart_caps_obj(&o, &caps, &err) == KD_EINVAL);
+    CHECK_STR(err.msg, bad[i][1]);
+  }
+}
+
 int main(void)
 {
   RUN(test_path_match);
@@ -480,5 +598,7 @@ int main(void)
   RUN(test_bad_documents);
   RUN(test_archive);
   RUN(test_schema);
+  RUN(test_import_values_share_maps);
+  RUN(test_kube_version);
   TEST_EXIT();
 }

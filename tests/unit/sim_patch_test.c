@@ -835,6 +835,15 @@ static void test_ssa_errors(void)
             "{'name':'x'}]}}}}", &obj, &st, &err) == KD_EINVAL);
   CHECK(strstr(err.msg, "duplicate entries for key [name=\"x\"]") != NULL);
   kd_value_clear(&st);
+  /* errors inside list items name the item */
+  CHECK(run(&c, SIM_PATCH_APPLY, NULL,
+            "{'apiVersion':'apps/v1','kind':'Deployment','metadata':{'name':"
+            "'d'},'spec':{'template':{'spec':{'containers':[{'name':'x',"
+            "'ports':[{'name':'p'}]}]}}}}", &obj, &st, &err) == KD_EINVAL);
+  CHECK(strstr(err.msg, ".spec.template.spec.containers[name=\"x\"].ports: "
+               "element 0: associative list with keys has an element that "
+               "omits key field \"containerPort\"") != NULL);
+  kd_value_clear(&st);
   /* a list where the schema has a map and the other way round */
   CHECK(run(&c, SIM_PATCH_APPLY, NULL,
             "{'apiVersion':'apps/v1','kind':'Deployment','metadata':{'name':"

@@ -386,6 +386,45 @@ static void test_pod_logs(void)
   sim_free(s);
 }
 
+static void test_namespace_finalize(void)
+{
+  sim_config cfg;
+  kd_error err = {0};
+  sim *s;
+  const sim_resource *nss, *cms;
+  kd_value ns, cm;
+  const kd_value *got;
+  kd_buf r = {0};
+  int fd;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.no_controllers = 1;   /* the store alone: this test plays the controller */
+  s = sim_new(&cfg, &err);
+  CHECK(s != NULL);
+  if (!s) return;
+  sim_features_set(s, SIM_F_NAMESPACES);
+  nss = sim_resource_get(s, "", "v1", "namespaces");
+  cms = sim_resource_get(s, "", "v1", "configmaps");
+  ns = J("{\"metadata\":{\"name\":\"gone\"}}");
+  cm = J("{\"metadata\":{\"name\":\"c\"}}");
+  CHECK(sim_obj_create(s, nss, NULL, &ns, NULL, &err) == KD_OK);
+  CHECK(sim_obj_delete(s, nss, NULL, "gone", NULL, &err) == KD_OK);
+  got = sim_obj_get(s, nss, NULL, "gone");
+  CHECK(got && !strcmp(sim_str(got, "status.phase"), "Terminating"));
+  CHECK(sim_obj_create(s, cms, "gone", &cm, NULL, &err) == KD_EHTTP &&
+        err.http_status == 403);
+  fd = dial(s);
+  exchange(s, fd, "PUT /api/v1/namespaces/gone/finalize HTTP/1.1\r\n"
+           "Content-Type: application/json\r\nContent-Length: 26\r\n\r\n"
+           "{\"spec\":{\"finalizers\":[]}}", &r);
+  CHECK(r.data && strstr(r.data, "HTTP/1.1 200"));
+  CHECK(sim_obj_get(s, nss, NULL, "gone") == NULL);
+  close(fd);
+  kd_buf_free(&r);
+  kd_value_clear(&ns);
+  kd_value_clear(&cm);
+  sim_free(s);
+}
+
 int main(void)
 {
   RUN(test_http_parse);
@@ -395,5 +434,6 @@ int main(void)
   RUN(test_store);
   RUN(test_graceful_pods);
   RUN(test_pod_logs);
+  RUN(test_namespace_finalize);
   TEST_EXIT();
 }

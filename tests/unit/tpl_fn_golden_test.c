@@ -4,7 +4,8 @@
  * A small evaluator here parses each call (literals and parenthesised
  * calls), converts arguments to each function's signature as Go's
  * text/template does for constants, calls the library and prints the
- * result the same way. */
+ * result the same way; a second pass runs every case as a real template
+ * through the parser and executor. */
 #include "test.h"
 #include "tpl/tpl_int.h"
 
@@ -319,8 +320,61 @@ static void test_golden_calls(void)
   free(data);
 }
 
+/* The same cases as real templates, through the parser and executor:
+ * {{ $r := (CALL) }}{{ printf "%T|%v" $r $r }}, errors compared by their
+ * "error calling NAME: " part as gen.py records them. */
+static void test_golden_templates(void)
+{
+  size_t len;
+  kd_error err = {0};
+  char *data = kd_read_file("tests/golden/tpl_fn/cases.tsv", &len, &err);
+  char *line, *save = NULL;
+  int total = 0, ok = 0;
+  tpl_options opt;
+  CHECK(data != NULL);
+  if (!data) return;
+  memset(&opt, 0, sizeof opt);
+  opt.funcs = tpl_fn_library;
+  for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    char *tab;
+    kd_buf text = {0}, got = {0};
+    tpl_set *s;
+    size_t wlen;
+    int rc;
+    if (line[0] == '#' || !(tab = strchr(line, '\t'))) continue;
+    *tab = 0;
+    wlen = unescape(tab + 1);
+    kd_buf_printf(&text, "{{ $r := (%s) }}{{ printf \"%%T|%%v\" $r $r }}", line);
+    s = tpl_set_new(&opt, &err);
+    rc = s ? tpl_set_parse(s, "c", text.data, text.len, &err) : KD_ENOMEM;
+    if (rc == KD_OK) rc = tpl_set_exec(s, "c", tpl_nil(), &got, &err);
+    if (rc != KD_OK) {
+      const char *m = strstr(err.msg, "error calling ");
+      const char *colon = m ? strstr(m, ": ") : NULL;
+      got.len = 0;
+      kd_buf_adds(&got, "ERR|");
+      kd_buf_adds(&got, colon ? colon + 2 : err.msg);
+    }
+    total++;
+    if (got.len == wlen && memcmp(got.data, tab + 1, wlen) == 0) {
+      ok++;
+    } else {
+      printf("FAIL %s: {{ %s }}: got \"%s\", want \"%s\"\n", t_name, line,
+             got.data ? got.data : "", tab + 1);
+      t_failures++;
+    }
+    tpl_set_free(s);
+    kd_buf_free(&text);
+    kd_buf_free(&got);
+  }
+  printf("golden calls through templates: %d of %d match helm\n", ok, total);
+  CHECK(total > 300);
+  free(data);
+}
+
 int main(void)
 {
   RUN(test_golden_calls);
+  RUN(test_golden_templates);
   TEST_EXIT();
 }

@@ -394,6 +394,24 @@ static void test_certificates(void)
     tpl_unref(b[1]);
     tpl_unref(key);
   }
+  {   /* buildCustomCert takes the CA back from base64 */
+    tpl_val b[2], built, x1, x2;
+    b[0] = call_s(NULL, "b64enc", tpl_sdata(cc));
+    b[1] = call_s(NULL, "b64enc", tpl_sdata(ck));
+    built = call(NULL, "buildCustomCert", b, 2);
+    CHECK_STR(member(built, "Cert", &x1), tpl_sdata(cc));
+    CHECK_STR(member(built, "Key", &x2), tpl_sdata(ck));
+    tpl_unref(x1);
+    tpl_unref(x2);
+    tpl_unref(built);
+    tpl_unref(b[1]);
+    b[1] = call_s(NULL, "b64enc", "not a key");
+    built = call(NULL, "buildCustomCert", b, 2);
+    CHECK(built.kind == TPL_NIL);
+    CHECK_STR(last_err, "error parsing private key: no PEM data in input");
+    tpl_unref(b[0]);
+    tpl_unref(b[1]);
+  }
   tpl_unref(a[0]);
   tpl_unref(a[1]);
   tpl_unref(a[2]);

@@ -30,6 +30,22 @@ static int set_member(tpl_call *c, tpl_obj *o, const char *name,
 static const tpl_class set_class = {"common.VersionSet", "slice", set_member,
                                     NULL, NULL, NULL, NULL};
 
+/* Structs: "kv" is a value with a String() on its pointer (KubeVersion),
+ * "ptr" a pointer to a struct without one (*Capabilities). */
+static int kv_member(tpl_call *c, tpl_obj *o, const char *name,
+                     const tpl_val *args, int nargs, tpl_val *out)
+{
+  (void)c; (void)o; (void)args; (void)nargs;
+  if (strcmp(name, "String") == 0) return tpl_str_cstr(out, "v1.2");
+  return KD_ENOTFOUND;
+}
+static int kv_print(tpl_obj *o, kd_buf *b) { (void)o; return kd_buf_adds(b, "{v1.2-x v1.2}"); }
+static int ptr_print(tpl_obj *o, kd_buf *b) { (void)o; return kd_buf_adds(b, "&{{v1.2-x v1.2} 3}"); }
+static const tpl_class kv_class = {"common.KubeVersion", "struct", kv_member,
+                                   kv_print, NULL, NULL, NULL};
+static const tpl_class ptr_class = {"*common.Capabilities", "ptr", NULL,
+                                    ptr_print, NULL, NULL, NULL};
+
 /* The data: {b: []uint8("hi\n"), v: common.Values{a: 1}, s: set, m: {}} */
 static tpl_val make_data(void)
 {
@@ -46,6 +62,10 @@ static tpl_val make_data(void)
   tpl_map_sets(d, "s", o);
   tpl_map_new(&m);
   tpl_map_sets(d, "m", m);
+  tpl_obj_new(&o, &kv_class, NULL);
+  tpl_map_sets(d, "kv", o);
+  tpl_obj_new(&o, &ptr_class, NULL);
+  tpl_map_sets(d, "ptr", o);
   return d;
 }
 
@@ -131,10 +151,21 @@ static void test_object_collections(void)
   expect("{{ range .s }}{{ . }}{{ else }}none{{ end }}", "v1apps/v1");
 }
 
+/* {{ X }} prints a Stringer through String() and a pointer indirected;
+ * fmt (printf, print, toString) prints the value itself. */
+static void test_direct_print(void)
+{
+  expect("{{ .kv }}|{{ $k := .kv }}{{ $k }}|{{ printf \"%v\" .kv }}|{{ print .kv }}|"
+         "{{ .kv | toString }}",
+         "v1.2|v1.2|{v1.2-x v1.2}|{v1.2-x v1.2}|{v1.2-x v1.2}");
+  expect("{{ .ptr }}|{{ printf \"%v\" .ptr }}", "{{v1.2-x v1.2} 3}|&{{v1.2-x v1.2} 3}");
+}
+
 int main(void)
 {
   RUN(test_bytes);
   RUN(test_values_type);
   RUN(test_object_collections);
+  RUN(test_direct_print);
   TEST_EXIT();
 }

@@ -7,7 +7,7 @@ local M = {
   summary = "render a chart's manifests as `helm template` does",
   usage = "kdeploy render CHART [--release R] [-n NS] [-f FILE]... [--set K=V]... "
     .. "[--kube-version V] [--api-versions G/V]... [--show-only PATH]... "
-    .. "[--output-dir DIR] [--include-crds] [--no-hooks] [--skip-tests]",
+    .. "[--output-dir DIR] [--include-crds] [--no-hooks] [--skip-tests] [--is-upgrade]",
   flags = {
     { name = "release", arg = "NAME", help = "release name (default release-name)" },
     { name = "namespace", short = "n", arg = "NS", help = "namespace (default default)" },
@@ -25,6 +25,7 @@ local M = {
     { name = "no-hooks", help = "leave out hooks" },
     { name = "skip-tests", help = "leave out test hooks" },
     { name = "skip-schema-validation", help = "do not validate values against values.schema.json" },
+    { name = "is-upgrade", help = "set .Release.IsUpgrade instead of .Release.IsInstall" },
   },
 }
 
@@ -45,6 +46,7 @@ function M.options(opts)
     show_only = opts.show_only, output_dir = opts.output_dir,
     include_crds = opts.include_crds, no_hooks = opts.no_hooks,
     skip_tests = opts.skip_tests, skip_schema_validation = opts.skip_schema_validation,
+    is_upgrade = opts.is_upgrade,
     check = true,
   }
 end
@@ -55,13 +57,14 @@ function M.run(opts, args)
   if args[2] then return cli.usage_error("render: unexpected argument " .. args[2], "render") end
   local ok, res = pcall(function()
     local c <close> = chart.load(args[1])
-    return c:template(M.options(opts))
+    local o = M.options(opts)
+    o.write_to = io.stdout   -- straight from C: no copy of a large render
+    return c:template(o)
   end)
   if not ok then
     cli.err(tostring(res))
     return 1
   end
-  io.stdout:write(res)
   return 0
 end
 

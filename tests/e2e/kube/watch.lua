@@ -51,6 +51,10 @@ test("a subscriber sees the current objects, SYNCED, then changes in order", fun
   t.eq(table.concat(seen, " "), "ADDED:w1=1 MODIFIED:w1=2 DELETED:w1=2", "events")
   t.eq(sub:get("before").data.v, "0", "cache")
   t.eq(sub:get("w1"), nil, "deleted from the cache")
+  t.eq(sub:next(0.05), nil, "next(timeout) is nil when nothing comes")
+  local err = t.raises(function() sub:wait(function() return false end, 0.05) end,
+    "no matching event within 0.05s")
+  t.eq(err.reason, "Timeout", "wait raises Timeout")
   sub:close()
 end)
 

@@ -1,0 +1,616 @@
+/* engine/tpl/tpl_toml_parse.c: Helm's fromToml, a TOML 1.0 reader giving
+ * what BurntSushi/toml decodes into map[string]interface{}: int64
+ * integers, float64, strings, bools, time.Time for date-times (local
+ * ones in BurntSushi's "datetime-local", "date-local", "time-local"
+ * zones), lists and maps. Errors are "toml: line N (last key "k"): ..."
+ * as BurntSushi words its common ones; its rarer lexer messages differ. */
+#include "tpl_time.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  const char *s;
+  size_t n, i;
+  int line;
+  kd_buf *msg;
+  kd_buf last_key;
+  tpl_val root, cur;     /* the table keys go into now */
+  kd_buf defined;        /* NUL-separated "\x1f"-joined paths of [tables] */
+  kd_buf frozen;         /* inline tables and static arrays: no additions */
+  int depth;
+} parser;
+
+static int fail(parser *p, const char *fmt, const char *arg)
+{
+  kd_buf m = {0};
+  p->msg->len = 0;
+  kd_buf_printf(&m, fmt, arg ? arg : "");
+  if (p->last_key.len)
+    kd_buf_printf(p->msg, "toml: line %d (last key \"%s\"): %s", p->line,
+                  p->last_key.data, m.data ? m.data : "");
+  else
+    kd_buf_printf(p->msg, "toml: line %d: %s", p->line, m.data ? m.data : "");
+  kd_buf_free(&m);
+  return KD_EPARSE;
+}
+
+static int peek(parser *p) { return p->i < p->n ? (unsigned char)p->s[p->i] : -1; }
+
+static void skip_ws(parser *p)
+{
+  while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t')) p->i++;
+}
+
+static void skip_comment(parser *p)
+{
+  if (peek(p) == '#')
+    while (p->i < p->n && p->s[p->i] != '\n') p->i++;
+}
+
+/* whitespace, comments and newlines (inside arrays) */
+static void skip_all(parser *p)
+{
+  for (;;) {
+    skip_ws(p);
+    skip_comment(p);
+    if (peek(p) == '\r' && p->i + 1 < p->n && p->s[p->i + 1] == '\n') p->i++;
+    if (peek(p) != '\n') return;
+    p->i++;
+    p->line++;
+  }
+}
+
+static int hexval(int ch)
+{
+  if (ch >= '0' && ch <= '9') return ch - '0';
+  if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+  if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+  return -1;
+}
+
+/* a basic ("...") or literal ('...') string, single or multi-line */
+static int parse_string(parser *p, kd_buf *b)
+{
+  char q = p->s[p->i];
+  int multi = p->n - p->i >= 3 && p->s[p->i + 1] == q && p->s[p->i + 2] == q;
+  p->i += multi ? 3 : 1;
+  if (multi && peek(p) == '\n') p->i++, p->line++;
+  else if (multi && peek(p) == '\r' && p->i + 1 < p->n && p->s[p->i + 1] == '\n') p->i += 2, p->line++;
+  for (;;) {
+    int ch = peek(p);
+    if (ch < 0) return fail(p, "unexpected EOF; expected '%s'", q == '"' ? "\"" : "'");
+    if (ch == q) {
+      if (!multi) {
+        p->i++;
+        break;
+      }
+      if (p->n - p->i >= 3 && p->s[p->i + 1] == q && p->s[p->i + 2] == q) {
+        size_t extra = 0;   /* up to two quotes may end the content */
+        while (extra < 2 && p->i + 3 + extra < p->n && p->s[p->i + 3 + extra] == q) extra++;
+        kd_buf_add(b, p->s + p->i, extra);
+        p->i += 3 + extra;
+        break;
+      }
+    }
+    if (ch == '\n') {
+      if (!multi) return fail(p, "strings cannot contain newlines", NULL);
+      p->line++;
+    }
+    if (ch == '\\' && q == '"') {
+      int e = p->i + 1 < p->n ? p->s[p->i + 1] : -1, len = 0;
+      p->i += 2;
+      switch (e) {
+      case 'b': kd_buf_addc(b, '\b'); break;
+      case 't': kd_buf_addc(b, '\t'); break;
+      case 'n': kd_buf_addc(b, '\n'); break;
+      case 'f': kd_buf_addc(b, '\f'); break;
+      case 'r': kd_buf_addc(b, '\r'); break;
+      case '"': kd_buf_addc(b, '"'); break;
+      case '\\': kd_buf_addc(b, '\\'); break;
+      case 'u': len = 4; break;
+      case 'U': len = 8; break;
+      default:
+        if (multi && (e == '\n' || e == ' ' || e == '\t' || e == '\r')) {
+          p->i--;   /* line-ending backslash: trim the whitespace */
+          while (p->i < p->n && strchr(" \t\r\n", p->s[p->i])) {
+            if (p->s[p->i] == '\n') p->line++;
+            p->i++;
+          }
+          continue;
+        }
+        {
+          char esc[3] = {'\\', (char)e, 0};
+          return fail(p, "invalid escape in string '%s'", esc);
+        }
+      }
+      if (len) {
+        int32_t r = 0, k;
+        char enc[4];
+        for (k = 0; k < len; k++) {
+          int h = p->i < p->n ? hexval((unsigned char)p->s[p->i]) : -1;
+          if (h < 0) return fail(p, "invalid unicode escape: %s", "\\u");
+          r = r * 16 + h;
+          p->i++;
+        }
+        kd_buf_add(b, enc, (size_t)tpl_utf8_encode(enc, r));
+      }
+      continue;
+    }
+    kd_buf_addc(b, (char)ch);
+    p->i++;
+  }
+  return kd_buf_adds(b, "") ? KD_ENOMEM : KD_OK;
+}
+
+static int bare(int ch)
+{
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+         (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+}
+
+/* a dotted key: parts NUL-separated in K, *NPARTS of them */
+static int parse_key(parser *p, kd_buf *k, int *nparts)
+{
+  *nparts = 0;
+  k->len = 0;
+  for (;;) {
+    int rc;
+    skip_ws(p);
+    if (peek(p) == '"' || peek(p) == '\'') {
+      kd_buf part = {0};
+      if ((rc = parse_string(p, &part)) != KD_OK) {
+        kd_buf_free(&part);
+        return rc;
+      }
+      kd_buf_add(k, part.data, part.len);
+      kd_buf_free(&part);
+    } else if (bare(peek(p))) {
+      while (bare(peek(p))) kd_buf_addc(k, p->s[p->i++]);
+    } else {
+      char got[8];
+      if (peek(p) < 0) return fail(p, "unexpected EOF; expected key name", NULL);
+      if (peek(p) == '=') return fail(p, "unexpected '=': key name appears blank", NULL);
+      snprintf(got, sizeof got, "%c", peek(p));
+      return fail(p, "bare keys cannot contain '%s'", got);
+    }
+    kd_buf_addc(k, 0);
+    (*nparts)++;
+    skip_ws(p);
+    if (peek(p) != '.') return KD_OK;
+    p->i++;
+  }
+}
+
+static const char *part_at(const kd_buf *k, int i)
+{
+  const char *s = k->data;
+  while (i-- > 0) s += strlen(s) + 1;
+  return s;
+}
+
+static void set_last_key(parser *p, const kd_buf *k, int nparts)
+{
+  int i;
+  p->last_key.len = 0;
+  for (i = 0; i < nparts; i++) {
+    if (i) kd_buf_addc(&p->last_key, '.');
+    kd_buf_adds(&p->last_key, part_at(k, i));
+  }
+  kd_buf_adds(&p->last_key, "");
+}
+
+static int parse_value(parser *p, tpl_val *out);
+
+static int local_time(int64_t sec, int32_t nsec, const char *zone, tpl_val *out)
+{
+  tpl_zone *z = tpl_zone_fixed(zone, strlen(zone), 0);
+  int rc;
+  if (!z) return KD_ENOMEM;
+  rc = tpl_time_value(sec, nsec, z, out);
+  tpl_zone_unref(z);
+  return rc;
+}
+
+/* date-times: 1979-05-27[T ]07:32:00[.999][Z|+hh:mm], dates, times */
+static int parse_datetime(parser *p, tpl_val *out)
+{
+  const char *s = p->s + p->i;
+  size_t n = p->n - p->i, k = 0;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0, has_date = 0, has_time = 0;
+  int32_t ns = 0, off = 0;
+  int has_off = 0;
+  if (n >= 10 && s[4] == '-' && s[7] == '-' && sscanf(s, "%4d-%2d-%2d", &y, &mo, &d) == 3) {
+    has_date = 1;
+    k = 10;
+    if (k + 1 < n && (s[k] == 'T' || s[k] == 't' || (s[k] == ' ' && k + 1 < n &&
+                                                      s[k + 1] >= '0' && s[k + 1] <= '9')))
+      k++;
+  }
+  if (n - k >= 8 && s[k + 2] == ':' && s[k + 5] == ':' &&
+      sscanf(s + k, "%2d:%2d:%2d", &h, &mi, &se) == 3) {
+    has_time = 1;
+    k += 8;
+    if (k < n && s[k] == '.') {
+      int dig = 0;
+      k++;
+      while (k < n && s[k] >= '0' && s[k] <= '9') {
+        if (dig < 9) ns = ns * 10 + (s[k] - '0'), dig++;
+        k++;
+      }
+      while (dig++ < 9) ns *= 10;
+    }
+    if (has_date && k < n && (s[k] == 'Z' || s[k] == 'z')) {
+      has_off = 1;
+      k++;
+    } else if (has_date && n - k >= 6 && (s[k] == '+' || s[k] == '-') && s[k + 3] == ':') {
+      int oh = 0, om = 0;
+      sscanf(s + k + 1, "%2d:%2d", &oh, &om);
+      off = (oh * 60 + om) * 60 * (s[k] == '-' ? -1 : 1);
+      has_off = 1;
+      k += 6;
+    }
+  } else if (has_date && s[k - 1] == 'T') {
+    return fail(p, "invalid datetime", NULL);
+  }
+  if (!has_date && !has_time) return 0;
+  if (has_date && (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60))
+    return fail(p, "invalid datetime", NULL);
+  p->i += k;
+  {
+    int64_t sec = (has_date ? tpl_days_from_civil(y, mo, d) : tpl_days_from_civil(0, 1, 1)) * 86400 +
+                  h * 3600 + mi * 60 + se;
+    if (has_off) {
+      tpl_zone *z = off ? tpl_zone_fixed("", 0, off) : tpl_zone_utc();
+      int rc = z ? tpl_time_value(sec - off, ns, z, out) : KD_ENOMEM;
+      tpl_zone_unref(z);
+      return rc ? rc : 1;
+    }
+    return local_time(sec, ns, has_date && has_time ? "datetime-local"
+                                 : has_date ? "date-local" : "time-local", out) ? KD_ENOMEM : 1;
+  }
+}
+
+/* integers and floats with TOML's underscores, prefixes, inf and nan */
+static int parse_number(parser *p, tpl_val *out)
+{
+  size_t st = p->i, k;
+  kd_buf b = {0};
+  int is_float = 0, rc = KD_OK;
+  while (p->i < p->n && (bare(p->s[p->i]) || p->s[p->i] == '.' || p->s[p->i] == '+')) p->i++;
+  for (k = st; k < p->i; k++) {
+    char ch = p->s[k];
+    if (ch == '_') {
+      if (k == st || k + 1 == p->i || !bare(p->s[k - 1]) || p->s[k + 1] == '_')
+        rc = KD_EPARSE;
+      continue;
+    }
+    kd_buf_addc(&b, ch);
+  }
+  kd_buf_adds(&b, "");
+  if (rc == KD_OK) {
+    const char *t = b.data + (b.data[0] == '+' || b.data[0] == '-');
+    if (!strcmp(t, "inf") || !strcmp(t, "nan")) {
+      *out = tpl_float(t[0] == 'i' ? (b.data[0] == '-' ? -INFINITY : INFINITY)
+                                   : (b.data[0] == '-' ? -NAN : NAN));
+    } else if (t[0] == '0' && (t[1] == 'x' || t[1] == 'o' || t[1] == 'b')) {
+      int64_t v;
+      rc = b.data[0] == '+' || b.data[0] == '-' ? KD_EPARSE
+           : tpl_parse_int(t + 2, strlen(t + 2), t[1] == 'x' ? 16 : t[1] == 'o' ? 8 : 2, &v);
+      if (rc == KD_OK) *out = tpl_int64(v);
+    } else if (strpbrk(t, ".eE")) {
+      double f;
+      is_float = 1;
+      rc = tpl_parse_float(b.data, b.len, &f);
+      if (rc == KD_OK && (t[0] == '.' || strstr(t, ".e") || strstr(t, ".E") ||
+                          t[strlen(t) - 1] == '.' || (t[0] == '0' && t[1] >= '0' && t[1] <= '9')))
+        rc = KD_EPARSE;
+      if (rc == KD_OK) *out = tpl_float(f);
+    } else {
+      int64_t v;
+      if (t[0] == '0' && t[1]) {
+        rc = fail(p, "Invalid integer \"%s\": cannot have leading zeroes", b.data);
+        kd_buf_free(&b);
+        return rc;
+      }
+      rc = tpl_parse_int(b.data, b.len, 10, &v);
+      if (rc == KD_OK) *out = tpl_int64(v);
+    }
+  }
+  if (rc != KD_OK) {
+    rc = fail(p, is_float ? "invalid float: \"%s\"" : "invalid integer: \"%s\"", b.data);
+  }
+  kd_buf_free(&b);
+  return rc;
+}
+
+static int parse_array(parser *p, tpl_val *out)
+{
+  int rc = tpl_list_new(out, 4);
+  p->i++;
+  while (rc == KD_OK) {
+    tpl_val v;
+    skip_all(p);
+    if (peek(p) == ']') {
+      p->i++;
+      return KD_OK;
+    }
+    if ((rc = parse_value(p, &v)) != KD_OK) break;
+    if ((rc = tpl_list_push(*out, v)) != KD_OK) break;
+    skip_all(p);
+    if (peek(p) == ',') {
+      p->i++;
+      continue;
+    }
+    if (peek(p) == ']') {
+      p->i++;
+      return KD_OK;
+    }
+    rc = peek(p) < 0 ? fail(p, "unexpected EOF; expected value", NULL)
+                     : fail(p, "expected a comma (',') or array terminator (']'), "
+                               "but got '%s'", (char[2]){(char)peek(p), 0});
+  }
+  tpl_unref(*out);
+  *out = tpl_nil();
+  return rc;
+}
+
+static int set_key(parser *p, tpl_val table, const kd_buf *k, int nparts, tpl_val v);
+
+static int parse_inline_table(parser *p, tpl_val *out)
+{
+  int rc = tpl_map_new(out), first = 1;
+  kd_buf k = {0};
+  p->i++;
+  while (rc == KD_OK) {
+    int np;
+    tpl_val v;
+    skip_ws(p);
+    if (peek(p) == '}' && first) {
+      p->i++;
+      break;
+    }
+    if ((rc = parse_key(p, &k, &np)) != KD_OK) break;
+    skip_ws(p);
+    if (peek(p) != '=') {
+      rc = fail(p, "expected key separator '='", NULL);
+      break;
+    }
+    p->i++;
+    skip_ws(p);
+    if ((rc = parse_value(p, &v)) != KD_OK) break;
+    if ((rc = set_key(p, *out, &k, np, v)) != KD_OK) break;
+    skip_ws(p);
+    first = 0;
+    if (peek(p) == ',') {
+      p->i++;
+      continue;
+    }
+    if (peek(p) == '}') {
+      p->i++;
+      break;
+    }
+    rc = fail(p, "expected a comma or an inline table terminator '}'", NULL);
+  }
+  kd_buf_free(&k);
+  if (rc != KD_OK) {
+    tpl_unref(*out);
+    *out = tpl_nil();
+  }
+  return rc;
+}
+
+static int parse_value(parser *p, tpl_val *out)
+{
+  int ch = peek(p), rc;
+  *out = tpl_nil();
+  if (++p->depth > 500) return fail(p, "nesting too deep", NULL);
+  if (ch < 0 || ch == '\n' || ch == '#') {
+    p->depth--;
+    return fail(p, ch < 0 ? "unexpected EOF; expected value" : "expected value but found '%s'",
+                ch == '\n' ? "\\n" : "#");
+  }
+  if (ch == '"' || ch == '\'') {
+    kd_buf b = {0};
+    rc = parse_string(p, &b);
+    if (rc == KD_OK) rc = tpl_str_take(out, &b);
+    else kd_buf_free(&b);
+  } else if (ch == '[') {
+    rc = parse_array(p, out);
+  } else if (ch == '{') {
+    rc = parse_inline_table(p, out);
+  } else if (p->n - p->i >= 4 && !memcmp(p->s + p->i, "true", 4) && !bare(p->i + 4 < p->n ? p->s[p->i + 4] : 0)) {
+    p->i += 4;
+    *out = tpl_bool(1);
+    rc = KD_OK;
+  } else if (p->n - p->i >= 5 && !memcmp(p->s + p->i, "false", 5) && !bare(p->i + 5 < p->n ? p->s[p->i + 5] : 0)) {
+    p->i += 5;
+    *out = tpl_bool(0);
+    rc = KD_OK;
+  } else if ((rc = parse_datetime(p, out)) != 0) {
+    rc = rc == 1 ? KD_OK : rc;
+  } else if ((ch >= '0' && ch <= '9') || ch == '+' || ch == '-' || ch == 'i' || ch == 'n') {
+    rc = parse_number(p, out);
+  } else {
+    char got[2] = {(char)ch, 0};
+    rc = fail(p, "expected value but found '%s' instead", got);
+  }
+  p->depth--;
+  return rc;
+}
+
+/* ---- tables -------------------------------------------------------------- */
+
+static int path_in(const kd_buf *set, const char *path)
+{
+  const char *s = set->data;
+  size_t i = 0;
+  while (s && i < set->len) {
+    if (!strcmp(s + i, path)) return 1;
+    i += strlen(s + i) + 1;
+  }
+  return 0;
+}
+
+/* sets K (dotted, NPARTS) in TABLE to V, making the tables on the way */
+static int set_key(parser *p, tpl_val table, const kd_buf *k, int nparts, tpl_val v)
+{
+  int i, rc;
+  tpl_val t = table;
+  set_last_key(p, k, nparts);
+  for (i = 0; i < nparts - 1; i++) {
+    const char *part = part_at(k, i);
+    const tpl_val *sub = tpl_map_gets(t, part);
+    if (!sub) {
+      tpl_val m;
+      if ((rc = tpl_map_new(&m)) != KD_OK || (rc = tpl_map_sets(t, part, m)) != KD_OK) {
+        tpl_unref(v);
+        return rc;
+      }
+      sub = tpl_map_gets(t, part);
+    } else if (sub->kind != TPL_MAP) {
+      tpl_unref(v);
+      return fail(p, "Key '%s' has already been defined.", p->last_key.data);
+    }
+    t = *sub;
+  }
+  if (tpl_map_gets(t, part_at(k, nparts - 1))) {
+    tpl_unref(v);
+    return fail(p, "Key '%s' has already been defined.", p->last_key.data);
+  }
+  return tpl_map_sets(t, part_at(k, nparts - 1), v);
+}
+
+/* [a.b] or [[a.b]]: makes CUR the table */
+static int header(parser *p, int array)
+{
+  kd_buf k = {0}, path = {0}, name = {0};
+  int np, i, rc;
+  tpl_val t = p->root;
+  p->i += array ? 2 : 1;
+  if ((rc = parse_key(p, &k, &np)) != KD_OK) goto done;
+  skip_ws(p);
+  if (peek(p) != ']' || (array && (p->i + 1 >= p->n || p->s[p->i + 1] != ']'))) {
+    rc = fail(p, array ? "expected ']]' to close the table array" : "expected ']' to close the table", NULL);
+    goto done;
+  }
+  p->i += array ? 2 : 1;
+  set_last_key(p, &k, np);
+  kd_buf_add(&name, p->last_key.data, p->last_key.len);
+  kd_buf_adds(&name, "");
+  p->last_key.len = 0;   /* BurntSushi names no key for table errors */
+  for (i = 0; i < np; i++) {
+    const char *part = part_at(&k, i);
+    const tpl_val *sub = tpl_map_gets(t, part);
+    if (i) kd_buf_addc(&path, '\x1f');
+    kd_buf_adds(&path, part);
+    if (i == np - 1 && array) {
+      tpl_val m;
+      if (!sub) {
+        tpl_val l;
+        if ((rc = tpl_list_new(&l, 1)) || (rc = tpl_map_sets(t, part, l))) goto done;
+        sub = tpl_map_gets(t, part);
+      } else if (sub->kind != TPL_LIST || path_in(&p->frozen, path.data)) {
+        rc = fail(p, "Key '%s' has already been defined.", name.data);
+        goto done;
+      }
+      if ((rc = tpl_map_new(&m)) || (rc = tpl_list_push(*sub, tpl_ref(m)))) goto done;
+      t = m;
+      tpl_unref(m);
+      break;
+    }
+    if (!sub) {
+      tpl_val m;
+      if ((rc = tpl_map_new(&m)) || (rc = tpl_map_sets(t, part, m))) goto done;
+      sub = tpl_map_gets(t, part);
+    } else if (sub->kind == TPL_LIST && i < np - 1 && tpl_list_len(*sub) &&
+               tpl_list_at(*sub, tpl_list_len(*sub) - 1).kind == TPL_MAP) {
+      t = tpl_list_at(*sub, tpl_list_len(*sub) - 1);   /* the last [[entry]] */
+      continue;
+    } else if (sub->kind != TPL_MAP ||
+               (i == np - 1 && path_in(&p->defined, path.data))) {
+      rc = fail(p, "Key '%s' has already been defined.", name.data);
+      goto done;
+    }
+    t = *sub;
+  }
+  if (!array) {
+    kd_buf_add(&p->defined, path.data ? path.data : "", path.len);
+    kd_buf_addc(&p->defined, 0);
+  }
+  p->cur = t;
+done:
+  kd_buf_free(&k);
+  kd_buf_free(&path);
+  kd_buf_free(&name);
+  return rc;
+}
+
+static int end_of_line(parser *p)
+{
+  skip_ws(p);
+  skip_comment(p);
+  if (peek(p) == '\r' && p->i + 1 < p->n && p->s[p->i + 1] == '\n') p->i++;
+  if (peek(p) < 0) return KD_OK;
+  if (peek(p) != '\n') {
+    char got[2] = {(char)peek(p), 0};
+    p->last_key.len = 0;
+    return fail(p, "expected a top-level item to end with a newline, comment, or EOF, "
+                   "but got '%s' instead", got);
+  }
+  p->i++;
+  p->line++;
+  return KD_OK;
+}
+
+int tpl_toml_parse(const char *s, size_t n, tpl_val *out, kd_buf *msg)
+{
+  parser p;
+  kd_buf k = {0};
+  int rc;
+  memset(&p, 0, sizeof p);
+  p.s = s;
+  p.n = n;
+  p.line = 1;
+  p.msg = msg;
+  if ((rc = tpl_map_new(&p.root)) != KD_OK) return rc;
+  p.cur = p.root;
+  while (rc == KD_OK) {
+    int np;
+    tpl_val v;
+    skip_all(&p);
+    if (peek(&p) < 0) break;
+    if (peek(&p) == '[') {
+      int array = p.i + 1 < p.n && p.s[p.i + 1] == '[';
+      if ((rc = header(&p, array)) == KD_OK) rc = end_of_line(&p);
+      continue;
+    }
+    if ((rc = parse_key(&p, &k, &np)) != KD_OK) break;
+    set_last_key(&p, &k, np);
+    skip_ws(&p);
+    if (peek(&p) != '=') {
+      rc = peek(&p) < 0 ? fail(&p, "unexpected EOF; expected key separator '='", NULL)
+                        : fail(&p, "expected key separator '=', but got '%s' instead",
+                               (char[2]){(char)peek(&p), 0});
+      break;
+    }
+    p.i++;
+    skip_ws(&p);
+    if ((rc = parse_value(&p, &v)) != KD_OK) break;
+    if ((rc = set_key(&p, p.cur, &k, np, v)) != KD_OK) break;
+    rc = end_of_line(&p);
+  }
+  kd_buf_free(&k);
+  kd_buf_free(&p.last_key);
+  kd_buf_free(&p.defined);
+  kd_buf_free(&p.frozen);
+  if (rc != KD_OK) {
+    tpl_unref(p.root);
+    *out = tpl_nil();
+    return rc;
+  }
+  *out = p.root;
+  return KD_OK;
+}
