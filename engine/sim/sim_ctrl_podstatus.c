@@ -64,6 +64,10 @@ void sim_kl_script(kscript *sc, const kd_value *c, const char *restart,
     if (init) sc->run_for = INIT_RUN_MS;
     else if (strcmp(restart, "Always")) sc->run_for = JOB_RUN_MS;
   }
+  /* sim/crash, or an exit code without SIM_RUN_FOR: the process dies as
+   * it starts, before any readiness (unless SIM_READY_AFTER says when) */
+  sc->startup_exit = sc->run_for == CRASH_RUN_MS && !env_of(c, "SIM_RUN_FOR") &&
+                     !env_of(c, "SIM_READY_AFTER");
   sc->run_for = sim_parse_ms(env_of(c, "SIM_RUN_FOR"), sc->run_for);
   sc->ready_after = sim_parse_ms(env_of(c, "SIM_READY_AFTER"),
                                  sc->ready_after);
