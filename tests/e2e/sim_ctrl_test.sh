@@ -434,6 +434,8 @@ EOF
 k apply -f "$TMP/jobs.yaml" >/dev/null
 run k wait --for=condition=complete job/ok --timeout=60s
 expect wait_job_complete 0 'job.batch/ok condition met'
+run k get job ok
+expect job_table_complete 0 'ok +Complete +3/3 '
 run jp job/ok '{.status.succeeded} {.status.active} {.status.ready} {.status.terminating} {.status.completionTime}'
 expect job_complete_status 0 '^3  0 0 [0-9T:-]+Z$'
 run jp job/ok '{range .status.conditions[*]}{.type}={.status}/{.reason} {end}'
