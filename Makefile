@@ -16,8 +16,11 @@ BASE   := -std=c11 -D_DEFAULT_SOURCE $(WARN) -MMD -MP -iquote engine
 ENGINE_CFLAGS = $(BASE) $(shell pkg-config --cflags $(ENGINE_PKGS) 2>/dev/null)
 LUA_CFLAGS    = $(BASE) -iquote lua $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcurl is not linked: engine/curl_lazy.c opens it on first use.
-LDLIBS        = $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) \
-                  2>/dev/null) -lm -lpthread -ldl
+# They are linked from their static archives (the -dev packages ship them):
+# binding ~4,000 symbols of 7 shared objects at start cost ~2.5 ms of every
+# run, a quarter of a small chart's render. libc, libm stay shared.
+LDLIBS        = -Wl,-Bstatic $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) \
+                  2>/dev/null) -Wl,-Bdynamic -lm -lpthread -ldl
 SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all \
           -fno-omit-frame-pointer
 

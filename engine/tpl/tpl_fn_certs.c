@@ -123,8 +123,15 @@ FN(fn_gen_private_key)
 
 /* ---- the certificate object --------------------------------------------- */
 
+/* A genCA result is made on first use: its RSA key costs more than most
+ * renders (charts call genCA and then often never read it). What the call
+ * decides is fixed at the call: the serial (drawn from the call's random
+ * source, in the call's order) and the validity start. */
 typedef struct {
-  char *cert, *key;
+  char *cert, *key;   /* NULL while pending */
+  char *cn;           /* pending CA: its subject */
+  int64_t days, now;
+  unsigned char serial[16];
 } certificate;
 
 static void cert_free(void *p)
@@ -133,8 +140,11 @@ static void cert_free(void *p)
   if (!ct) return;
   free(ct->cert);
   free(ct->key);
+  free(ct->cn);
   free(ct);
 }
+
+static int cert_ready(certificate *ct);
 
 static void *obj_data(tpl_obj *o)
 {
@@ -148,7 +158,10 @@ static void *obj_data(tpl_obj *o)
 static int cert_member(tpl_call *c, tpl_obj *o, const char *name,
                        const tpl_val *args, int nargs, tpl_val *out)
 {
-  const certificate *ct = obj_data(o);
+  certificate *ct = obj_data(o);
+  int rc;
+  if ((!strcmp(name, "Cert") || !strcmp(name, "Key")) && (rc = cert_ready(ct)) != KD_OK)
+    return rc;
   if (!strcmp(name, "Cert")) return tpl_str_cstr(out, ct->cert);
   if (!strcmp(name, "Key")) return tpl_str_cstr(out, ct->key);
   return KD_ENOTFOUND;
@@ -157,15 +170,19 @@ static int cert_member(tpl_call *c, tpl_obj *o, const char *name,
 /* %v of the struct: {CERT KEY} */
 static int cert_print(tpl_obj *o, kd_buf *b)
 {
-  const certificate *ct = obj_data(o);
+  certificate *ct = obj_data(o);
+  int rc = cert_ready(ct);
+  if (rc != KD_OK) return rc;
   return kd_buf_printf(b, "{%s %s}", ct->cert, ct->key) ? KD_ENOMEM : KD_OK;
 }
 
 static int cert_marshal(tpl_obj *o, tpl_val *out)
 {
-  const certificate *ct = obj_data(o);
+  certificate *ct = obj_data(o);
   tpl_val s;
-  int rc = tpl_map_new(out);
+  int rc = cert_ready(ct);
+  if (rc != KD_OK) return rc;
+  rc = tpl_map_new(out);
   if (rc == KD_OK && (rc = tpl_str_cstr(&s, ct->cert)) == KD_OK)
     rc = tpl_map_sets(*out, "Cert", s);
   if (rc == KD_OK && (rc = tpl_str_cstr(&s, ct->key)) == KD_OK)
@@ -334,19 +351,30 @@ static X509_NAME *cn_name(const char *cn)
   return nm;
 }
 
-/* Builds and signs the certificate of SP for KEY, signed by SIGNER_KEY
- * with ISSUER (NULL: self-signed); the PEMs go to CERT and KEYPEM. */
-static int make_cert(tpl_call *c, const cert_spec *sp, EVP_PKEY *key,
-                     X509 *issuer, EVP_PKEY *signer_key, kd_buf *cert, kd_buf *keypem)
+/* the call's serial number and time (seconds) for a new certificate */
+static int cert_serial_now(tpl_call *c, unsigned char serial[16], int64_t *now)
 {
   const tpl_options *opt = tpl_call_options(c);
+  long nsec;
+  int rc = tpl_random_bytes(c, serial, 16);
+  if (rc != KD_OK) return rc;
+  if (!(opt->now && opt->now(opt->now_ctx, now, &nsec) == KD_OK)) *now = (int64_t)time(NULL);
+  return KD_OK;
+}
+
+/* Builds and signs the certificate of SP for KEY, signed by SIGNER_KEY
+ * with ISSUER (NULL: self-signed), with SERIAL and validity from NOW; the
+ * PEMs go to CERT and KEYPEM. C only reports a DSA signer or a bad SAN, so
+ * it may be NULL for an RSA-signed certificate without SANs. */
+static int make_cert(tpl_call *c, const cert_spec *sp, EVP_PKEY *key,
+                     X509 *issuer, EVP_PKEY *signer_key, const unsigned char serial[16],
+                     int64_t now, kd_buf *cert, kd_buf *keypem)
+{
   X509 *x = X509_new();
   X509_NAME *nm = cn_name(sp->cn);
-  unsigned char serial[16], id[20], *der = NULL;
+  unsigned char id[20], *der = NULL;
   BIGNUM *bn = NULL;
   ASN1_INTEGER *ai = NULL;
-  int64_t now;
-  long nsec;
   int rc = KD_ENOMEM, len;
   if (!x || !nm) goto done;
   if (EVP_PKEY_get_base_id(signer_key) == EVP_PKEY_DSA) {
@@ -354,11 +382,7 @@ static int make_cert(tpl_call *c, const cert_spec *sp, EVP_PKEY *key,
                           "key does not implement crypto.Signer");
     goto done;
   }
-  if ((rc = tpl_random_bytes(c, serial, sizeof serial)) != KD_OK) goto done;
-  rc = KD_ENOMEM;
-  if (opt->now && opt->now(opt->now_ctx, &now, &nsec) == KD_OK) {}
-  else now = (int64_t)time(NULL);
-  if (!(bn = BN_bin2bn(serial, sizeof serial, NULL)) || !(ai = BN_to_ASN1_INTEGER(bn, NULL)) ||
+  if (!(bn = BN_bin2bn(serial, 16, NULL)) || !(ai = BN_to_ASN1_INTEGER(bn, NULL)) ||
       !X509_set_version(x, 2) || !X509_set_serialNumber(x, ai) ||
       !X509_set_subject_name(x, nm) ||
       !X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : nm) ||
@@ -432,6 +456,7 @@ static int ca_parts(tpl_call *c, tpl_val ca, X509 **cert, EVP_PKEY **key)
     return tpl_call_fail(c, "wrong type for value; expected sprig.certificate; got %s",
                          tpl_type_name(ca));
   ct = tpl_obj_data(ca);
+  if ((rc = cert_ready((certificate *)ct)) != KD_OK) return rc;
   if (!(bio = BIO_new_mem_buf(ct->cert, -1))) return KD_ENOMEM;
   *cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
   BIO_free(bio);
@@ -453,8 +478,15 @@ static int generate(tpl_call *c, cert_spec *sp, tpl_val ca, int has_ca,
   EVP_PKEY *key = NULL, *ca_key = NULL;
   X509 *ca_cert = NULL;
   kd_buf cert = {0}, kp = {0}, msg = {0};
+  unsigned char serial[16];
+  int64_t now;
   int rc = KD_OK;
   if (has_ca && (rc = ca_parts(c, ca, &ca_cert, &ca_key)) != KD_OK) return rc;
+  if ((rc = cert_serial_now(c, serial, &now)) != KD_OK) {
+    EVP_PKEY_free(ca_key);
+    X509_free(ca_cert);
+    return rc;
+  }
   if (keypem) {
     if (!(key = parse_key_pem(tpl_sdata(*keypem), tpl_slen(*keypem), &msg)))
       rc = tpl_call_fail(c, "parsing private key: %s", msg.data ? msg.data : "");
@@ -462,7 +494,7 @@ static int generate(tpl_call *c, cert_spec *sp, tpl_val ca, int has_ca,
     rc = tpl_call_fail(c, "error generating rsa key");
   }
   if (rc == KD_OK)
-    rc = make_cert(c, sp, key, ca_cert, ca_key ? ca_key : key, &cert, &kp);
+    rc = make_cert(c, sp, key, ca_cert, ca_key ? ca_key : key, serial, now, &cert, &kp);
   if (rc == KD_OK) rc = new_cert(&cert, &kp, out);
   kd_buf_free(&cert);
   kd_buf_free(&kp);
@@ -483,10 +515,39 @@ static int list_arg(tpl_call *c, tpl_val v, tpl_val *out)
                        tpl_type_name(v));
 }
 
+/* a pending CA's key and certificate, made now (see certificate) */
+static int cert_ready(certificate *ct)
+{
+  cert_spec sp = {ct->cn, {0}, {0}, ct->days, 1};
+  kd_buf cert = {0}, kp = {0};
+  EVP_PKEY *key;
+  int rc;
+  if (ct->cert) return KD_OK;
+  if (!(key = EVP_RSA_gen(2048))) return KD_ENOMEM;
+  rc = make_cert(NULL, &sp, key, NULL, key, ct->serial, ct->now, &cert, &kp);
+  EVP_PKEY_free(key);
+  if (rc == KD_OK && (!(ct->cert = kd_buf_take(&cert, NULL)) ||
+                      !(ct->key = kd_buf_take(&kp, NULL)))) {
+    free(ct->cert);
+    ct->cert = NULL;
+    rc = KD_ENOMEM;
+  }
+  kd_buf_free(&cert);
+  kd_buf_free(&kp);
+  return rc;
+}
+
 FN(fn_gen_ca)
 {
-  cert_spec sp = {S(0), {0}, {0}, a[1].u.i, 1};
-  return generate(c, &sp, tpl_nil(), 0, NULL, out);
+  certificate *ct = calloc(1, sizeof *ct);
+  int rc = ct && (ct->cn = strdup(S(0))) ? KD_OK : KD_ENOMEM;
+  if (rc == KD_OK) rc = cert_serial_now(c, ct->serial, &ct->now);
+  if (rc != KD_OK) {
+    cert_free(ct);
+    return rc;
+  }
+  ct->days = a[1].u.i;
+  return tpl_obj_new(out, &cert_class, ct);
 }
 
 FN(fn_gen_ca_with_key)

@@ -281,6 +281,14 @@ static int fixed_now(void *ctx, int64_t *sec, long *nsec)
   return KD_OK;
 }
 
+static int64_t clock_now;   /* the time moving_now reports */
+static int moving_now(void *ctx, int64_t *sec, long *nsec)
+{
+  *sec = clock_now;
+  *nsec = 0;
+  return KD_OK;
+}
+
 /* what cert CT (a sprig.certificate) holds, borrowed */
 static const char *member(tpl_val ct, const char *name, tpl_val *keep)
 {
@@ -290,6 +298,36 @@ static const char *member(tpl_val ct, const char *name, tpl_val *keep)
   if (tpl_obj_class(ct)) tpl_obj_class(ct)->member(&c, ct.u.o, name, NULL, 0, keep);
   tpl_call_done(&c);
   return keep->kind == TPL_STR ? tpl_sdata(*keep) : "";
+}
+
+/* genCA makes its key on first use, but as of the call: the validity
+ * starts at the call's time, and every later use sees the same CA. */
+static void test_ca_made_on_first_use(void)
+{
+  tpl_options opt;
+  tpl_val a[2], ca, c1, c2, k1, k2;
+  X509 *x;
+  memset(&opt, 0, sizeof opt);
+  opt.now = moving_now;
+  clock_now = 1600000000;
+  tpl_str_cstr(&a[0], "lazy-ca");
+  a[1] = tpl_int(10);
+  ca = call(&opt, "genCA", a, 2);
+  clock_now = 1700000000;   /* time passes before the CA is read */
+  x = pem_cert(member(ca, "Cert", &c1));
+  CHECK(x && ASN1_TIME_cmp_time_t(X509_get0_notBefore(x), 1600000000) == 0);
+  member(ca, "Key", &k1);
+  member(ca, "Cert", &c2);
+  member(ca, "Key", &k2);
+  CHECK(c1.kind == TPL_STR && c2.kind == TPL_STR && !strcmp(tpl_sdata(c1), tpl_sdata(c2)));
+  CHECK(k1.kind == TPL_STR && k2.kind == TPL_STR && !strcmp(tpl_sdata(k1), tpl_sdata(k2)));
+  X509_free(x);
+  tpl_unref(c1);
+  tpl_unref(c2);
+  tpl_unref(k1);
+  tpl_unref(k2);
+  tpl_unref(ca);
+  tpl_unref(a[0]);
 }
 
 static void test_certificates(void)
@@ -466,6 +504,7 @@ int main(void)
   RUN(test_aes_round_trip);
   RUN(test_private_keys);
   RUN(test_certificates);
+  RUN(test_ca_made_on_first_use);
   RUN(test_registry_complete);
   TEST_EXIT();
 }
