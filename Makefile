@@ -18,9 +18,11 @@ LUA_CFLAGS    = $(BASE) -iquote lua $(shell pkg-config --cflags $(PKGS) 2>/dev/n
 # libcurl is not linked: engine/curl_lazy.c opens it on first use.
 # They are linked from their static archives (the -dev packages ship them):
 # binding ~4,000 symbols of 7 shared objects at start cost ~2.5 ms of every
-# run, a quarter of a small chart's render. libc, libm stay shared.
-LDLIBS        = -Wl,-Bstatic $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) \
-                  2>/dev/null) -Wl,-Bdynamic -lm -lpthread -ldl
+# run, a quarter of a small chart's render. libc, libm and libcrypt stay
+# shared (ASan's crypt_r interceptor finds the real one with dlsym).
+LDLIBS        = -Wl,-Bstatic $(shell pkg-config --libs $(filter-out libcurl libxcrypt,$(PKGS)) \
+                  2>/dev/null) -Wl,-Bdynamic $(shell pkg-config --libs libxcrypt 2>/dev/null) \
+                  -lm -lpthread -ldl
 SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all \
           -fno-omit-frame-pointer
 
