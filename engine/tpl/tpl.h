@@ -195,6 +195,8 @@ typedef int (*tpl_fn)(tpl_call *c, const tpl_val *args, int nargs,
  * checks and converts arguments against, one letter per parameter:
  *   a interface{}   s string   i int   I int64   f float64   b bool
  *   l []interface{} m map[string]interface{}
+ *   u uint32 (only constants convert: no value has that type; the function
+ *     gets its low 32 bits as an int64)
  * with `*` after the last letter when that parameter is variadic ("s*":
  * any number of strings; "sa*": one string, then any number of values).
  * Untyped constants convert as Go does (1 -> int or float64 as the

@@ -24,6 +24,7 @@ static const char *param_type_name(char p)
   case 's': return "string";
   case 'i': return "int";
   case 'I': return "int64";
+  case 'u': return "uint32";
   case 'f': return "float64";
   case 'b': return "bool";
   case 'l': return "[]interface {}";
@@ -273,6 +274,7 @@ static int validate(frame *f, ev *v, char p)
   case 's': ok = v->v.kind == TPL_STR && v->v.sub != TPL_STR_BYTES; break;
   case 'i': ok = v->v.kind == TPL_INT && v->v.sub == TPL_GO_INT; break;
   case 'I': ok = v->v.kind == TPL_INT && v->v.sub == TPL_GO_INT64; break;
+  case 'u': ok = 0; break;   /* no value has Go's uint32 type */
   case 'f': ok = v->v.kind == TPL_FLOAT; break;
   case 'b': ok = v->v.kind == TPL_BOOL; break;
   case 'l': ok = v->v.kind == TPL_LIST && v->v.sub == TPL_ELEM_ANY; break;
@@ -337,6 +339,11 @@ int tpl_exec_eval_arg(frame *f, const ev *dot, char p, const node *n, ev *out)
       if (n->type != N_NUMBER || !n->u.num.is_int)
         return exec_fail_node(f, "expected integer; found ", n, "");
       *out = ev_of(p == 'i' ? tpl_int(n->u.num.i) : tpl_int64(n->u.num.i), 0);
+      return KD_OK;
+    case 'u':   /* reflect's SetUint keeps the low 32 bits */
+      if (n->type != N_NUMBER || !n->u.num.is_uint)
+        return exec_fail_node(f, "expected unsigned integer; found ", n, "");
+      *out = ev_of(tpl_int64((int64_t)(uint32_t)n->u.num.u), 0);
       return KD_OK;
     case 's':
       if (n->type != N_STRING) return exec_fail_node(f, "expected string; found ", n, "");

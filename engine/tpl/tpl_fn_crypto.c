@@ -295,7 +295,7 @@ FN(fn_decrypt_aes)
 const tpl_func_def tpl_fn_crypto[] = {
   {"bcrypt", fn_bcrypt, "s"},
   {"htpasswd", fn_htpasswd, "ss"},
-  {"derivePassword", fn_derive_password, "Issss"},
+  {"derivePassword", fn_derive_password, "ussss"},
   {"encryptAES", fn_encrypt_aes, "ss"},
   {"decryptAES", fn_decrypt_aes, "ss"},
   {NULL, NULL, NULL}};

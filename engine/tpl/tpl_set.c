@@ -271,7 +271,7 @@ int fn_parse_sig(fn_entry *e, const char *sig)
       e->variadic = 1;
       continue;
     }
-    if (!strchr("asiIfblmv", c) || e->nparams >= FN_MAX_PARAMS) return 0;
+    if (!strchr("asiIufblmv", c) || e->nparams >= FN_MAX_PARAMS) return 0;
     e->params[e->nparams++] = c;
   }
   return 1;

@@ -141,6 +141,13 @@ static int convert(parser *p, arg *a, char letter)
     }
     want = letter == 'i' ? "int" : "int64";
     break;
+  case 'u':   /* uint32: non-negative integer constants, low 32 bits */
+    if (a->untyped_int && a->v.u.i >= 0) {
+      a->v = tpl_int64((int64_t)(uint32_t)a->v.u.i);
+      return KD_OK;
+    }
+    want = "uint32";
+    break;
   case 'f':
     if (a->untyped_int) { a->v = tpl_float((double)a->v.u.i); return KD_OK; }
     if (a->v.kind == TPL_FLOAT) return KD_OK;
