@@ -225,6 +225,32 @@ static int parse_continue(const char *tok, uint64_t *rv, char **ns,
   return 0;
 }
 
+/* How many bytes after the opening brace of a stored object's JSON hold
+ * its leading "kind" and "apiVersion" members (with their commas), 0 when
+ * it does not start with them. The real server leaves them out of the
+ * items of built-in lists (the list's own kind says them). */
+static size_t type_meta_len(const char *p, size_t n)
+{
+  static const char *const keys[2] = {"\"kind\":\"", "\"apiVersion\":\""};
+  size_t at = 1, k, seen = 0;
+  if (n < 2 || p[0] != '{') return 0;
+  for (k = 0; k < 2; k++) {
+    size_t i, kl;
+    for (i = 0; i < 2; i++) {
+      kl = strlen(keys[i]);
+      if (!(seen & (1u << i)) && n - at > kl && memcmp(p + at, keys[i], kl) == 0)
+        break;
+    }
+    if (i == 2) return 0;
+    seen |= 1u << i;
+    at += kl;
+    while (at < n && p[at] != '"' && p[at] != '\\') at++;
+    if (at + 1 >= n || p[at] != '"' || p[at + 1] != ',') return 0;
+    at += 2;
+  }
+  return at - 1;
+}
+
 static void do_list(sim *s, sim_conn *c, sim_req *req, route *rt)
 {
   char *lsel = sim_query_get(req->query, "labelSelector");
@@ -314,8 +340,10 @@ static void do_list(sim *s, sim_conn *c, sim_req *req, route *rt)
         sim_table_row(s, &b, rt->res, &hits[count]->v, json->data, json->len,
                       include, count == 0);
       } else {
+        size_t skip = rt->res->crd ? 0 : type_meta_len(json->data, json->len);
         if (count) kd_buf_addc(&b, ',');
-        kd_buf_add(&b, json->data, json->len);
+        kd_buf_addc(&b, '{');
+        kd_buf_add(&b, json->data + 1 + skip, json->len - 1 - skip);
       }
       sim_blob_unref(json);
     }
@@ -380,13 +408,32 @@ static void wctx_end(sim *s, wctx *w)
   kd_buf_free(&w->mgr);
 }
 
+/* The start of a write with a body: dryRun, fieldValidation (OPTIONS is
+ * the options kind its error names), the decoded BODY with unknown fields
+ * dealt with. Returns 0 to go on (BODY then owned by the caller), 1 when
+ * the request was answered. */
+static int begin_write(sim *s, sim_conn *c, sim_req *req, route *rt,
+                       const char *options, kd_value *body, int *dry)
+{
+  int fv;
+  if (dry_run(s, c, req, dry) ||
+      sim_field_validation(s, c, req, options, &fv) ||
+      decode_body(s, c, req, 1, body))
+    return 1;
+  if (sim_unknown_fields(s, c, rt->res, body, fv, 0)) {
+    kd_value_clear(body);
+    return 1;
+  }
+  return 0;
+}
+
 static void do_create(sim *s, sim_conn *c, sim_req *req, route *rt)
 {
   wctx w;
   kd_value body, out;
   kd_error err = {0};
   int dry;
-  if (dry_run(s, c, req, &dry) || decode_body(s, c, req, 1, &body)) return;
+  if (begin_write(s, c, req, rt, "CreateOptions", &body, &dry)) return;
   kd_value_null(&out);
   wctx_begin(s, req, rt, 0, &w);
   {
@@ -416,7 +463,7 @@ static void do_update(sim *s, sim_conn *c, sim_req *req, route *rt)
   kd_value body, out;
   kd_error err = {0};
   int dry;
-  if (dry_run(s, c, req, &dry) || decode_body(s, c, req, 1, &body)) return;
+  if (begin_write(s, c, req, rt, "UpdateOptions", &body, &dry)) return;
   kd_value_null(&out);
   wctx_begin(s, req, rt, 0, &w);
   if (sim_store_update(s, rt->res, rt->ns, rt->name, &body, mode_of(rt), dry,
@@ -438,14 +485,16 @@ static void do_patch(sim *s, sim_conn *c, sim_req *req, route *rt)
   kd_error err = {0};
   sim_obj *o;
   wctx w;
-  int dry;
+  int dry, fv;
   if (type == SIM_PATCH_UNSUPPORTED ||
       (type == SIM_PATCH_STRATEGIC && rt->res->crd)) {
     sim_send_status(s, c, 415, "UnsupportedMediaType",
                     sim_patch_unsupported_message(rt->res->crd != NULL), NULL);
     return;
   }
-  if (dry_run(s, c, req, &dry)) return;
+  if (dry_run(s, c, req, &dry) ||
+      sim_field_validation(s, c, req, "PatchOptions", &fv))
+    return;
   kd_value_null(&status);
   if (sim_patch_decode(type, req->body.data ? req->body.data : "",
                        req->body.len, &patch, &status, &err)) {
@@ -463,12 +512,20 @@ static void do_patch(sim *s, sim_conn *c, sim_req *req, route *rt)
     kd_value_clear(&patch);
     return;
   }
+  if (type == SIM_PATCH_APPLY &&
+      sim_unknown_fields(s, c, rt->res, &patch, fv, 1)) {
+    kd_value_clear(&patch);
+    return;
+  }
   wctx_begin(s, req, rt, type == SIM_PATCH_APPLY, &w);
   if (sim_patch_apply(&w.ctx, type, o ? &o->v : NULL, &patch, &merged,
                       &status, &err)) {
     int code = err.http_status ? err.http_status : 500;
     if (status.type == KD_OBJ) send_value(s, c, code, &status);
     else sim_send_status(s, c, code, sim_reason_for(code), err.msg, NULL);
+  } else if (type != SIM_PATCH_APPLY &&
+             sim_unknown_fields(s, c, rt->res, &merged, fv, 0)) {
+    /* answered: the patched object has fields its type has not */
   } else if (!o) {
     /* server-side apply creates what does not exist */
     s->track_done = 1;

@@ -222,6 +222,19 @@ void sim_hash(const kd_value *v, int64_t collision, char *out);
 /* Random lowercase hex, N characters, into OUT (room for N + 1). */
 void sim_hex(char *out, size_t n);
 
+/* ---- cron schedules (sim_cron.c) ------------------------------------------*/
+
+typedef struct sim_cron {
+  uint64_t minutes, hours, dom, months, dow; /* bit N: value N allowed */
+  int dom_star, dow_star;                    /* the day field was * or ? */
+} sim_cron;
+/* Parses a CronJob schedule into *C. Returns 0, or -1 with the Go cron
+ * parser's message appended to WHY. */
+int sim_cron_parse(const char *spec, sim_cron *c, kd_buf *why);
+/* The first activation strictly after AFTER (Unix seconds, UTC), or -1
+ * when there is none within five years. */
+int64_t sim_cron_next(const sim_cron *c, int64_t after);
+
 /* ---- the plugins (listed in sim_plugins.c) --------------------------------*/
 
 #define SIM_CTRL_PLUGIN(name)                                               \
@@ -235,6 +248,7 @@ SIM_CTRL_PLUGIN(deploy);
 SIM_CTRL_PLUGIN(gc);
 SIM_CTRL_PLUGIN(ns);
 SIM_CTRL_PLUGIN(job);
+SIM_CTRL_PLUGIN(cronjob);
 SIM_CTRL_PLUGIN(sts);
 SIM_CTRL_PLUGIN(ds);
 SIM_CTRL_PLUGIN(storage);
