@@ -309,6 +309,12 @@ void sim_table_end(kd_buf *b);
 /* sim_tls.c */
 int sim_tls_init(sim *s, kd_error *err);
 
+/* sim_api.c: the JSON of O as served through R (a reference: unref it);
+ * sim_list.c: the list verb on RES in namespace REQ_NS ("" for all). */
+sim_blob *sim_api_json_for(sim *s, sim_resource *r, sim_obj *o);
+void sim_api_list(sim *s, sim_conn *c, sim_req *req, sim_resource *res,
+                  const char *req_ns);
+
 /* sim_strict.c: the fields of OBJ (served through built-in resource R)
  * that its Go type does not have: their paths ("spec.a[0].b"), each with
  * its NUL, appended to PATHS in the order met; removes them from OBJ when

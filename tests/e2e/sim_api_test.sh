@@ -96,5 +96,26 @@ expect logs_since_time_past_all 0 'three'
 run k logs talk -c nope
 expect logs_unknown_container 1 '' 'container nope is not valid for pod talk'
 
+# ---- /scale: every patch type, server-side apply with its own entry -----
+k create deployment sc --image=nginx --replicas=1 >/dev/null
+run k scale deploy sc --replicas=2
+expect scale_put 0 'deployment.apps/sc scaled'
+run k patch deploy sc --subresource=scale --type=json -p '[{"op":"replace","path":"/spec/replicas","value":3}]'
+expect scale_json_patch 0 'scale.autoscaling/sc patched'
+run k get deploy sc -o jsonpath='{.spec.replicas}'
+expect scale_json_patch_applied 0 '^3$'
+run k patch deploy sc --subresource=scale --type=json -p '[{"op":"test","path":"/spec/replicas","value":9}]'
+expect scale_json_patch_test_fails 1
+printf 'apiVersion: autoscaling/v1\nkind: Scale\nmetadata: {name: sc}\nspec: {replicas: 5}\n' > "$TMP/scale.yaml"
+SCALE_URL="$URL/apis/apps/v1/namespaces/default/deployments/sc/scale"
+run curl -s -X PATCH -H 'Content-Type: application/apply-patch+yaml' --data-binary @"$TMP/scale.yaml" "$SCALE_URL?fieldManager=hpa"
+expect scale_apply_conflict_409 0 '"reason":"Conflict".*"field":".spec.replicas"'
+run curl -s -X PATCH -H 'Content-Type: application/apply-patch+yaml' --data-binary @"$TMP/scale.yaml" "$SCALE_URL?fieldManager=hpa&force=true"
+expect scale_apply_forced 0 '"kind":"Scale".*"spec":\{"replicas":5\}'
+run k get deploy sc --show-managed-fields -o jsonpath='{.spec.replicas} {range .metadata.managedFields[*]}{.manager}/{.operation}/{.subresource} {end}'
+expect scale_apply_entry 0 '^5 .*hpa/Apply/scale'
+run curl -s -X PATCH -H 'Content-Type: text/plain' --data 'x' "$SCALE_URL"
+expect scale_patch_415 0 '"code":415'
+
 stop_sim
 finish
