@@ -76,6 +76,16 @@ void sim_queue_add_after(sim_queue *q, const char *ns, const char *name,
 /* Queues every object of R. */
 void sim_queue_add_all(sim_queue *q, const sim_resource *r);
 
+/* Starts a queue-driven controller whose state is CTX: *Q gets a queue
+ * calling SYNC(s, CTX, ...), *SUB the subscription of ON_EVENT with CTX,
+ * and every object of R is queued. Returns KD_OK, or KD_ENOMEM with ERR
+ * set and nothing left to undo. */
+int sim_ctrl_begin(sim *s, void *ctx, sim_sync_fn sync, sim_event_fn on_event,
+                   const sim_resource *r, sim_queue **q, int *sub,
+                   kd_error *err);
+/* Ends what sim_ctrl_begin started (Q may be NULL). */
+void sim_ctrl_end(sim *s, sim_queue *q, int sub);
+
 /* ---- string maps ---------------------------------------------------------*/
 
 typedef struct sim_map sim_map;

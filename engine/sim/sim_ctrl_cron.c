@@ -285,15 +285,14 @@ static void on_event(sim *s, void *ctx, const sim_event *ev)
 int sim_cronjob_start(sim *s, void **state, kd_error *err)
 {
   cronc *c = calloc(1, sizeof *c);
-  if (!c || !(c->q = sim_queue_new(s, sync, c))) {
-    free(c);
-    return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
-  }
+  if (!c) return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
   c->s = s;
   c->cronjobs = sim_res(s, "batch", "cronjobs");
   c->jobs = sim_res(s, "batch", "jobs");
-  c->sub = sim_subscribe(s, on_event, c);
-  sim_queue_add_all(c->q, c->cronjobs);
+  if (sim_ctrl_begin(s, c, sync, on_event, c->cronjobs, &c->q, &c->sub, err)) {
+    free(c);
+    return KD_ENOMEM;
+  }
   *state = c;
   return KD_OK;
 }
@@ -302,7 +301,6 @@ void sim_cronjob_stop(sim *s, void *state)
 {
   cronc *c = state;
   if (!c) return;
-  sim_unsubscribe(s, c->sub);
-  sim_queue_free(c->q);
+  sim_ctrl_end(s, c->q, c->sub);
   free(c);
 }
