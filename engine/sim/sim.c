@@ -475,6 +475,7 @@ void sim_free(sim *s)
   }
   sim_server_close(s);
   sim_dispatch(s);
+  kd_buf_free(&s->warnings);
   for (i = 0; i < s->n_timers; i++) free(s->timers[i]);
   free(s->timers);
   free(s->watches);

@@ -1,6 +1,7 @@
 /* engine/sim/sim_api.c: request routing and the REST verbs on resources:
- * get, list (selectors, limit/continue), create, update, patch, delete,
- * deletecollection, the status and scale subresources, faults, auth. */
+ * get, create, update, patch, delete, deletecollection, the status and
+ * scale subresources (every patch type, server-side apply too), faults,
+ * auth. The list verb is in sim_list.c. */
 #include "sim_int.h"
 #include "sim_proto.h"
 
@@ -11,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#include <openssl/evp.h>
 
 typedef struct route {
   sim_resource *res;
@@ -56,7 +55,7 @@ static void method_not_allowed(sim *s, sim_conn *c)
 
 /* The apiVersion an object must carry when served through R (versions of
  * a CRD share storage). Returns the JSON to send (a reference). */
-static sim_blob *json_for(sim *s, sim_resource *r, sim_obj *o)
+sim_blob *sim_api_json_for(sim *s, sim_resource *r, sim_obj *o)
 {
   char gv[300];
   const char *av = sim_str(&o->v, "apiVersion");
@@ -86,7 +85,7 @@ static void send_obj(sim *s, sim_conn *c, int status, sim_resource *r,
     sim_send_error(s, c, &err);
     return;
   }
-  b = json_for(s, r, o);
+  b = sim_api_json_for(s, r, o);
   if (!b) { sim_send_status(s, c, 500, "InternalError", "encode", NULL); return; }
   if (req && sim_table_wanted(req)) {
     kd_buf t = {0};
@@ -182,162 +181,6 @@ static int dry_run(sim *s, sim_conn *c, sim_req *req, int *dry)
 
 /* ---- list ----------------------------------------------------------------*/
 
-static void b64(kd_buf *out, const char *p, size_t n)
-{
-  char *tmp = malloc(4 * ((n + 2) / 3) + 1);
-  if (!tmp) return;
-  EVP_EncodeBlock((unsigned char *)tmp, (const unsigned char *)p, (int)n);
-  kd_buf_adds(out, tmp);
-  free(tmp);
-}
-
-/* Continue tokens: base64 of {"rv":N,"start":"ns/name"} (kube's own token
- * is the same shape). Returns 0 on success with the owned start key. */
-static int parse_continue(const char *tok, uint64_t *rv, char **ns,
-                          char **name)
-{
-  size_t n = strlen(tok);
-  unsigned char *raw = malloc(n + 4);
-  int len;
-  kd_value v;
-  kd_error err;
-  const kd_value *x;
-  const char *start, *slash;
-  if (!raw) return -1;
-  len = EVP_DecodeBlock(raw, (const unsigned char *)tok, (int)n);
-  if (len < 0) { free(raw); return -1; }
-  while (len > 0 && raw[len - 1] == 0) len--;
-  if (json_decode((char *)raw, (size_t)len, "continue", &v, &err)) {
-    free(raw);
-    return -1;
-  }
-  free(raw);
-  x = kd_obj_gets(&v, "rv");
-  start = sim_str(&v, "start");
-  if (!x || x->type != KD_INT || !start || !(slash = strchr(start, '/'))) {
-    kd_value_clear(&v);
-    return -1;
-  }
-  *rv = (uint64_t)x->u.i;
-  *ns = kd_strndup(start, (size_t)(slash - start));
-  *name = sim_strdup(slash + 1);
-  kd_value_clear(&v);
-  return 0;
-}
-
-static void do_list(sim *s, sim_conn *c, sim_req *req, route *rt)
-{
-  char *lsel = sim_query_get(req->query, "labelSelector");
-  char *fsel = sim_query_get(req->query, "fieldSelector");
-  char *lim = sim_query_get(req->query, "limit");
-  char *cont = sim_query_get(req->query, "continue");
-  sim_selector *ls = NULL, *fs = NULL;
-  kd_error err = {0};
-  kd_buf b = {0};
-  sim_table *t = rt->res->table;
-  size_t i = 0, count = 0, limit = 0;
-  uint64_t list_rv = s->rv;
-  char gv[300];
-  const char *ns = rt->res->namespaced ? rt->ns : "";
-  int more = 0;
-  if (lsel && !(ls = sim_selector_parse(lsel, 0, &err))) goto bad;
-  if (fsel && !(fs = sim_selector_parse(fsel, 1, &err))) goto bad;
-  if (lim && lim[0]) limit = (size_t)strtoull(lim, NULL, 10);
-  if (cont && cont[0]) {
-    char *cns = NULL, *cname = NULL;
-    if (parse_continue(cont, &list_rv, &cns, &cname)) {
-      kd_error_set(&err, KD_EINVAL, "continue key is not valid: illegal "
-                   "base64 data at input byte 0");
-      goto bad;
-    }
-    if (list_rv < s->log_min_rv) {
-      free(cns);
-      free(cname);
-      sim_send_status(s, c, 410, "Expired", "The provided continue parameter "
-                      "is too old to display a consistent list result. You "
-                      "can start a new list without the continue parameter.",
-                      NULL);
-      goto done;
-    }
-    sim_table_find(t, cns, cname, &i);
-    if (i < t->len && strcmp(t->items[i]->ns, cns) == 0 &&
-        strcmp(t->items[i]->name, cname) == 0)
-      i++;
-    free(cns);
-    free(cname);
-  } else if (ns[0]) {
-    sim_table_find(t, ns, "", &i);   /* first object of the namespace */
-  }
-  {
-    sim_obj **hits = NULL;
-    size_t n = 0, cap = 0;
-    kd_buf cont_tok = {0};
-    int table = sim_table_wanted(req), include = sim_table_include(req);
-    for (; i < t->len; i++) {
-      sim_obj *o = t->items[i];
-      if (ns[0] && strcmp(o->ns, ns) != 0) break;
-      if (ls && !sim_selector_match(ls, &o->v)) continue;
-      if (fs && !sim_selector_match(fs, &o->v)) continue;
-      if (limit && n == limit) { more = 1; break; }
-      if (n == cap) {
-        sim_obj **nh = realloc(hits, (cap = cap ? cap * 2 : 64) * sizeof *nh);
-        if (!nh) break;
-        hits = nh;
-      }
-      hits[n++] = o;
-    }
-    if (more && n) {
-      kd_buf tok = {0}, key = {0};
-      kd_buf_printf(&tok, "{\"v\":\"meta.k8s.io/v1\",\"rv\":%llu,\"start\":",
-                    (unsigned long long)list_rv);
-      kd_buf_printf(&key, "%s/%s", hits[n - 1]->ns, hits[n - 1]->name);
-      json_encode_string(key.data, key.len, 0, &tok);
-      kd_buf_addc(&tok, '}');
-      b64(&cont_tok, tok.data, tok.len);
-      kd_buf_free(&tok);
-      kd_buf_free(&key);
-    }
-    if (table) {
-      sim_table_begin(s, &b, rt->res, list_rv, cont_tok.data);
-    } else {
-      kd_buf_printf(&b, "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{"
-                    "\"resourceVersion\":\"%llu\"", rt->res->list_kind,
-                    sim_res_gvstr(rt->res, gv, sizeof gv),
-                    (unsigned long long)list_rv);
-      if (cont_tok.len) kd_buf_printf(&b, ",\"continue\":\"%s\"", cont_tok.data);
-      kd_buf_adds(&b, "},\"items\":[");
-    }
-    for (count = 0; count < n; count++) {
-      sim_blob *json = json_for(s, rt->res, hits[count]);
-      if (!json) continue;
-      if (table) {
-        sim_table_row(s, &b, rt->res, &hits[count]->v, json->data, json->len,
-                      include, count == 0);
-      } else {
-        if (count) kd_buf_addc(&b, ',');
-        kd_buf_add(&b, json->data, json->len);
-      }
-      sim_blob_unref(json);
-    }
-    if (table) sim_table_end(&b);
-    else kd_buf_adds(&b, "]}\n");
-    free(hits);
-    kd_buf_free(&cont_tok);
-  }
-  send_json(s, c, 200, b.data, b.len);
-  goto done;
-bad:
-  sim_send_status(s, c, 400, "BadRequest", err.msg, NULL);
-done:
-  kd_buf_free(&b);
-  sim_selector_free(ls);
-  sim_selector_free(fs);
-  free(lsel);
-  free(fsel);
-  free(lim);
-  free(cont);
-}
-
 /* ---- mutations -----------------------------------------------------------*/
 
 /* The managedFields context of an HTTP write (sim_patch.h). */
@@ -380,13 +223,32 @@ static void wctx_end(sim *s, wctx *w)
   kd_buf_free(&w->mgr);
 }
 
+/* The start of a write with a body: dryRun, fieldValidation (OPTIONS is
+ * the options kind its error names), the decoded BODY with unknown fields
+ * dealt with. Returns 0 to go on (BODY then owned by the caller), 1 when
+ * the request was answered. */
+static int begin_write(sim *s, sim_conn *c, sim_req *req, route *rt,
+                       const char *options, kd_value *body, int *dry)
+{
+  int fv;
+  if (dry_run(s, c, req, dry) ||
+      sim_field_validation(s, c, req, options, &fv) ||
+      decode_body(s, c, req, 1, body))
+    return 1;
+  if (sim_unknown_fields(s, c, rt->res, body, fv, 0)) {
+    kd_value_clear(body);
+    return 1;
+  }
+  return 0;
+}
+
 static void do_create(sim *s, sim_conn *c, sim_req *req, route *rt)
 {
   wctx w;
   kd_value body, out;
   kd_error err = {0};
   int dry;
-  if (dry_run(s, c, req, &dry) || decode_body(s, c, req, 1, &body)) return;
+  if (begin_write(s, c, req, rt, "CreateOptions", &body, &dry)) return;
   kd_value_null(&out);
   wctx_begin(s, req, rt, 0, &w);
   {
@@ -416,7 +278,7 @@ static void do_update(sim *s, sim_conn *c, sim_req *req, route *rt)
   kd_value body, out;
   kd_error err = {0};
   int dry;
-  if (dry_run(s, c, req, &dry) || decode_body(s, c, req, 1, &body)) return;
+  if (begin_write(s, c, req, rt, "UpdateOptions", &body, &dry)) return;
   kd_value_null(&out);
   wctx_begin(s, req, rt, 0, &w);
   if (sim_store_update(s, rt->res, rt->ns, rt->name, &body, mode_of(rt), dry,
@@ -438,14 +300,16 @@ static void do_patch(sim *s, sim_conn *c, sim_req *req, route *rt)
   kd_error err = {0};
   sim_obj *o;
   wctx w;
-  int dry;
+  int dry, fv;
   if (type == SIM_PATCH_UNSUPPORTED ||
       (type == SIM_PATCH_STRATEGIC && rt->res->crd)) {
     sim_send_status(s, c, 415, "UnsupportedMediaType",
                     sim_patch_unsupported_message(rt->res->crd != NULL), NULL);
     return;
   }
-  if (dry_run(s, c, req, &dry)) return;
+  if (dry_run(s, c, req, &dry) ||
+      sim_field_validation(s, c, req, "PatchOptions", &fv))
+    return;
   kd_value_null(&status);
   if (sim_patch_decode(type, req->body.data ? req->body.data : "",
                        req->body.len, &patch, &status, &err)) {
@@ -463,12 +327,20 @@ static void do_patch(sim *s, sim_conn *c, sim_req *req, route *rt)
     kd_value_clear(&patch);
     return;
   }
+  if (type == SIM_PATCH_APPLY &&
+      sim_unknown_fields(s, c, rt->res, &patch, fv, 1)) {
+    kd_value_clear(&patch);
+    return;
+  }
   wctx_begin(s, req, rt, type == SIM_PATCH_APPLY, &w);
   if (sim_patch_apply(&w.ctx, type, o ? &o->v : NULL, &patch, &merged,
                       &status, &err)) {
     int code = err.http_status ? err.http_status : 500;
     if (status.type == KD_OBJ) send_value(s, c, code, &status);
     else sim_send_status(s, c, code, sim_reason_for(code), err.msg, NULL);
+  } else if (type != SIM_PATCH_APPLY &&
+             sim_unknown_fields(s, c, rt->res, &merged, fv, 0)) {
+    /* answered: the patched object has fields its type has not */
   } else if (!o) {
     /* server-side apply creates what does not exist */
     s->track_done = 1;
@@ -665,16 +537,16 @@ done:
 
 /* ---- /scale ----------------------------------------------------------------*/
 
-static void send_scale(sim *s, sim_conn *c, sim_obj *o)
+/* The autoscaling/v1 Scale of O as JSON onto B. */
+static void scale_json(const sim_obj *o, kd_buf *b)
 {
-  kd_buf b = {0};
   const kd_value *spec = kd_value_path(&o->v, "spec.replicas");
   const kd_value *st = kd_value_path(&o->v, "status.replicas");
   const kd_value *ml = kd_value_path(&o->v, "spec.selector.matchLabels");
   const char *f[] = {"name", "namespace", "uid", "resourceVersion",
                      "creationTimestamp"};
   size_t i;
-  kd_buf_adds(&b, "{\"kind\":\"Scale\",\"apiVersion\":\"autoscaling/v1\","
+  kd_buf_adds(b, "{\"kind\":\"Scale\",\"apiVersion\":\"autoscaling/v1\","
                   "\"metadata\":{");
   for (i = 0; i < 5; i++) {
     char path[64];
@@ -682,10 +554,10 @@ static void send_scale(sim *s, sim_conn *c, sim_obj *o)
     snprintf(path, sizeof path, "metadata.%s", f[i]);
     v = sim_str(&o->v, path);
     if (!v) continue;
-    kd_buf_printf(&b, "%s\"%s\":", b.data[b.len - 1] == '{' ? "" : ",", f[i]);
-    json_encode_string(v, strlen(v), 0, &b);
+    kd_buf_printf(b, "%s\"%s\":", b->data[b->len - 1] == '{' ? "" : ",", f[i]);
+    json_encode_string(v, strlen(v), 0, b);
   }
-  kd_buf_printf(&b, "},\"spec\":{\"replicas\":%lld},\"status\":{\"replicas\":"
+  kd_buf_printf(b, "},\"spec\":{\"replicas\":%lld},\"status\":{\"replicas\":"
                 "%lld", spec && spec->type == KD_INT ? (long long)spec->u.i : 0,
                 st && st->type == KD_INT ? (long long)st->u.i : 0);
   if (ml && ml->type == KD_OBJ && ml->u.obj.len) {
@@ -694,13 +566,113 @@ static void send_scale(sim *s, sim_conn *c, sim_obj *o)
       kd_buf_printf(&sel, "%s%s=%s", i ? "," : "", ml->u.obj.m[i].key,
                     ml->u.obj.m[i].val.type == KD_STR
                         ? ml->u.obj.m[i].val.u.str.s : "");
-    kd_buf_adds(&b, ",\"selector\":");
-    json_encode_string(sel.data, sel.len, 0, &b);
+    kd_buf_adds(b, ",\"selector\":");
+    json_encode_string(sel.data, sel.len, 0, b);
     kd_buf_free(&sel);
   }
-  kd_buf_adds(&b, "}}\n");
+  kd_buf_adds(b, "}}\n");
+}
+
+static void send_scale(sim *s, sim_conn *c, sim_obj *o)
+{
+  kd_buf b = {0};
+  scale_json(o, &b);
   send_json(s, c, 200, b.data, b.len);
   kd_buf_free(&b);
+}
+
+/* The spec.replicas a PATCH of /scale asks for: the patch of its type
+ * applied to the current Scale (merge, JSON or strategic), or the applied
+ * configuration (server-side apply). Returns 0 with *REPLICAS set, 1 when
+ * the request was answered with an error. */
+static int scale_patch(sim *s, sim_conn *c, sim_req *req, const sim_obj *o,
+                       sim_patch_type type, int64_t *replicas)
+{
+  kd_value patch, cur, out, status;
+  kd_error err = {0};
+  kd_buf b = {0};
+  sim_patch_ctx ctx;
+  const kd_value *rep;
+  int rc = 1;
+  kd_value_null(&status);
+  kd_value_null(&cur);
+  kd_value_null(&out);
+  if (sim_patch_decode(type, req->body.data ? req->body.data : "",
+                       req->body.len, &patch, &status, &err)) {
+    if (status.type == KD_OBJ) send_value(s, c, 400, &status);
+    else sim_send_status(s, c, 400, "BadRequest", err.msg, NULL);
+    kd_value_clear(&status);
+    return 1;
+  }
+  if (type == SIM_PATCH_APPLY) {
+    kd_value_copy(&out, &patch);
+  } else {
+    memset(&ctx, 0, sizeof ctx);
+    ctx.api_version = "autoscaling/v1";
+    ctx.kind = "Scale";
+    scale_json(o, &b);
+    if (json_decode(b.data, b.len, "scale", &cur, &err) ||
+        sim_patch_apply(&ctx, type, &cur, &patch, &out, &status, &err)) {
+      int code = err.http_status ? err.http_status : 500;
+      if (status.type == KD_OBJ) send_value(s, c, code, &status);
+      else sim_send_status(s, c, code, sim_reason_for(code), err.msg, NULL);
+      goto done;
+    }
+  }
+  rep = kd_value_path(&out, "spec.replicas");
+  if (!rep || rep->type != KD_INT) {
+    sim_send_status(s, c, 422, "Invalid", "spec.replicas: Required value",
+                    NULL);
+    goto done;
+  }
+  *replicas = rep->u.i;
+  rc = 0;
+done:
+  kd_buf_free(&b);
+  kd_value_clear(&patch);
+  kd_value_clear(&cur);
+  kd_value_clear(&out);
+  kd_value_clear(&status);
+  return rc;
+}
+
+/* Server-side apply through /scale: the Scale's spec.replicas applied to
+ * the parent as that manager's entry with subresource "scale" (conflicts
+ * with the owner of spec.replicas as on the parent). */
+static void scale_apply(sim *s, sim_conn *c, sim_req *req, route *rt,
+                        sim_obj *o, int64_t replicas, int dry)
+{
+  const char *ns = rt->res->namespaced ? rt->ns : "";
+  kd_value cfg, merged, status;
+  kd_error err = {0};
+  wctx w;
+  kd_value_obj(&cfg);
+  kd_value_null(&merged);
+  kd_value_null(&status);
+  wctx_begin(s, req, rt, 1, &w);
+  sim_set_str(&cfg, "apiVersion", w.ctx.api_version);
+  sim_set_str(&cfg, "kind", rt->res->kind);
+  sim_set_str(&cfg, "metadata.name", rt->name);
+  if (ns[0]) sim_set_str(&cfg, "metadata.namespace", ns);
+  sim_set_int(&cfg, "spec.replicas", replicas);
+  if (sim_patch_apply(&w.ctx, SIM_PATCH_APPLY, &o->v, &cfg, &merged, &status,
+                      &err)) {
+    int code = err.http_status ? err.http_status : 500;
+    if (status.type == KD_OBJ) send_value(s, c, code, &status);
+    else sim_send_status(s, c, code, sim_reason_for(code), err.msg, NULL);
+  } else {
+    sim_obj_del(kd_value_path(&merged, "metadata"), "resourceVersion");
+    s->track_done = 1;
+    if (sim_store_update(s, rt->res, ns, rt->name, &merged, 0, dry, NULL,
+                         &err))
+      sim_send_error(s, c, &err);
+    else if ((o = sim_table_find(rt->res->table, ns, rt->name, NULL)))
+      send_scale(s, c, o);
+  }
+  wctx_end(s, &w);
+  kd_value_clear(&cfg);
+  kd_value_clear(&merged);
+  kd_value_clear(&status);
 }
 
 static void do_scale(sim *s, sim_conn *c, sim_req *req, route *rt)
@@ -708,38 +680,55 @@ static void do_scale(sim *s, sim_conn *c, sim_req *req, route *rt)
   const char *ns = rt->res->namespaced ? rt->ns : "";
   sim_obj *o = sim_table_find(rt->res->table, ns, rt->name, NULL);
   kd_error err = {0};
-  kd_value body, upd;
-  int dry;
+  kd_value upd;
+  int64_t replicas = 0;
+  int dry, patch = strcmp(req->method, "PATCH") == 0;
+  sim_patch_type type = SIM_PATCH_MERGE;
   if (!o) {
     sim_err_notfound(s, &err, rt->res, rt->name);
     sim_send_error(s, c, &err);
     return;
   }
   if (strcmp(req->method, "GET") == 0) { send_scale(s, c, o); return; }
-  if (strcmp(req->method, "PUT") != 0 && strcmp(req->method, "PATCH") != 0) {
+  if (strcmp(req->method, "PUT") != 0 && !patch) {
     method_not_allowed(s, c);
     return;
   }
+  if (patch &&
+      (type = sim_patch_type_of(sim_req_header(req, "content-type"))) ==
+          SIM_PATCH_UNSUPPORTED) {
+    sim_send_status(s, c, 415, "UnsupportedMediaType",
+                    sim_patch_unsupported_message(0), NULL);
+    return;
+  }
   if (dry_run(s, c, req, &dry)) return;
-  {
+  if (patch) {
+    if (scale_patch(s, c, req, o, type, &replicas)) return;
+    if (type == SIM_PATCH_APPLY) {
+      scale_apply(s, c, req, rt, o, replicas, dry);
+      return;
+    }
+  } else {
+    /* PUT: a whole Scale */
     const char *data = req->body.data ? req->body.data : "";
+    kd_value body;
+    const kd_value *rep;
     if (json_decode(data, req->body.len, "body", &body, &err)) {
       sim_send_status(s, c, 400, "BadRequest", err.msg, NULL);
       return;
     }
-  }
-  {
-    const kd_value *rep = kd_value_path(&body, "spec.replicas");
+    rep = kd_value_path(&body, "spec.replicas");
     if (!rep || rep->type != KD_INT) {
       kd_value_clear(&body);
       sim_send_status(s, c, 422, "Invalid", "spec.replicas: Required value",
                       NULL);
       return;
     }
-    kd_value_copy(&upd, &o->v);
-    sim_set_int(&upd, "spec.replicas", rep->u.i);
+    replicas = rep->u.i;
+    kd_value_clear(&body);
   }
-  kd_value_clear(&body);
+  kd_value_copy(&upd, &o->v);
+  sim_set_int(&upd, "spec.replicas", replicas);
   sim_obj_del(kd_value_path(&upd, "metadata"), "resourceVersion");
   {
     wctx w;   /* a scale write is an Update of subresource "scale" */
@@ -917,7 +906,7 @@ static void resource_request(sim *s, sim_conn *c, sim_req *req, route *rt)
     free(w);
     if (watch) sim_watch_start(s, c, req, rt->res, rt->ns);
     else if (item) send_obj(s, c, 200, rt->res, rt->ns, rt->name, req);
-    else do_list(s, c, req, rt);
+    else sim_api_list(s, c, req, rt->res, rt->ns);
   } else if (strcmp(m, "POST") == 0 && !item) {
     do_create(s, c, req, rt);
   } else if (strcmp(m, "PUT") == 0 && item) {

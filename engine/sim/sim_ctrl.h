@@ -76,6 +76,16 @@ void sim_queue_add_after(sim_queue *q, const char *ns, const char *name,
 /* Queues every object of R. */
 void sim_queue_add_all(sim_queue *q, const sim_resource *r);
 
+/* Starts a queue-driven controller whose state is CTX: *Q gets a queue
+ * calling SYNC(s, CTX, ...), *SUB the subscription of ON_EVENT with CTX,
+ * and every object of R is queued. Returns KD_OK, or KD_ENOMEM with ERR
+ * set and nothing left to undo. */
+int sim_ctrl_begin(sim *s, void *ctx, sim_sync_fn sync, sim_event_fn on_event,
+                   const sim_resource *r, sim_queue **q, int *sub,
+                   kd_error *err);
+/* Ends what sim_ctrl_begin started (Q may be NULL). */
+void sim_ctrl_end(sim *s, sim_queue *q, int sub);
+
 /* ---- string maps ---------------------------------------------------------*/
 
 typedef struct sim_map sim_map;
@@ -222,6 +232,19 @@ void sim_hash(const kd_value *v, int64_t collision, char *out);
 /* Random lowercase hex, N characters, into OUT (room for N + 1). */
 void sim_hex(char *out, size_t n);
 
+/* ---- cron schedules (sim_cron.c) ------------------------------------------*/
+
+typedef struct sim_cron {
+  uint64_t minutes, hours, dom, months, dow; /* bit N: value N allowed */
+  int dom_star, dow_star;                    /* the day field was * or ? */
+} sim_cron;
+/* Parses a CronJob schedule into *C. Returns 0, or -1 with the Go cron
+ * parser's message appended to WHY. */
+int sim_cron_parse(const char *spec, sim_cron *c, kd_buf *why);
+/* The first activation strictly after AFTER (Unix seconds, UTC), or -1
+ * when there is none within five years. */
+int64_t sim_cron_next(const sim_cron *c, int64_t after);
+
 /* ---- the plugins (listed in sim_plugins.c) --------------------------------*/
 
 #define SIM_CTRL_PLUGIN(name)                                               \
@@ -235,6 +258,7 @@ SIM_CTRL_PLUGIN(deploy);
 SIM_CTRL_PLUGIN(gc);
 SIM_CTRL_PLUGIN(ns);
 SIM_CTRL_PLUGIN(job);
+SIM_CTRL_PLUGIN(cronjob);
 SIM_CTRL_PLUGIN(sts);
 SIM_CTRL_PLUGIN(ds);
 SIM_CTRL_PLUGIN(storage);

@@ -874,16 +874,15 @@ static void on_event(sim *s, void *ctx, const sim_event *ev)
 int sim_deploy_start(sim *s, void **state, kd_error *err)
 {
   dctl *c = calloc(1, sizeof *c);
-  if (!c || !(c->q = sim_queue_new(s, sync, c))) {
-    free(c);
-    return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
-  }
+  if (!c) return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
   c->s = s;
   c->deploys = sim_res(s, "apps", "deployments");
   c->rs = sim_res(s, "apps", "replicasets");
   c->pods = sim_res(s, "", "pods");
-  c->sub = sim_subscribe(s, on_event, c);
-  sim_queue_add_all(c->q, c->deploys);
+  if (sim_ctrl_begin(s, c, sync, on_event, c->deploys, &c->q, &c->sub, err)) {
+    free(c);
+    return KD_ENOMEM;
+  }
   *state = c;
   return KD_OK;
 }
@@ -892,7 +891,6 @@ void sim_deploy_stop(sim *s, void *state)
 {
   dctl *c = state;
   if (!c) return;
-  sim_unsubscribe(s, c->sub);
-  sim_queue_free(c->q);
+  sim_ctrl_end(s, c->q, c->sub);
   free(c);
 }

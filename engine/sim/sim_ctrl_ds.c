@@ -304,16 +304,15 @@ static void on_event(sim *s, void *ctx, const sim_event *ev)
 int sim_ds_start(sim *s, void **state, kd_error *err)
 {
   dsc *c = calloc(1, sizeof *c);
-  if (!c || !(c->q = sim_queue_new(s, sync, c))) {
-    free(c);
-    return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
-  }
+  if (!c) return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
   c->s = s;
   c->sets = sim_res(s, "apps", "daemonsets");
   c->pods = sim_res(s, "", "pods");
   c->nodes = sim_res(s, "", "nodes");
-  c->sub = sim_subscribe(s, on_event, c);
-  sim_queue_add_all(c->q, c->sets);
+  if (sim_ctrl_begin(s, c, sync, on_event, c->sets, &c->q, &c->sub, err)) {
+    free(c);
+    return KD_ENOMEM;
+  }
   *state = c;
   return KD_OK;
 }
@@ -322,7 +321,6 @@ void sim_ds_stop(sim *s, void *state)
 {
   dsc *c = state;
   if (!c) return;
-  sim_unsubscribe(s, c->sub);
-  sim_queue_free(c->q);
+  sim_ctrl_end(s, c->q, c->sub);
   free(c);
 }

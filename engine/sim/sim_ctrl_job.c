@@ -520,15 +520,14 @@ static int start_pod(void *ctx, const kd_value *pod)
 int sim_job_start(sim *s, void **state, kd_error *err)
 {
   jobc *c = calloc(1, sizeof *c);
-  if (!c || !(c->q = sim_queue_new(s, sync, c))) {
-    free(c);
-    return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
-  }
+  if (!c) return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
   c->s = s;
   c->jobs = sim_res(s, "batch", "jobs");
   c->pods = sim_res(s, "", "pods");
-  c->sub = sim_subscribe(s, on_event, c);
-  sim_queue_add_all(c->q, c->jobs);
+  if (sim_ctrl_begin(s, c, sync, on_event, c->jobs, &c->q, &c->sub, err)) {
+    free(c);
+    return KD_ENOMEM;
+  }
   sim_obj_each(s, c->pods, NULL, start_pod, c);
   *state = c;
   return KD_OK;
@@ -538,7 +537,6 @@ void sim_job_stop(sim *s, void *state)
 {
   jobc *c = state;
   if (!c) return;
-  sim_unsubscribe(s, c->sub);
-  sim_queue_free(c->q);
+  sim_ctrl_end(s, c->q, c->sub);
   free(c);
 }

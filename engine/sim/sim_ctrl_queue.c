@@ -296,3 +296,20 @@ void sim_map_del(sim_map *m, const char *key)
 }
 
 size_t sim_map_len(const sim_map *m) { return m ? m->len : 0; }
+
+int sim_ctrl_begin(sim *s, void *ctx, sim_sync_fn sync, sim_event_fn on_event,
+                   const sim_resource *r, sim_queue **q, int *sub,
+                   kd_error *err)
+{
+  if (!(*q = sim_queue_new(s, sync, ctx)))
+    return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
+  *sub = sim_subscribe(s, on_event, ctx);
+  sim_queue_add_all(*q, r);
+  return KD_OK;
+}
+
+void sim_ctrl_end(sim *s, sim_queue *q, int sub)
+{
+  sim_unsubscribe(s, sub);
+  sim_queue_free(q);
+}

@@ -282,15 +282,14 @@ static void on_event(sim *s, void *ctx, const sim_event *ev)
 int sim_rs_start(sim *s, void **state, kd_error *err)
 {
   rsc *c = calloc(1, sizeof *c);
-  if (!c || !(c->q = sim_queue_new(s, sync, c))) {
-    free(c);
-    return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
-  }
+  if (!c) return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
   c->s = s;
   c->rs = sim_res(s, "apps", "replicasets");
   c->pods = sim_res(s, "", "pods");
-  c->sub = sim_subscribe(s, on_event, c);
-  sim_queue_add_all(c->q, c->rs);
+  if (sim_ctrl_begin(s, c, sync, on_event, c->rs, &c->q, &c->sub, err)) {
+    free(c);
+    return KD_ENOMEM;
+  }
   *state = c;
   return KD_OK;
 }
@@ -299,7 +298,6 @@ void sim_rs_stop(sim *s, void *state)
 {
   rsc *c = state;
   if (!c) return;
-  sim_unsubscribe(s, c->sub);
-  sim_queue_free(c->q);
+  sim_ctrl_end(s, c->q, c->sub);
   free(c);
 }

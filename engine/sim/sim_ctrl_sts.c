@@ -361,16 +361,15 @@ static void on_event(sim *s, void *ctx, const sim_event *ev)
 int sim_sts_start(sim *s, void **state, kd_error *err)
 {
   stsc *c = calloc(1, sizeof *c);
-  if (!c || !(c->q = sim_queue_new(s, sync, c))) {
-    free(c);
-    return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
-  }
+  if (!c) return kd_error_set(err, KD_ENOMEM, "sim: out of memory");
   c->s = s;
   c->sets = sim_res(s, "apps", "statefulsets");
   c->pods = sim_res(s, "", "pods");
   c->pvcs = sim_res(s, "", "persistentvolumeclaims");
-  c->sub = sim_subscribe(s, on_event, c);
-  sim_queue_add_all(c->q, c->sets);
+  if (sim_ctrl_begin(s, c, sync, on_event, c->sets, &c->q, &c->sub, err)) {
+    free(c);
+    return KD_ENOMEM;
+  }
   *state = c;
   return KD_OK;
 }
@@ -379,7 +378,6 @@ void sim_sts_stop(sim *s, void *state)
 {
   stsc *c = state;
   if (!c) return;
-  sim_unsubscribe(s, c->sub);
-  sim_queue_free(c->q);
+  sim_ctrl_end(s, c->q, c->sub);
   free(c);
 }

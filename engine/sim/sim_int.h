@@ -169,6 +169,8 @@ struct sim {
   char *manager;             /* field manager of writes through sim.h */
   const char *last_name;     /* name of the last object created (borrowed,
                                 valid until the next store mutation) */
+  kd_buf warnings;           /* Warning header lines of the answer being
+                                made (sim_respond sends and clears them) */
 };
 
 /* sim_loop.c */
@@ -306,6 +308,31 @@ void sim_table_end(kd_buf *b);
 
 /* sim_tls.c */
 int sim_tls_init(sim *s, kd_error *err);
+
+/* sim_api.c: the JSON of O as served through R (a reference: unref it);
+ * sim_list.c: the list verb on RES in namespace REQ_NS ("" for all). */
+sim_blob *sim_api_json_for(sim *s, sim_resource *r, sim_obj *o);
+void sim_api_list(sim *s, sim_conn *c, sim_req *req, sim_resource *res,
+                  const char *req_ns);
+
+/* sim_strict.c: the fields of OBJ (served through built-in resource R)
+ * that its Go type does not have: their paths ("spec.a[0].b"), each with
+ * its NUL, appended to PATHS in the order met; removes them from OBJ when
+ * PRUNE. Returns how many (0 for kinds it has no table of) or KD_ENOMEM. */
+int sim_strict_unknown(const sim_resource *r, kd_value *obj, int prune,
+                       kd_buf *paths);
+enum { SIM_FV_IGNORE, SIM_FV_WARN, SIM_FV_STRICT };
+/* The request's fieldValidation (Warn when absent) into *MODE; a value
+ * kube does not know is answered with a 422 naming OPTIONS
+ * ("CreateOptions"...) and returns 1. */
+int sim_field_validation(sim *s, sim_conn *c, const sim_req *req,
+                         const char *options, int *mode);
+/* Unknown fields of OBJ (a request body, or an applied configuration when
+ * APPLY) under MODE: Strict answers 400 as kube words it and returns 1;
+ * Warn adds a Warning header per field to the answer; Warn and Ignore drop
+ * them from OBJ. Returns 0 when the request goes on. */
+int sim_unknown_fields(sim *s, sim_conn *c, const sim_resource *r,
+                       kd_value *obj, int mode, int apply);
 
 /* sim_state.c */
 int sim_state_load(sim *s, kd_error *err);

@@ -158,7 +158,7 @@ oom:
 }
 
 /* ---- decoding ------------------------------------------------------- */
-static const char *go_type(const kd_value *v)
+const char *sim_patch_go_type(const kd_value *v)
 {
   switch (v->type) {
   case KD_ARR: return "array";
@@ -185,7 +185,7 @@ int sim_patch_decode(sim_patch_type type, const char *body, size_t len,
     }
     if (patch->type == KD_NULL) kd_value_obj(patch);
     if (patch->type != KD_OBJ) {
-      const char *t = go_type(patch);
+      const char *t = sim_patch_go_type(patch);
       kd_value_clear(patch);
       return sim_patch_failf(status, err, KD_EPARSE, 400, "BadRequest",
                              "error decoding YAML: error unmarshaling JSON: "
@@ -207,14 +207,14 @@ int sim_patch_decode(sim_patch_type type, const char *body, size_t len,
                            derr.msg);
   }
   if (type == SIM_PATCH_JSON && patch->type != KD_ARR) {
-    const char *t = go_type(patch);
+    const char *t = sim_patch_go_type(patch);
     kd_value_clear(patch);
     return sim_patch_failf(status, err, KD_EPARSE, 400, "BadRequest",
                            "json: cannot unmarshal %s into Go value of type "
                            "jsonpatch.Patch", t);
   }
   if (type == SIM_PATCH_STRATEGIC && patch->type != KD_OBJ) {
-    const char *t = go_type(patch);
+    const char *t = sim_patch_go_type(patch);
     kd_value_clear(patch);
     if (strcmp(t, "null") == 0) {   /* Go leaves the map empty */
       kd_value_obj(patch);
@@ -460,9 +460,7 @@ kd_value *sim_patch_obj_set(kd_value *o, const char *key, size_t klen,
 }
 
 /* ---- JSON merge patch ----------------------------------------------- */
-/* Removes null members of objects, recursively (arrays keep their nulls
- * but objects inside them are pruned), as pruneNulls does. */
-static void prune_nulls(kd_value *v)
+void sim_patch_prune_nulls(kd_value *v)
 {
   size_t i;
   if (v->type == KD_OBJ) {
@@ -471,11 +469,12 @@ static void prune_nulls(kd_value *v)
         sim_patch_obj_del(v, i);
         continue;
       }
-      prune_nulls(&v->u.obj.m[i].val);
+      sim_patch_prune_nulls(&v->u.obj.m[i].val);
       i++;
     }
   } else if (v->type == KD_ARR) {
-    for (i = 0; i < v->u.arr.len; i++) prune_nulls(&v->u.arr.items[i]);
+    for (i = 0; i < v->u.arr.len; i++)
+      sim_patch_prune_nulls(&v->u.arr.items[i]);
   }
 }
 
@@ -500,7 +499,7 @@ static int merge_docs(kd_value *doc, const kd_value *patch, int depth)
     if ((rc = kd_value_copy(&nv, &m->val))) return rc;
     /* a patch value replacing an object is taken as is; one landing on
      * nothing or a non-object loses its nulls */
-    if (!cur || cur->type != KD_OBJ) prune_nulls(&nv);
+    if (!cur || cur->type != KD_OBJ) sim_patch_prune_nulls(&nv);
     if (!sim_patch_obj_set(doc, m->key, m->klen, &nv)) return KD_ENOMEM;
   }
   return KD_OK;

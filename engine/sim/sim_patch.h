@@ -39,6 +39,11 @@ typedef enum sim_patch_type {
  * for anything else (NULL too). */
 sim_patch_type sim_patch_type_of(const char *content_type);
 
+/* Go's name of a JSON value's type in encoding/json's "cannot unmarshal
+ * X into ..." messages: "array", "object", "string", "bool", "null",
+ * "number". */
+const char *sim_patch_go_type(const kd_value *v);
+
 /* The 415 message kube-apiserver sends for an unsupported patch type, e.g.
  * strategic merge patch on a custom resource. */
 const char *sim_patch_unsupported_message(int custom);

@@ -101,6 +101,10 @@ int sim_patch_value_cmp(const kd_value *a, const kd_value *b);
 int sim_patch_value_same(const kd_value *a, const kd_value *b);
 /* Removes the member at index I of object O (order kept). */
 void sim_patch_obj_del(kd_value *o, size_t i);
+/* Removes null members of objects, recursively (arrays keep their nulls
+ * but objects inside them are pruned), as merge patch's pruneNulls and
+ * decoding into a typed object do. */
+void sim_patch_prune_nulls(kd_value *v);
 /* Index of KEY in object O or -1. */
 long sim_patch_obj_find(const kd_value *o, const char *key, size_t klen);
 /* Sets KEY of O to V (moved in; replaced when present). Returns the slot

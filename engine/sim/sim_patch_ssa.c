@@ -197,24 +197,6 @@ static int merge_obj(const sim_schema *t, const kd_value *l,
   return KD_OK;
 }
 
-/* Drops null members, as decoding into a typed object drops them. */
-static void drop_nulls(kd_value *v)
-{
-  size_t i;
-  if (v->type == KD_OBJ) {
-    for (i = 0; i < v->u.obj.len;) {
-      if (v->u.obj.m[i].val.type == KD_NULL) {
-        sim_patch_obj_del(v, i);
-        continue;
-      }
-      drop_nulls(&v->u.obj.m[i].val);
-      i++;
-    }
-  } else if (v->type == KD_ARR) {
-    for (i = 0; i < v->u.arr.len; i++) drop_nulls(&v->u.arr.items[i]);
-  }
-}
-
 static int merge_val(const sim_schema *t, const kd_value *l,
                      const kd_value *r, kd_value *out, int depth)
 {
@@ -223,7 +205,7 @@ static int merge_val(const sim_schema *t, const kd_value *l,
   if (!r) return kd_value_copy(out, l);
   if (!l) {
     if (kd_value_copy(out, r)) return KD_ENOMEM;
-    drop_nulls(out);
+    sim_patch_prune_nulls(out);
     return KD_OK;
   }
   /* a null applied over a granular map or list leaves it (derefMap of
@@ -234,7 +216,7 @@ static int merge_val(const sim_schema *t, const kd_value *l,
   if (sim_schema_atomic(t, r) || l->type != r->type ||
       (is_empty_container(l) && is_empty_container(r))) {
     if (kd_value_copy(out, r)) return KD_ENOMEM;
-    drop_nulls(out);
+    sim_patch_prune_nulls(out);
     return KD_OK;
   }
   if (r->type == KD_ARR) return merge_list(t, l, r, out, depth);

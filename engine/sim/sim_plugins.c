@@ -10,6 +10,7 @@ const sim_plugin sim_plugins[] = {
   {"replicaset", sim_rs_start, sim_rs_stop},
   {"deployment", sim_deploy_start, sim_deploy_stop},
   {"job", sim_job_start, sim_job_stop},
+  {"cronjob", sim_cronjob_start, sim_cronjob_stop},
   {"statefulset", sim_sts_start, sim_sts_stop},
   {"daemonset", sim_ds_start, sim_ds_stop},
   {"storage", sim_storage_start, sim_storage_stop},

@@ -176,21 +176,28 @@ static void queue_out(sim *s, sim_conn *c, const char *p, size_t n)
 void sim_respond(sim *s, sim_conn *c, int status, const char *ctype,
                  const char *headers, const char *body, size_t len)
 {
-  char head[1024];
-  int n;
+  kd_buf h = {0};
+  int rc;
   if (c->dead) return;
-  n = snprintf(head, sizeof head,
-               "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
-               "Cache-Control: no-cache, private\r\n"
-               "Content-Length: %zu\r\n%s%s\r\n",
-               status, status_text(status), ctype ? ctype : "text/plain",
-               len, headers ? headers : "",
-               c->close_after ? "Connection: close\r\n" : "");
-  if (n < 0 || (size_t)n >= sizeof head) {
+  rc = kd_buf_printf(&h, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+                     "Cache-Control: no-cache, private\r\n"
+                     "Content-Length: %zu\r\n",
+                     status, status_text(status), ctype ? ctype : "text/plain",
+                     len);
+  /* the Warning lines of a write (fieldValidation=Warn) */
+  if (!rc && s->warnings.len)
+    rc = kd_buf_add(&h, s->warnings.data, s->warnings.len);
+  if (!rc && headers) rc = kd_buf_adds(&h, headers);
+  if (!rc && c->close_after) rc = kd_buf_adds(&h, "Connection: close\r\n");
+  if (!rc) rc = kd_buf_adds(&h, "\r\n");
+  kd_buf_free(&s->warnings);
+  if (rc) {
+    kd_buf_free(&h);
     sim_conn_close(s, c);
     return;
   }
-  queue_out(s, c, head, (size_t)n);
+  queue_out(s, c, h.data, h.len);
+  kd_buf_free(&h);
   queue_out(s, c, body, len);
   sim_conn_flush(s, c);
 }

@@ -240,19 +240,6 @@ static int is_crd(const sim_resource *r)
          strcmp(r->group, "apiextensions.k8s.io") == 0;
 }
 
-/* Go's name of a JSON value's type in "cannot unmarshal X" messages. */
-static const char *go_json_type(const kd_value *v)
-{
-  switch (v->type) {
-  case KD_ARR: return "array";
-  case KD_OBJ: return "object";
-  case KD_STR: return "string";
-  case KD_BOOL: return "bool";
-  case KD_NULL: return "null";
-  default: return "number";
-  }
-}
-
 /* KIND of V: 's' string, 'm' map of strings, 'a' array of strings,
  * 'o' object, 'l' array of objects. Returns 1 when V fits. */
 static int fits(const kd_value *v, char kind)
@@ -314,7 +301,7 @@ static int check_shapes(sim *s, sim_resource *r, const kd_value *obj,
     return sim_fail(s, err, 400, "BadRequest", "%s in version \"%s\" cannot "
                     "be handled as a %s: json: cannot unmarshal %s into Go "
                     "struct field %s of type %s", r->kind, r->version, r->kind,
-                    go_json_type(v), go, fields[i].gotype);
+                    sim_patch_go_type(v), go, fields[i].gotype);
   }
   if (!r->group[0] && (!strcmp(r->plural, "configmaps") ||
                        !strcmp(r->plural, "secrets"))) {
@@ -326,7 +313,7 @@ static int check_shapes(sim *s, sim_resource *r, const kd_value *obj,
       return sim_fail(s, err, 400, "BadRequest", "%s in version \"v1\" cannot "
                       "be handled as a %s: json: cannot unmarshal %s into Go "
                       "struct field %s.%s of type map[string]%s", r->kind,
-                      r->kind, go_json_type(v), r->kind, maps[i],
+                      r->kind, sim_patch_go_type(v), r->kind, maps[i],
                       (!strcmp(maps[i], "binaryData") ||
                        (!strcmp(maps[i], "data") && !strcmp(r->plural, "secrets")))
                           ? "[]uint8" : "string");
@@ -627,6 +614,26 @@ static void drop_gc_finalizers(kd_value *v)
   if (f->u.arr.len == 0) sim_obj_del(kd_value_path(v, "metadata"), "finalizers");
 }
 
+/* A delete that keeps the object (graceful pod, pending finalizers):
+ * commits NV (taken) as a modification unless dry or unchanged; OUT gets
+ * the result. */
+static int keep_marked(sim *s, sim_resource *r, sim_obj *o, kd_value *nv,
+                       int dry, kd_value *out)
+{
+  kd_value old;
+  if (dry || kd_value_equal(nv, &o->v)) {
+    if (out) *out = *nv;
+    else kd_value_clear(nv);
+    return KD_OK;
+  }
+  old = o->v;
+  o->v = *nv;
+  commit(s, r, o, SIM_MODIFIED, &old);
+  kd_value_clear(&old);
+  if (out) kd_value_copy(out, &o->v);
+  return KD_OK;
+}
+
 /* Graceful pod deletion (SIM_F_KUBELET): 1 when the pod was only marked. */
 static int pod_grace(sim *s, sim_resource *r, sim_obj *o, kd_value *nv,
                      int64_t grace)
@@ -691,19 +698,7 @@ int sim_store_delete(sim *s, sim_resource *r, const char *ns,
     add_finalizer(&nv, "orphan");
   if (!(s->features & SIM_F_GC)) drop_gc_finalizers(&nv);
   if (pod_grace(s, r, o, &nv, opts ? opts->grace : -1)) {
-    if (dry || kd_value_equal(&nv, &o->v)) {
-      if (out) *out = nv;
-      else kd_value_clear(&nv);
-      return KD_OK;
-    }
-    {
-      kd_value old = o->v;
-      o->v = nv;
-      commit(s, r, o, SIM_MODIFIED, &old);
-      kd_value_clear(&old);
-    }
-    if (out) kd_value_copy(out, &o->v);
-    return KD_OK;
+    return keep_marked(s, r, o, &nv, dry, out);
   }
   if (is_core_ns(r) && (s->features & SIM_F_NAMESPACES)) {
     sim_set_str(&nv, "status.phase", "Terminating");
@@ -726,19 +721,7 @@ int sim_store_delete(sim *s, sim_resource *r, const char *ns,
                     (g && g->type == KD_INT ? g->u.i : 0) + 1);
       }
     }
-    if (dry || kd_value_equal(&nv, &o->v)) {
-      if (out) *out = nv;
-      else kd_value_clear(&nv);
-      return KD_OK;
-    }
-    {
-      kd_value old = o->v;
-      o->v = nv;
-      commit(s, r, o, SIM_MODIFIED, &old);
-      kd_value_clear(&old);
-    }
-    if (out) kd_value_copy(out, &o->v);
-    return KD_OK;
+    return keep_marked(s, r, o, &nv, dry, out);
   }
   *deleted = 1;
   if (dry) {

@@ -460,26 +460,27 @@ static void c_ev_object(kd_buf *b, const kd_value *o, int64_t n)
   str_cell(b, tmp);
 }
 
-static void c_pdb_min(kd_buf *b, const kd_value *o, int64_t n)
+/* an IntOrString cell, N/A when absent */
+static void int_or_string_cell(kd_buf *b, const kd_value *o, const char *path)
 {
-  const kd_value *v = kd_value_path(o, "spec.minAvailable");
+  const kd_value *v = kd_value_path(o, path);
   char tmp[64];
-  (void)n;
   if (!v) { str_cell(b, "N/A"); return; }
   if (v->type == KD_INT) snprintf(tmp, sizeof tmp, "%lld", (long long)v->u.i);
   else snprintf(tmp, sizeof tmp, "%s", v->type == KD_STR ? v->u.str.s : "");
   str_cell(b, tmp);
 }
 
+static void c_pdb_min(kd_buf *b, const kd_value *o, int64_t n)
+{
+  (void)n;
+  int_or_string_cell(b, o, "spec.minAvailable");
+}
+
 static void c_pdb_max(kd_buf *b, const kd_value *o, int64_t n)
 {
-  const kd_value *v = kd_value_path(o, "spec.maxUnavailable");
-  char tmp[64];
   (void)n;
-  if (!v) { str_cell(b, "N/A"); return; }
-  if (v->type == KD_INT) snprintf(tmp, sizeof tmp, "%lld", (long long)v->u.i);
-  else snprintf(tmp, sizeof tmp, "%s", v->type == KD_STR ? v->u.str.s : "");
-  str_cell(b, tmp);
+  int_or_string_cell(b, o, "spec.maxUnavailable");
 }
 
 INTCELL(c_pdb_allowed, "status.disruptionsAllowed")
@@ -497,6 +498,11 @@ static void c_netpol_selector(kd_buf *b, const kd_value *o, int64_t n)
 #define NAME {"Name", "string", "name", 0, name}
 #define AGE {"Age", "string", "", 0, age}
 #define END {0, 0, 0, 0, 0}
+/* the -o wide columns of the workload kinds */
+#define WORKLOAD_WIDE                                                     \
+  {"Containers", "string", "", 1, c_containers},                          \
+  {"Images", "string", "", 1, c_images},                                  \
+  {"Selector", "string", "", 1, c_selector}
 
 static const col t_pods[] = {NAME, {"Ready", "string", "", 0, c_pod_ready},
   {"Status", "string", "", 0, c_pod_status},
@@ -507,15 +513,11 @@ static const col t_pods[] = {NAME, {"Ready", "string", "", 0, c_pod_ready},
 static const col t_deploy[] = {NAME, {"Ready", "string", "", 0, c_deploy_ready},
   {"Up-to-date", "integer", "", 0, c_updated},
   {"Available", "integer", "", 0, c_available}, AGE,
-  {"Containers", "string", "", 1, c_containers},
-  {"Images", "string", "", 1, c_images},
-  {"Selector", "string", "", 1, c_selector}, END};
+  WORKLOAD_WIDE, END};
 static const col t_rs[] = {NAME, {"Desired", "integer", "", 0, c_desired},
   {"Current", "integer", "", 0, c_current},
   {"Ready", "integer", "", 0, c_readyn}, AGE,
-  {"Containers", "string", "", 1, c_containers},
-  {"Images", "string", "", 1, c_images},
-  {"Selector", "string", "", 1, c_selector}, END};
+  WORKLOAD_WIDE, END};
 static const col t_sts[] = {NAME, {"Ready", "string", "", 0, c_deploy_ready},
   AGE, {"Containers", "string", "", 1, c_containers},
   {"Images", "string", "", 1, c_images}, END};
@@ -525,15 +527,11 @@ static const col t_ds[] = {NAME, {"Desired", "integer", "", 0, c_ds_desired},
   {"Up-to-date", "integer", "", 0, c_ds_updated},
   {"Available", "integer", "", 0, c_ds_available},
   {"Node Selector", "string", "", 0, c_none}, AGE,
-  {"Containers", "string", "", 1, c_containers},
-  {"Images", "string", "", 1, c_images},
-  {"Selector", "string", "", 1, c_selector}, END};
+  WORKLOAD_WIDE, END};
 static const col t_jobs[] = {NAME, {"Status", "string", "", 0, c_job_status},
   {"Completions", "string", "", 0, c_job_completions},
   {"Duration", "string", "", 0, c_job_duration}, AGE,
-  {"Containers", "string", "", 1, c_containers},
-  {"Images", "string", "", 1, c_images},
-  {"Selector", "string", "", 1, c_selector}, END};
+  WORKLOAD_WIDE, END};
 static const col t_cron[] = {NAME, {"Schedule", "string", "", 0, c_schedule},
   {"Timezone", "string", "", 0, c_none},
   {"Suspend", "boolean", "", 0, c_cron_suspend},

@@ -1,6 +1,7 @@
 /* engine/sim/sim_util.c: small helpers of the sim: shared blobs, object
  * paths, uids, timestamps. */
 #include "sim_int.h"
+#include "sim_ctrl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,13 +140,7 @@ int64_t sim_clock_ms(void)
 
 char *sim_rfc3339(int64_t unix_ms)
 {
-  time_t t = (time_t)(unix_ms / 1000);
-  struct tm tm;
-  char *out = malloc(32);
-  if (!out) return NULL;
-  gmtime_r(&t, &tm);
-  strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return out;
+  return sim_time_str(unix_ms);   /* the controllers' toolkit has it */
 }
 
 char *sim_timestamp(const sim *s)

@@ -2,6 +2,7 @@
  * clients notice: names, pod template containers, workload selectors,
  * service ports, CRD names. Messages and field paths as kube prints them.*/
 #include "sim_int.h"
+#include "sim_ctrl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,8 +255,17 @@ void sim_validate(sim *s, sim_resource *r, const kd_value *obj,
     check_containers(kd_value_path(obj, "spec.template.spec"),
                      "spec.template.spec.", v);
   } else if (is(r, "batch", "cronjobs")) {
-    if (!sim_str(obj, "spec.schedule"))
+    const char *sched = sim_str(obj, "spec.schedule");
+    sim_cron cr;
+    kd_buf why = {0}, m = {0};
+    if (!sched)
       sim_verr_add(v, "FieldValueRequired", "spec.schedule", "Required value");
+    else if (sim_cron_parse(sched, &cr, &why) &&
+             kd_buf_printf(&m, "Invalid value: \"%s\": %s", sched,
+                           why.data ? why.data : "") == KD_OK)
+      sim_verr_add(v, "FieldValueInvalid", "spec.schedule", m.data);
+    kd_buf_free(&why);
+    kd_buf_free(&m);
     check_containers(kd_value_path(obj, "spec.jobTemplate.spec.template.spec"),
                      "spec.jobTemplate.spec.template.spec.", v);
   } else if (is(r, "", "services")) {

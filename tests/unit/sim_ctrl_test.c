@@ -408,9 +408,52 @@ static void test_kubelet(void)
   sim_free(s);
 }
 
+/* cron schedules: parsing, kube's error words and next activations (UTC) */
+static int64_t next_of(const char *spec, int64_t after)
+{
+  sim_cron c;
+  kd_buf why = {0};
+  int rc = sim_cron_parse(spec, &c, &why);
+  kd_buf_free(&why);
+  return rc ? -2 : sim_cron_next(&c, after);
+}
+
+static void cron_error(const char *spec, const char *want)
+{
+  sim_cron c;
+  kd_buf why = {0};
+  CHECK(sim_cron_parse(spec, &c, &why) == -1);
+  CHECK_STR(why.data, want);
+  kd_buf_free(&why);
+}
+
+static void test_cron(void)
+{
+  /* 2026-12-01T22:30:10Z is a Tuesday */
+  const int64_t t = 1796164210;
+  CHECK(next_of("* * * * *", t) == 1796164260);            /* 22:31 */
+  CHECK(next_of("*/15 * * * *", t) == 1796164200 + 900);   /* 22:45 */
+  CHECK(next_of("0 9 * * *", t) == 1796202000);            /* Dec 2 09:00 */
+  CHECK(next_of("@hourly", t) == 1796164200 + 1800);       /* 23:00 */
+  CHECK(next_of("0 0 * * sun", t) == 1796515200);          /* Sun Dec 6 */
+  CHECK(next_of("0 0 1 jan *", t) == 1798761600);          /* 2027-01-01 */
+  /* both day fields restricted: either matches (the 3rd or a Friday) */
+  CHECK(next_of("0 0 3 * 5", t) == 1796256000);            /* Thu Dec 3 */
+  CHECK(next_of("0 0 30 2 *", t) == -1);                   /* never */
+  CHECK(next_of("5,10-12/2 * * * *", t + 350) == 1796166300); /* 23:05 */
+  cron_error("* * *", "expected exactly 5 fields, found 3: [* * *]");
+  cron_error("60 * * * *", "end of range (60) above maximum (59): 60");
+  cron_error("* * 0 * *", "beginning of range (0) below minimum (1): 0");
+  cron_error("5-2 * * * *", "beginning of range (5) beyond end of range (2): 5-2");
+  cron_error("*/0 * * * *", "step of range should be a positive number: */0");
+  cron_error("x * * * *", "failed to parse int from x: strconv.Atoi: parsing \"x\": invalid syntax");
+  cron_error("@often", "unrecognized descriptor: @often");
+}
+
 int main(void)
 {
   RUN(test_toolkit);
+  RUN(test_cron);
   RUN(test_rolling_update);
   RUN(test_jobs);
   RUN(test_gc);

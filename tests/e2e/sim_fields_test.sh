@@ -1,0 +1,115 @@
+# tests/e2e/sim_fields_test.sh: what `kdeploy sim` does with fields the Go
+# types do not have (fieldValidation Strict / Warn / Ignore, as the real
+# kubectl sends it), and the shape of list answers (items of built-in lists
+# without kind/apiVersion, custom resources with them).
+. tests/e2e/lib.sh
+. tests/e2e/simlib.sh
+
+if [ ! -x "$KUBECTL" ]; then
+  fail kubectl_installed "tests/tools.sh could not provide kubectl"
+  finish
+  exit 1
+fi
+start_sim || fail sim_starts "no kubeconfig: $(cat "$TMP/sim.err")"
+URL=$(sim_url)
+
+cat > "$TMP/typo.yaml" <<'EOF'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labelz: {a: b}}
+spec:
+  replicas: 2
+  foo: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: web, image: nginx, imagee: x}
+EOF
+
+# ---- Strict: kubectl's default for apply, create and replace -------------
+run k apply -f "$TMP/typo.yaml"
+expect strict_apply_400 1 '' 'Error from server \(BadRequest\).*Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "metadata.labelz", unknown field "spec.foo", unknown field "spec.template.spec.containers\[0\].imagee"'
+run k get deploy web
+expect strict_nothing_created 1 '' 'deployments.apps "web" not found'
+run k apply --server-side -f "$TMP/typo.yaml"
+expect strict_server_side_apply 1 '' 'failed to create typed patch object \(apps/v1, Kind=Deployment\) default/web: errors:'
+echo "$ERR" | grep -q '^  .spec.foo: field not declared in schema$' &&
+  pass strict_ssa_names_field || fail strict_ssa_names_field "$ERR"
+run k get deploy web
+expect strict_ssa_nothing_created 1
+
+# ---- Warn: the fields are dropped, one Warning header each ---------------
+run k create --validate=warn -f "$TMP/typo.yaml"
+expect warn_create 0 'deployment.apps/web created' 'Warning: unknown field "spec.foo"'
+echo "$ERR" | grep -q 'Warning: unknown field "spec.template.spec.containers\[0\].imagee"' &&
+  pass warn_nested_field || fail warn_nested_field "$ERR"
+run k get deploy web -o json
+if printf '%s' "$OUT" | grep -q '"foo"\|"imagee"\|"labelz"'; then
+  fail warn_fields_dropped "$OUT"
+else
+  printf '%s' "$OUT" | grep -q '"replicas": 2' && pass warn_fields_dropped ||
+    fail warn_fields_dropped "known fields lost: $OUT"
+fi
+run k replace -f "$TMP/typo.yaml"
+expect strict_replace_400 1 '' 'strict decoding error: unknown field "metadata.labelz"'
+run k patch deploy web --type=merge -p '{"spec":{"bar":1,"replicas":3}}'
+expect warn_patch 0 'deployment.apps/web patched' 'Warning: unknown field "spec.bar"'
+run k get deploy web -o jsonpath='{.spec.replicas}/{.spec.bar}'
+expect warn_patch_applied_without_field 0 '^3/$'
+
+# ---- Ignore: dropped silently --------------------------------------------
+sed 's/name: web,/name: web2,/; s/matchLabels: {app: web}/matchLabels: {app: web2}/; s/labels: {app: web}/labels: {app: web2}/' \
+  "$TMP/typo.yaml" > "$TMP/typo2.yaml"
+run k create --validate=false -f "$TMP/typo2.yaml"
+if [ "$RC" = 0 ] && ! printf '%s' "$ERR" | grep -q Warning; then
+  pass ignore_create_silent
+else
+  fail ignore_create_silent "rc $RC: $ERR"
+fi
+
+# raw HTTP: the header and a value kube does not know
+run curl -s -i -X POST -H 'Content-Type: application/json' \
+  --data '{"metadata":{"name":"c1"},"data":{"a":"b"},"dat":{}}' "$URL/api/v1/namespaces/default/configmaps"
+expect warn_default_header 0 'Warning: 299 - "unknown field \\"dat\\""'
+run curl -s -X POST -H 'Content-Type: application/json' \
+  --data '{"metadata":{"name":"c2"}}' "$URL/api/v1/namespaces/default/configmaps?fieldValidation=Bogus"
+expect unknown_directive_422 0 '"message":"CreateOptions.meta.k8s.io \\"\\" is invalid: fieldValidation: Unsupported value: \\"Bogus\\".*"code":422'
+
+# ---- list items -----------------------------------------------------------
+run curl -s "$URL/api/v1/namespaces/default/configmaps"
+if printf '%s' "$OUT" | grep -q '"items":\[{"metadata":{"name":"c1"' &&
+   ! printf '%s' "$OUT" | grep -q '"kind":"ConfigMap"'; then
+  pass list_items_without_type_meta
+else
+  fail list_items_without_type_meta "$OUT"
+fi
+run k get cm c1 -o jsonpath='{.kind}/{.apiVersion}'
+expect get_keeps_type_meta 0 '^ConfigMap/v1$'
+run k get cm -o jsonpath='{.items[0].kind}'
+expect kubectl_list_fills_kind 0 '^ConfigMap$'
+cat > "$TMP/crd.yaml" <<'EOF'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+EOF
+k apply -f "$TMP/crd.yaml" >/dev/null 2>&1
+k wait --for=condition=Established --timeout=5s crd/gadgets.example.com >/dev/null 2>&1
+printf 'apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g1}\nspec: {size: 1}\n' > "$TMP/g.yaml"
+run k apply -f "$TMP/g.yaml"
+expect custom_resource_any_field 0 'gadget.example.com/g1 created'
+run curl -s "$URL/apis/example.com/v1/namespaces/default/gadgets"
+expect custom_list_items_keep_type_meta 0 '"items":\[\{"apiVersion":"example.com/v1","kind":"Gadget"|"items":\[\{"kind":"Gadget","apiVersion":"example.com/v1"'
+
+stop_sim
+finish
