@@ -65,7 +65,9 @@ loop *loop_new(kd_error *err)
   l->multi = curl_multi_init();
   if (!l->multi) {
     free(l);
-    kd_error_set(err, KD_ENOMEM, "loop: cannot create a curl multi handle");
+    /* names the cause when libcurl itself could not be loaded (curl_lazy.c) */
+    kd_error_set(err, KD_ENOMEM, "loop: cannot create a curl multi handle: %s",
+                 curl_easy_strerror(CURLE_FAILED_INIT));
     return NULL;
   }
   curl_multi_setopt(l->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);

@@ -97,8 +97,11 @@ local function follow_logs(c, d, done)
   local pods = c:watch{ apiVersion = "v1", kind = "Pod", namespace = namespace,
     labelSelector = selector_string(d.spec.selector.matchLabels) }
   local following, tasks = {}, {}
-  while not done() do
+  while true do
     local ev = pods:next(0.2)
+    -- leave only once ready and every queued pod event has been seen, so a
+    -- pod that started just before the deployment became ready is followed
+    if not ev and done() then break end
     local pod = ev and ev.object
     if pod and pod.metadata and not following[pod.metadata.name]
         and pod.status and pod.status.phase == "Running" then

@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/run.sh: the one test runner behind `make test`. Runs the C unit
 # tests (build/tests/*_test), the Lua tests (tests/lua/*_test.lua) and the
-# end-to-end tests (tests/e2e/*_test.sh); each prints PASS/FAIL lines.
+# end-to-end tests (tests/e2e/*_test.sh); each prints PASS/FAIL lines
+# (and NOTE lines, shown as they are).
 # A suite that exits non-zero without a FAIL line counts as one failure.
 # Ends with "N passed, N failed"; exits 1 on any failure.
 : "${KDEPLOY:?KDEPLOY must name the binary}"
@@ -22,6 +23,7 @@ suite() {
   p=$(grep -c '^PASS ' "$log")
   f=$(grep -c '^FAIL ' "$log")
   grep '^FAIL ' "$log"
+  grep '^NOTE ' "$log"   # a suite's summary worth showing (e.g. the corpus)
   if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
     echo "FAIL $name: exited $rc"
     tail -20 "$log" | sed 's/^/    /'

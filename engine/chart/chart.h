@@ -25,6 +25,11 @@ chart *chart_load(const char *path, kd_error *err);
 /* Loads a packaged chart from memory (SOURCE names it in errors). */
 chart *chart_load_archive(const void *data, size_t len, const char *source,
                           kd_error *err);
+/* Loads a chart from FILES[0..N) (takes ownership of the array and its
+ * strings, freed on failure too), as from an archive: paths relative to
+ * the chart root, subcharts under charts/, no .helmignore. */
+chart *chart_load_files(chart_file *files, size_t n, const char *source,
+                        kd_error *err);
 void chart_free(chart *c);   /* NULL is fine */
 
 /* Metadata name and version (borrowed). */

@@ -162,6 +162,12 @@ chart *chart_load(const char *path, kd_error *err)
   return c;
 }
 
+chart *chart_load_files(chart_file *files, size_t n, const char *source,
+                        kd_error *err)
+{
+  return load_files(files, n, source ? source : "<memory>", err);
+}
+
 chart *chart_load_archive(const void *data, size_t len, const char *source,
                           kd_error *err)
 {

@@ -346,7 +346,7 @@ static void create(kcont *c)
   if (c->sc.crash) c_log(c, "sim: %s: fatal error: simulated crash", c->name);
   if (c->sc.run_for >= 0) c_after(c, A_EXIT, c->sc.run_for);
   c->probe_failing = 0;
-  if (!c->init || c->sidecar)
+  if ((!c->init || c->sidecar) && !c->sc.startup_exit)
     c_ready_after(c, c->sc.never_ready ? PROBE_PERIOD_MS / 4
                                        : c->sc.ready_after);
   if (c->sc.log_every > 0)
@@ -809,6 +809,36 @@ static int adopt(kpod *p, const kd_value *pod)
   return 1;
 }
 
+/* A container whose image changed in the pod's spec (the one field of a
+ * running container that may change) is killed and started again with
+ * the new image, as the kubelet does. */
+static void spec_changes(kpod *p, const kd_value *pod)
+{
+  const kd_value *list = kd_value_path(pod, "spec.containers");
+  size_t i, j;
+  for (i = p->n_init; i < p->n; i++) {
+    kcont *c = &p->c[i];
+    const kd_value *spec = NULL;
+    const char *img;
+    for (j = 0; j < sim_vlen(list); j++)
+      if (sim_vstr(&list->u.arr.items[j], "name") &&
+          !strcmp(sim_vstr(&list->u.arr.items[j], "name"), c->name))
+        spec = &list->u.arr.items[j];
+    img = sim_vstr(spec, "image");
+    if (!img || !strcmp(img, c->image)) continue;
+    set_str(&c->image, kd_strndup(img, strlen(img)));
+    set_str(&c->ref, sim_kl_image_ref(img));
+    sim_kl_script_free(&c->sc);
+    sim_kl_script(&c->sc, spec, p->restart_policy, 0, 0);
+    if (c->st != C_RUNNING) continue;   /* the next start takes it */
+    EVENT(p, c, "Normal", "Killing",
+          "Container %s definition changed, will be restarted", c->name);
+    c_cancel(c);
+    c->crashes = 0;   /* a change, not a crash: started again at once */
+    c_exit(c, 0);
+  }
+}
+
 static void sync(sim *s, void *ctx, const char *ns, const char *name)
 {
   kubelet *k = ctx;
@@ -839,6 +869,8 @@ static void sync(sim *s, void *ctx, const char *ns, const char *name)
   if (pod && kd_value_path(pod, "metadata.deletionTimestamp") &&
       p->stage != P_KILLING)
     pod_kill(p, sim_vint(pod, "metadata.deletionGracePeriodSeconds", 30));
+  else if (pod && p->stage == P_MAIN)
+    spec_changes(p, pod);
 }
 
 static void on_event(sim *s, void *ctx, const sim_event *ev)

@@ -15,6 +15,7 @@ enum { P_SANDBOX, P_INIT, P_MAIN, P_DONE, P_KILLING };
  * ms; -1: never. */
 typedef struct kscript {
   int pull_error, crash, never_ready;
+  int startup_exit;        /* exits while starting: never ready, no probe */
   int64_t ready_after, unready_after, run_for, log_every, term_after;
   int exit_code;
   char *log;               /* SIM_LOG, owned */

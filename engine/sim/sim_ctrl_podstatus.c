@@ -64,6 +64,10 @@ void sim_kl_script(kscript *sc, const kd_value *c, const char *restart,
     if (init) sc->run_for = INIT_RUN_MS;
     else if (strcmp(restart, "Always")) sc->run_for = JOB_RUN_MS;
   }
+  /* sim/crash, or an exit code without SIM_RUN_FOR: the process dies as
+   * it starts, before any readiness (unless SIM_READY_AFTER says when) */
+  sc->startup_exit = sc->run_for == CRASH_RUN_MS && !env_of(c, "SIM_RUN_FOR") &&
+                     !env_of(c, "SIM_READY_AFTER");
   sc->run_for = sim_parse_ms(env_of(c, "SIM_RUN_FOR"), sc->run_for);
   sc->ready_after = sim_parse_ms(env_of(c, "SIM_READY_AFTER"),
                                  sc->ready_after);
@@ -300,6 +304,33 @@ static void container_status(const kcont *c, kd_value *out)
   container_state(c, sim_vobj(out, "state"));
 }
 
+/* The pod's QoS class from its containers' resources, as kube derives it:
+ * Guaranteed when every container limits cpu and memory with requests
+ * equal to (or defaulted from) the limits, BestEffort when none asks for
+ * anything, else Burstable. */
+static const char *qos_class(const kd_value *pod)
+{
+  static const char *const lists[] = {"spec.containers", "spec.initContainers"};
+  static const char *const res[] = {"cpu", "memory"};
+  int any = 0, guaranteed = 1, l, k;
+  size_t i;
+  for (l = 0; l < 2; l++) {
+    const kd_value *cs = kd_value_path(pod, lists[l]);
+    for (i = 0; i < sim_vlen(cs); i++) {
+      const kd_value *req = kd_value_path(&cs->u.arr.items[i], "resources.requests");
+      const kd_value *lim = kd_value_path(&cs->u.arr.items[i], "resources.limits");
+      if ((req && req->type == KD_OBJ && req->u.obj.len) ||
+          (lim && lim->type == KD_OBJ && lim->u.obj.len))
+        any = 1;
+      for (k = 0; k < 2; k++) {
+        const char *lv = sim_vkey(lim, res[k]), *rv = sim_vkey(req, res[k]);
+        if (!lv || (rv && strcmp(rv, lv))) guaranteed = 0;
+      }
+    }
+  }
+  return !any ? "BestEffort" : guaranteed ? "Guaranteed" : "Burstable";
+}
+
 void sim_kl_publish(kpod *p)
 {
   kubelet *k = p->k;
@@ -335,6 +366,7 @@ void sim_kl_publish(kpod *p)
     }
   }
   sim_vset_str(status, "phase", sim_kl_phase(p));
+  sim_vset_str(status, "qosClass", qos_class(pod));
   sim_vset_str(status, "startTime", p->start_time);
   if (p->n_init) {
     list = sim_varr(status, "initContainerStatuses");

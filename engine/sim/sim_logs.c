@@ -217,6 +217,24 @@ static const char *pick_container(sim *s, sim_conn *c, const kd_value *pod,
   return NULL;
 }
 
+/* The container's status says it terminated (and is not restarting). */
+static int terminated(const kd_value *pod, const char *cname)
+{
+  static const char *const lists[] = {"status.containerStatuses",
+                                      "status.initContainerStatuses"};
+  int l;
+  for (l = 0; l < 2; l++) {
+    const kd_value *cs = kd_value_path(pod, lists[l]);
+    size_t i;
+    for (i = 0; cs && cs->type == KD_ARR && i < cs->u.arr.len; i++) {
+      const char *n = sim_str(&cs->u.arr.items[i], "name");
+      if (n && !strcmp(n, cname))
+        return kd_value_path(&cs->u.arr.items[i], "state.terminated") != NULL;
+    }
+  }
+  return 0;
+}
+
 void sim_logs_handle(sim *s, sim_conn *c, sim_req *req, const char *ns,
                      const char *pod)
 {
@@ -243,6 +261,7 @@ void sim_logs_handle(sim *s, sim_conn *c, sim_req *req, const char *ns,
     goto done;
   }
   if (!(cname = pick_container(s, c, p, want, pod))) goto done;
+  if (fol && terminated(p, cname)) fol = 0;   /* nothing more will come */
   l = find(s, ns, pod, cname, fol);
   if (!l && sim_str(p, "status.phase") &&
       !strcmp(sim_str(p, "status.phase"), "Pending")) {

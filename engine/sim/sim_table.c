@@ -298,19 +298,24 @@ static void c_svc_selector(kd_buf *b, const kd_value *o, int64_t n)
 
 /* ---- jobs, nodes, misc ---------------------------------------------------*/
 
+/* The first condition that holds, in kube's printer's order (Complete
+ * before the interim SuccessCriteriaMet that comes first in the list). */
 static const char *job_status(const kd_value *o)
 {
+  static const char *const order[] = {"Complete", "Failed", "", "Suspended",
+                                      "FailureTarget", "SuccessCriteriaMet"};
   const kd_value *cs = kd_value_path(o, "status.conditions");
-  size_t i;
-  for (i = 0; cs && cs->type == KD_ARR && i < cs->u.arr.len; i++) {
-    const char *t = sim_str(&cs->u.arr.items[i], "type");
-    const char *st = sim_str(&cs->u.arr.items[i], "status");
-    if (!t || !st || strcmp(st, "True")) continue;
-    if (!strcmp(t, "Complete")) return "Complete";
-    if (!strcmp(t, "Failed")) return "Failed";
-    if (!strcmp(t, "Suspended")) return "Suspended";
-    if (!strcmp(t, "FailureTarget")) return "FailureTarget";
-    if (!strcmp(t, "SuccessCriteriaMet")) return "SuccessCriteriaMet";
+  size_t i, k;
+  for (k = 0; k < sizeof order / sizeof order[0]; k++) {
+    if (!order[k][0]) {   /* between Failed and Suspended: being deleted */
+      if (kd_value_path(o, "metadata.deletionTimestamp")) return "Terminating";
+      continue;
+    }
+    for (i = 0; cs && cs->type == KD_ARR && i < cs->u.arr.len; i++) {
+      const char *t = sim_str(&cs->u.arr.items[i], "type");
+      const char *st = sim_str(&cs->u.arr.items[i], "status");
+      if (t && st && !strcmp(st, "True") && !strcmp(t, order[k])) return order[k];
+    }
   }
   return "Running";
 }

@@ -7,7 +7,6 @@
 #include "json.h"
 
 #include <math.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <zlib.h>
@@ -219,19 +218,27 @@ FN(fn_b32dec)
 
 /* ---- checksums ---------------------------------------------------------- */
 
-static int digest_hex(const tpl_val *a, const EVP_MD *md, tpl_val *out)
+/* The hex digest of the argument; the hashes are ours (tpl_sha.c): the
+ * first OpenSSL digest of a process costs more than a small render. */
+static int digest_hex(const tpl_val *a, int bits, tpl_val *out)
 {
-  unsigned char h[EVP_MAX_MD_SIZE];
-  unsigned int hl = 0, i;
-  char hex[2 * EVP_MAX_MD_SIZE + 1];
-  if (!EVP_Digest(S(0), L(0), h, &hl, md, NULL)) return KD_ENOMEM;
-  for (i = 0; i < hl; i++) snprintf(hex + 2 * i, 3, "%02x", h[i]);
+  unsigned char h[64];
+  size_t hl = bits == 1 ? 20 : bits == 256 ? 32 : 64, i;
+  char hex[129];
+  static const char digits[] = "0123456789abcdef";
+  if (bits == 1) tpl_sha1(S(0), L(0), h);
+  else if (bits == 256) tpl_sha256(S(0), L(0), h);
+  else tpl_sha512(S(0), L(0), h);
+  for (i = 0; i < hl; i++) {
+    hex[2 * i] = digits[h[i] >> 4];
+    hex[2 * i + 1] = digits[h[i] & 15];
+  }
   return tpl_str_new(out, hex, 2 * hl);
 }
 
-FN(fn_sha1sum) { return digest_hex(a, EVP_sha1(), out); }
-FN(fn_sha256sum) { return digest_hex(a, EVP_sha256(), out); }
-FN(fn_sha512sum) { return digest_hex(a, EVP_sha512(), out); }
+FN(fn_sha1sum) { return digest_hex(a, 1, out); }
+FN(fn_sha256sum) { return digest_hex(a, 256, out); }
+FN(fn_sha512sum) { return digest_hex(a, 512, out); }
 
 FN(fn_adler32sum)
 {

@@ -28,6 +28,12 @@ void tpl_call_done(tpl_call *c);
  * "ptr" class prints without the leading "&"). Appends to OUT. */
 int tpl_obj_print_direct(tpl_val v, kd_buf *out);
 
+/* ---- SHA-1, SHA-256, SHA-512 (tpl_sha.c) --------------------------------- */
+
+void tpl_sha1(const void *data, size_t len, unsigned char out[20]);
+void tpl_sha256(const void *data, size_t len, unsigned char out[32]);
+void tpl_sha512(const void *data, size_t len, unsigned char out[64]);
+
 /* ---- UTF-8 and Unicode as Go sees them (tpl_unicode.c) ------------------ */
 
 #define TPL_RUNE_ERROR 0xFFFD

@@ -12,10 +12,12 @@ case "$OUT" in
     pass demo_applies_and_prints_notes ;;
   *) fail demo_applies_and_prints_notes "output: $(echo "$OUT" | head -5)" ;;
 esac
-if echo "$OUT" | grep -q '^  demo-hello-[a-z0-9]*-[a-z0-9]* | '; then
+# both replicas' logs: each pod is followed from its start until Ready
+PODS=$(echo "$OUT" | sed -n 's/^  \(demo-hello-[a-z0-9]*-[a-z0-9]*\) | .*/\1/p' | sort -u | wc -l)
+if [ "$PODS" -eq 2 ]; then
   pass demo_prints_pod_logs
 else
-  fail demo_prints_pod_logs "no pod log lines in: $(echo "$OUT" | tail -5)"
+  fail demo_prints_pod_logs "log lines of $PODS pods, want 2: $(echo "$OUT" | tail -5)"
 fi
 
 # The same flow against a sim we inspect afterwards.
