@@ -105,14 +105,24 @@ static int parse_escape(parser *ps, kd_buf *b)
   return put_utf8(b, cp);
 }
 
+/* Bytes that end a plain run inside a string: '"', '\\' and controls. */
+static const unsigned char stops[256] = {
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  ['"'] = 1, ['\\'] = 1,
+};
+
 /* Scans a string at ps->p (on the opening quote) that has no escapes:
  * returns 1 with S and LEN set to the text in the input and ps->p past the
  * closing quote, or 0 (ps->p unchanged) when the slow path is needed. */
 static int plain_string(parser *ps, const char **s, size_t *len)
 {
-  const char *q = ps->p + 1;
-  while (q < ps->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
-    q++;
+  const char *q = ps->p + 1, *end = ps->end;
+  /* four bytes a round: most strings are names and short values */
+  while (end - q >= 4 && !(stops[(unsigned char)q[0]] | stops[(unsigned char)q[1]] |
+                           stops[(unsigned char)q[2]] | stops[(unsigned char)q[3]]))
+    q += 4;
+  while (q < end && !stops[(unsigned char)*q]) q++;
   if (q >= ps->end || *q != '"') return 0;
   *s = ps->p + 1;
   *len = (size_t)(q - *s);
@@ -318,6 +328,127 @@ int json_decode(const char *data, size_t len, const char *source,
     if (ps.p < ps.end) rc = fail(&ps, ps.p, "unexpected data after JSON value");
   }
   if (rc != KD_OK) kd_value_clear(out);
+  return rc;
+}
+
+/* ---- event decoding ---------------------------------------------------- */
+
+typedef struct {
+  parser ps;
+  const json_sink *sink;
+  void *ud;
+  kd_buf *scratch;
+} walker;
+
+static int sink_fail(walker *w, int rc)
+{
+  if (rc == KD_ENOMEM) return kd_error_set(w->ps.err, rc, "out of memory");
+  if (rc == KD_ERANGE) return fail(&w->ps, w->ps.p, "value too large to decode");
+  if (w->ps.err && w->ps.err->code == KD_OK)
+    kd_error_set(w->ps.err, rc, "decoding stopped");
+  return rc;
+}
+
+/* A string at ps->p (on the quote) handed to the sink: borrowed from the
+ * input when it has no escapes, else unescaped into the scratch buffer. */
+static __attribute__((noinline)) int walk_string(walker *w)
+{
+  const char *str;
+  size_t slen;
+  int rc;
+  if (!plain_string(&w->ps, &str, &slen)) {
+    w->scratch->len = 0;
+    if ((rc = parse_string(&w->ps, w->scratch)) != KD_OK) return rc;
+    str = w->scratch->data ? w->scratch->data : "";
+    slen = w->scratch->len;
+  }
+  return (rc = w->sink->string(w->ud, str, slen)) ? sink_fail(w, rc) : KD_OK;
+}
+
+static __attribute__((noinline)) int walk_number(walker *w)
+{
+  kd_value v;
+  int rc = parse_number(&w->ps, &v);
+  if (rc) return rc;
+  rc = v.type == KD_INT ? w->sink->integer(w->ud, v.u.i) : w->sink->number(w->ud, v.u.f);
+  return rc ? sink_fail(w, rc) : KD_OK;
+}
+
+static int walk_value(walker *w, int depth);
+
+static int walk_container(walker *w, int array, int depth)
+{
+  parser *ps = &w->ps;
+  size_t n = 0;
+  char close = array ? ']' : '}';
+  int rc;
+  if ((rc = w->sink->begin(w->ud, array))) return sink_fail(w, rc);
+  ps->p++;
+  skip_ws(ps);
+  if (ps->p < ps->end && *ps->p == close) {
+    ps->p++;
+    return (rc = w->sink->end(w->ud, array, 0)) ? sink_fail(w, rc) : KD_OK;
+  }
+  for (;;) {
+    skip_ws(ps);
+    if (!array) {
+      if (ps->p >= ps->end || *ps->p != '"')
+        return fail(ps, ps->p, "expected string key in object");
+      if ((rc = walk_string(w))) return rc;
+      skip_ws(ps);
+      if (ps->p >= ps->end || *ps->p != ':')
+        return fail(ps, ps->p, "expected ':' after object key");
+      ps->p++;
+    }
+    if ((rc = walk_value(w, depth + 1))) return rc;
+    if ((rc = w->sink->item(w->ud, array, n++))) return sink_fail(w, rc);
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == ',') { ps->p++; continue; }
+    if (ps->p < ps->end && *ps->p == close) { ps->p++; break; }
+    return fail(ps, ps->p, array ? "expected ',' or ']' in array"
+                                 : "expected ',' or '}' in object");
+  }
+  return (rc = w->sink->end(w->ud, array, n)) ? sink_fail(w, rc) : KD_OK;
+}
+
+static int walk_value(walker *w, int depth)
+{
+  parser *ps = &w->ps;
+  int rc;
+  if (depth > JSON_MAX_DEPTH) return fail(ps, ps->p, "nesting too deep");
+  skip_ws(ps);
+  if (ps->p >= ps->end) return fail(ps, ps->p, "unexpected end of input");
+  switch (*ps->p) {
+  case '{': return walk_container(w, 0, depth);
+  case '[': return walk_container(w, 1, depth);
+  case '"': return walk_string(w);
+  case 't': case 'f':
+    if (match_word(ps, "true")) rc = w->sink->boolean(w->ud, 1);
+    else if (match_word(ps, "false")) rc = w->sink->boolean(w->ud, 0);
+    else break;
+    return rc ? sink_fail(w, rc) : KD_OK;
+  case 'n':
+    if (!match_word(ps, "null")) break;
+    return (rc = w->sink->null(w->ud)) ? sink_fail(w, rc) : KD_OK;
+  default:
+    if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9')) return walk_number(w);
+  }
+  return fail(ps, ps->p, "invalid character, expected a value");
+}
+
+int json_parse(const char *data, size_t len, const char *source,
+               const json_sink *sink, void *ud, kd_buf *scratch,
+               kd_error *err)
+{
+  kd_buf own = {0};
+  walker w = {{data, data, data + len, source ? source : "<json>", err},
+              sink, ud, scratch ? scratch : &own};
+  int rc = walk_value(&w, 0);
+  if (rc == KD_OK) {
+    skip_ws(&w.ps);
+    if (w.ps.p < w.ps.end) rc = fail(&w.ps, w.ps.p, "unexpected data after JSON value");
+  }
+  kd_buf_free(&own);
   return rc;
 }
 

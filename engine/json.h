@@ -14,6 +14,30 @@
 int json_decode(const char *data, size_t len, const char *source,
                 kd_value *out, kd_error *err);
 
+/* Event decoding: the same grammar and numbers as json_decode, but the
+ * decoder calls SINK in document order instead of building a kd_value,
+ * so a caller can build its own structures with no intermediate copy.
+ * Object members arrive as string (the key), then the value, then item.
+ * A callback returns KD_OK to go on, or a KD_E* code that stops decoding
+ * (json_parse returns it; ERR says "too large" for KD_ERANGE). Strings are
+ * borrowed for the call. SCRATCH (may be NULL) holds unescaped strings and
+ * stays the caller's: one whose memory must survive a longjmp out of a
+ * callback (Lua) passes its own. */
+typedef struct json_sink {
+  int (*null)(void *ud);
+  int (*boolean)(void *ud, int b);
+  int (*integer)(void *ud, int64_t i);
+  int (*number)(void *ud, double f);
+  int (*string)(void *ud, const char *s, size_t len);
+  int (*begin)(void *ud, int array);
+  int (*item)(void *ud, int array, size_t index);   /* after each member */
+  int (*end)(void *ud, int array, size_t count);
+} json_sink;
+
+int json_parse(const char *data, size_t len, const char *source,
+               const json_sink *sink, void *ud, kd_buf *scratch,
+               kd_error *err);
+
 enum {
   JSON_PRETTY = 1,       /* newline + indent (2 spaces), like toPrettyJson */
   JSON_SORT_KEYS = 2,    /* object keys in byte order, like Go maps */

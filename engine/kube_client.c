@@ -3,7 +3,7 @@
  * credentials from the kube_conn, a token-bucket rate limit, retries with
  * backoff, and one clear message per failure. */
 #include "json.h"
-#include "kube.h"
+#include "kube_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,56 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define POOL_MAX 256
 #define BODY_CAP ((size_t)512 << 20)
-
-typedef struct server_url {
-  char *scheme, *host, *port, *prefix;   /* host without [] for IPv6 */
-  int ipv6;
-} server_url;
-
-struct kube_call {
-  kube_client *c;
-  kube_call *prev, *next;
-  char *verb, *path, *body, *content_type, *accept;
-  size_t body_len;
-  double deadline;            /* loop_now() seconds; 0: none */
-  double timeout;
-  int stream, idempotent, attempts, auth_retried, checked, stream_ok, delivered;
-  int slot;                   /* holds one of the client's in-flight slots */
-  kube_call *qnext;           /* in the queue for a slot */
-  kube_done_fn done;
-  kube_data_fn data;
-  void *ctx;
-  CURL *easy;                 /* while in flight */
-  struct curl_slist *headers;
-  loop_id timer;              /* rate-limit or backoff wait */
-  kd_buf resp;
-  char errbuf[CURL_ERROR_SIZE];
-};
-
-struct kube_client {
-  loop *l;
-  kube_conn *conn;
-  kube_client_opts o;
-  double tokens, refilled;    /* rate limit bucket */
-  server_url url;
-  char *base;                 /* URL prefix requests are built on */
-  struct curl_slist *connect_to;
-  char *host_header, *noproxy;
-  int https;
-  char *file_token;           /* last good read of token_file */
-  struct stat file_st;
-  kube_cred cred;             /* exec plugin result */
-  int have_cred;
-  kube_call *calls;
-  int inflight;               /* requests (not streams) on the wire */
-  int closing;
-  kube_call *qhead, *qtail;   /* waiting for an in-flight slot */
-  CURL *pool[POOL_MAX];
-  size_t npool;
-  unsigned seed;
-};
 
 static char *dupstr(const char *s) { return s ? kd_strndup(s, strlen(s)) : NULL; }
 
@@ -124,7 +75,7 @@ static int setup_url(kube_client *c, kd_error *err)
     kd_buf_printf(&b, "%s://%s%s%s:%s%s", u->scheme, u->ipv6 ? "[" : "", u->host,
                   u->ipv6 ? "]" : "", u->port, u->prefix);
   }
-  c->base = kd_buf_take(&b, NULL);
+  c->base = kd_buf_take(&b, &c->base_len);
   /* Go never proxies loopback addresses; curl would, given $https_proxy. */
   np = getenv("NO_PROXY");
   if (!np) np = getenv("no_proxy");
@@ -173,11 +124,10 @@ static void release_slot(kube_call *call);
 
 void kube_client_free(kube_client *c)
 {
-  size_t i;
   if (!c) return;
   c->closing = 1;
   while (c->calls) kube_call_cancel(c->calls);
-  for (i = 0; i < c->npool; i++) curl_easy_cleanup(c->pool[i]);
+  kube_easy_free_all(c);
   url_free(&c->url);
   free(c->base);
   curl_slist_free_all(c->connect_to);
@@ -224,6 +174,7 @@ static int read_token_file(kube_client *c, kd_error *err)
   free(c->file_token);
   c->file_token = data;
   c->file_st = st;
+  c->auth_gen++;
   return KD_OK;
 }
 
@@ -235,167 +186,36 @@ static int exec_cred(kube_client *c, kd_error *err)
   c->have_cred = 0;
   if (kube_exec_run(c->conn, isatty(0), &c->cred, err)) return KD_EEXEC;
   c->have_cred = 1;
+  c->auth_gen++;
   return KD_OK;
 }
 
-static int add_header(kube_call *call, const char *name, const char *value)
+/* The bearer token for one attempt (NULL: none; basic auth and client
+ * certificates are options of the handle). */
+static int auth_token(kube_client *c, const char **token, kd_error *err)
 {
-  kd_buf b = {0};
-  struct curl_slist *l;
-  if (kd_buf_printf(&b, "%s: %s", name, value)) return KD_ENOMEM;
-  l = curl_slist_append(call->headers, b.data);
-  kd_buf_free(&b);
-  if (!l) return KD_ENOMEM;
-  call->headers = l;
-  return KD_OK;
-}
-
-/* Authorization for one attempt: headers, basic auth or client cert. */
-static int set_auth(kube_call *call, CURL *easy, kd_error *err)
-{
-  kube_client *c = call->c;
   const kube_conn *k = c->conn;
-  const char *token = NULL;
   int rc;
+  *token = k->token;
   if (k->exec) {
     if ((rc = exec_cred(c, err))) return rc;
-    token = c->cred.token;
-    if (c->cred.cert_data) {
-      struct curl_blob cert = {c->cred.cert_data, c->cred.cert_len, CURL_BLOB_COPY};
-      struct curl_blob key = {c->cred.key_data, c->cred.key_len, CURL_BLOB_COPY};
-      curl_easy_setopt(easy, CURLOPT_SSLCERT_BLOB, &cert);
-      curl_easy_setopt(easy, CURLOPT_SSLKEY_BLOB, &key);
-    }
+    *token = c->cred.token;
   } else if (k->token_file) {
     if ((rc = read_token_file(c, err))) return rc;
-    token = c->file_token;
-  } else {
-    token = k->token;
-  }
-  if (token) {
-    kd_buf b = {0};
-    if (kd_buf_printf(&b, "Bearer %s", token) || add_header(call, "Authorization", b.data)) {
-      kd_buf_free(&b);
-      return kd_error_set(err, KD_ENOMEM, "out of memory");
-    }
-    kd_buf_free(&b);
-  } else if (k->username || k->password) {
-    curl_easy_setopt(easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-    curl_easy_setopt(easy, CURLOPT_USERNAME, k->username ? k->username : "");
-    curl_easy_setopt(easy, CURLOPT_PASSWORD, k->password ? k->password : "");
+    *token = c->file_token;
   }
   return KD_OK;
 }
 
 /* ---- one attempt --------------------------------------------------------- */
 
-static size_t on_write(char *p, size_t size, size_t n, void *ud)
-{
-  kube_call *call = ud;
-  size_t len = size * n;
-  if (call->stream) {
-    if (!call->checked) {
-      long code = 0;
-      curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &code);
-      call->stream_ok = code >= 200 && code < 300;
-      call->checked = 1;
-    }
-    if (call->stream_ok) {
-      call->delivered = 1;
-      return call->data(call->ctx, p, len) ? 0 : len;
-    }
-  }
-  return kd_buf_add(&call->resp, p, len) ? 0 : len;
-}
-
-static CURL *get_easy(kube_client *c)
-{
-  return c->npool ? c->pool[--c->npool] : curl_easy_init();
-}
-
-static void put_easy(kube_client *c, CURL *easy)
-{
-  if (!easy) return;
-  curl_easy_reset(easy);
-  if (c->npool < POOL_MAX) c->pool[c->npool++] = easy;
-  else curl_easy_cleanup(easy);
-}
-
 static void on_done(void *ctx, CURL *easy, CURLcode rc);
-
-static int configure(kube_call *call, CURL *easy, kd_error *err)
-{
-  kube_client *c = call->c;
-  const kube_conn *k = c->conn;
-  kd_buf url = {0};
-  double left = call->deadline ? call->deadline - loop_now() : 0;
-  int rc;
-  if (kd_buf_printf(&url, "%s%s", c->base, call->path))
-    return kd_error_set(err, KD_ENOMEM, "out of memory");
-  curl_easy_setopt(easy, CURLOPT_URL, url.data);   /* curl copies strings */
-  kd_buf_free(&url);
-  curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-  /* Over TLS, wait for the first connection's ALPN so that HTTP/2 streams
-   * share it; plain HTTP is HTTP/1.1, where waiting would serialise. */
-  if (c->https) curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
-  curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, call->errbuf);
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_write);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, call);
-  curl_easy_setopt(easy, CURLOPT_USERAGENT, "kdeploy/0.1");
-  /* proxy-url is used for every server, loopback too (as client-go does);
-   * without it curl's $https_proxy & co apply, minus loopback like Go. */
-  if (k->proxy_url) curl_easy_setopt(easy, CURLOPT_PROXY, k->proxy_url);
-  else curl_easy_setopt(easy, CURLOPT_NOPROXY, c->noproxy);
-  if (!k->disable_compression) curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
-  if (c->o.connect_timeout > 0)
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->o.connect_timeout * 1000));
-  if (call->deadline) {
-    if (left < 0.001) left = 0.001;
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(left * 1000));
-  }
-  if (k->ca_data) {
-    struct curl_blob ca = {k->ca_data, k->ca_len, CURL_BLOB_NOCOPY};
-    curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &ca);
-    curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);   /* that CA only */
-  }
-  if (k->insecure) {
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
-  }
-  if (k->cert_data) {
-    struct curl_blob cert = {k->cert_data, k->cert_len, CURL_BLOB_NOCOPY};
-    struct curl_blob key = {k->key_data, k->key_len, CURL_BLOB_NOCOPY};
-    curl_easy_setopt(easy, CURLOPT_SSLCERT_BLOB, &cert);
-    curl_easy_setopt(easy, CURLOPT_SSLKEY_BLOB, &key);
-  }
-  if (c->connect_to) curl_easy_setopt(easy, CURLOPT_CONNECT_TO, c->connect_to);
-  if (strcmp(call->verb, "GET") == 0) {
-    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
-  } else {
-    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, call->verb);
-    if (call->body || strcmp(call->verb, "DELETE") != 0) {
-      curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->body_len);
-      curl_easy_setopt(easy, CURLOPT_POSTFIELDS, call->body ? call->body : "");
-    }
-  }
-  curl_slist_free_all(call->headers);
-  call->headers = NULL;
-  if (add_header(call, "Accept", call->accept) || add_header(call, "Expect", "") ||
-      (call->body && add_header(call, "Content-Type", call->content_type)) ||
-      (c->host_header && !curl_slist_append(call->headers, c->host_header)))
-    return kd_error_set(err, KD_ENOMEM, "out of memory");
-  if ((rc = set_auth(call, easy, err))) return rc;
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, call->headers);
-  return KD_OK;
-}
 
 /* Sends one attempt now. Fails without side effects on the loop. */
 static int send_attempt(kube_call *call, kd_error *err)
 {
-  CURL *easy = get_easy(call->c);
+  CURL *easy = kube_easy_get(call->c);
+  const char *token;
   int rc;
   if (!easy) return kd_error_set(err, KD_ENOMEM, "cannot create a curl handle");
   call->attempts++;
@@ -403,10 +223,12 @@ static int send_attempt(kube_call *call, kd_error *err)
   call->resp.len = 0;
   call->errbuf[0] = 0;
   call->easy = easy;
-  if ((rc = configure(call, easy, err)) ||
+  if ((rc = auth_token(call->c, &token, err)) ||
+      (rc = kube_easy_request(call, easy, token, err)) ||
       (rc = loop_add(call->c->l, easy, on_done, call, err))) {
     call->easy = NULL;
-    put_easy(call->c, easy);
+    kube_easy_put(call->c, easy);
+    kube_easy_release(call);
     return rc;
   }
   return KD_OK;
@@ -648,7 +470,8 @@ static void on_done(void *ctx, CURL *easy, CURLcode rc)
     call->auth_retried = 1;
     kube_cred_clear(&c->cred);
     c->have_cred = 0;
-    put_easy(c, easy);
+    kube_easy_put(c, easy);
+    kube_easy_release(call);
     release_slot(call);
     readmit(call, 0);
     return;
@@ -656,7 +479,8 @@ static void on_done(void *ctx, CURL *easy, CURLcode rc)
   if (should_retry(call, rc, (int)status)) {
     double d = backoff(call, easy);
     if (!call->deadline || loop_now() + d < call->deadline) {
-      put_easy(c, easy);
+      kube_easy_put(c, easy);
+      kube_easy_release(call);
       release_slot(call);
       readmit(call, d);
       return;
@@ -676,7 +500,8 @@ static void on_done(void *ctx, CURL *easy, CURLcode rc)
   else
     ctype = NULL;
   r.content_type = ctype;
-  put_easy(c, easy);
+  kube_easy_put(c, easy);
+  kube_easy_release(call);
   finish(call, &r);
   free(reason);
   free(ctype);
@@ -692,7 +517,7 @@ static void call_free(kube_call *call)
   if (call->next) call->next->prev = call->prev;
   free(call->verb); free(call->path); free(call->body);
   free(call->content_type); free(call->accept);
-  curl_slist_free_all(call->headers);
+  kube_easy_release(call);
   kd_buf_free(&call->resp);
   free(call);
 }
@@ -702,7 +527,7 @@ void kube_call_cancel(kube_call *call)
   if (!call) return;
   if (call->easy) {
     loop_remove(call->c->l, call->easy);
-    put_easy(call->c, call->easy);
+    kube_easy_put(call->c, call->easy);
   }
   if (call->timer) loop_timer_cancel(call->c->l, call->timer);
   unqueue(call);

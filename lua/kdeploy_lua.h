@@ -43,6 +43,11 @@ kd_value *kd_lua_tovalue(lua_State *L, int idx);
 /* Pushes V as Lua: objects -> tables, arrays -> tables with the array
  * metatable, null -> kdeploy.null, ints -> integers. */
 void kd_lua_pushvalue(lua_State *L, const kd_value *v);
+/* Decodes JSON text straight into Lua values (no kd_value in between) and
+ * pushes the result. On malformed input pushes nothing, returns KD_EPARSE
+ * and fills ERR ("SOURCE:LINE:COL: what"). DATA must stay alive. */
+int kd_lua_pushjson(lua_State *L, const char *data, size_t len,
+                    const char *source, kd_error *err);
 
 /* Raises a kdeploy.error built from ERR (reason from its code). */
 int kd_lua_raise(lua_State *L, const kd_error *err);

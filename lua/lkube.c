@@ -102,7 +102,6 @@ struct lreq {
   char *reason, *content_type, *raw;
   size_t raw_len;
   kd_error err;
-  kd_value body;
 };
 
 static void unlink_req(lreq *r)
@@ -231,19 +230,10 @@ static void on_req_done(void *ctx, const kube_resp *resp)
   if (resp->reason) r->reason = kd_strndup(resp->reason, strlen(resp->reason));
   if (resp->content_type)
     r->content_type = kd_strndup(resp->content_type, strlen(resp->content_type));
-  /* Decode here, in C, so Lua gets a ready table. Errors keep the raw text
-   * too (a Status body decodes; an HTML error page does not). */
-  if (r->decode || resp->status >= 300 || resp->status == 0)
-    r->ok_json = resp->len > 0 &&
-                 json_decode(resp->body, resp->len, "response", &r->body, NULL) == KD_OK;
-  if (!r->ok_json || !r->decode) {
-    r->raw = kd_strndup(resp->body, resp->len);
-    r->raw_len = resp->len;
-  }
-  if (!r->decode && resp->status >= 200 && resp->status < 300) {
-    kd_value_clear(&r->body);
-    r->ok_json = 0;
-  }
+  /* Kept as text: result() decodes it straight into Lua tables (never
+   * here, inside the loop, where a Lua error must not be raised). */
+  r->raw = kd_strndup(resp->body, resp->len);
+  r->raw_len = resp->len;
   loop_ready(r->l, r->id);
 }
 
@@ -262,18 +252,39 @@ static int req_gc(lua_State *L)
   free(r->content_type);
   free(r->raw);
   r->reason = r->content_type = r->raw = NULL;
-  kd_value_clear(&r->body);
   return 0;
+}
+
+/* Starts REQ for the client at index 1 and pushes its handle. DECODE:
+ * whether result() decodes a 2xx body. */
+static int start(lua_State *L, const kube_req *req, int decode)
+{
+  lclient *cb = kd_lua_checkclient(L, 1);
+  kd_error err = {0};
+  lreq *r = lua_newuserdatauv(L, sizeof *r, 2);
+  memset(r, 0, sizeof *r);
+  r->decode = decode;
+  luaL_setmetatable(L, REQ_MT);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);      /* the request keeps its client alive */
+  r->l = kube_client_loop(cb->c);
+  r->id = loop_new_id(r->l);
+  r->call = kube_call_start(cb->c, req, on_req_done, NULL, r, &err);
+  if (!r->call) return kd_lua_raise(L, &err);
+  r->owner = cb;
+  r->next = (lreq *)cb->reqs;
+  if (cb->reqs) cb->reqs->prev = r;
+  cb->reqs = r;
+  return 1;
 }
 
 /* client:submit{verb=, path=, body=, content_type=, accept=, timeout=,
  * decode=true, idempotent=} -> request handle (never blocks). */
 static int m_submit(lua_State *L)
 {
-  lclient *cb = kd_lua_checkclient(L, 1);
   kube_req req;
-  kd_error err = {0};
-  lreq *r;
+  int decode;
+  kd_lua_checkclient(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
   memset(&req, 0, sizeof req);
   lua_getfield(L, 2, "verb");
@@ -288,22 +299,25 @@ static int m_submit(lua_State *L)
   lua_getfield(L, 2, "idempotent");
   req.idempotent = lua_isnil(L, -1) ? -1 : lua_toboolean(L, -1);
   lua_getfield(L, 2, "decode");
-  r = lua_newuserdatauv(L, sizeof *r, 2);
-  memset(r, 0, sizeof *r);
-  kd_value_null(&r->body);
-  r->decode = lua_isnil(L, -2) ? 1 : lua_toboolean(L, -2);
-  luaL_setmetatable(L, REQ_MT);
-  lua_pushvalue(L, 1);
-  lua_setiuservalue(L, -2, 1);      /* the request keeps its client alive */
-  r->l = kube_client_loop(cb->c);
-  r->id = loop_new_id(r->l);
-  r->call = kube_call_start(cb->c, &req, on_req_done, NULL, r, &err);
-  if (!r->call) return kd_lua_raise(L, &err);
-  r->owner = cb;
-  r->next = (lreq *)cb->reqs;
-  if (cb->reqs) cb->reqs->prev = r;
-  cb->reqs = r;
-  return 1;
+  decode = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
+  return start(L, &req, decode);
+}
+
+/* client:send(verb, path, body, content_type, accept, timeout, decode,
+ * idempotent) -> request handle: submit without the table (the per-request
+ * path of kdeploy.kube); nil arguments take submit's defaults. */
+static int m_send(lua_State *L)
+{
+  kube_req req;
+  memset(&req, 0, sizeof req);
+  req.verb = luaL_optstring(L, 2, "GET");
+  req.path = luaL_checkstring(L, 3);
+  req.body = lua_isnoneornil(L, 4) ? NULL : luaL_checklstring(L, 4, &req.body_len);
+  req.content_type = luaL_optstring(L, 5, NULL);
+  req.accept = luaL_optstring(L, 6, NULL);
+  req.timeout = luaL_optnumber(L, 7, 0);
+  req.idempotent = lua_isnoneornil(L, 9) ? -1 : lua_toboolean(L, 9);
+  return start(L, &req, lua_isnoneornil(L, 8) ? 1 : lua_toboolean(L, 8));
 }
 
 static int m_req_id(lua_State *L)
@@ -345,11 +359,15 @@ static int m_req_result(lua_State *L)
   lua_pushinteger(L, r->attempts);
   lua_setfield(L, -2, "attempts");
   setstr(L, "content_type", r->content_type);
-  if (r->ok_json) {
-    kd_lua_pushvalue(L, &r->body);
-    lua_setfield(L, -2, "body");
+  /* Errors keep the raw text too (a Status body decodes; an HTML error
+   * page does not). */
+  if (r->raw && r->raw_len > 0 &&
+      (r->decode || r->status >= 300 || r->status == 0)) {
+    kd_error jerr = {0};
+    r->ok_json = kd_lua_pushjson(L, r->raw, r->raw_len, "response", &jerr) == KD_OK;
+    if (r->ok_json) lua_setfield(L, -2, "body");
   }
-  if (r->raw) {
+  if (r->raw && (!r->ok_json || !r->decode)) {
     lua_pushlstring(L, r->raw, r->raw_len);
     lua_setfield(L, -2, "raw");
   }
@@ -359,7 +377,6 @@ static int m_req_result(lua_State *L)
   }
   lua_pushvalue(L, -1);
   lua_setiuservalue(L, 1, 2);
-  kd_value_clear(&r->body);           /* Lua has it now */
   free(r->raw);
   r->raw = NULL;
   return 1;
@@ -531,7 +548,7 @@ int luaopen_kdeploy_core_kube(lua_State *L)
     {"current", m_current}, {"contexts", m_contexts}, {"client", m_client},
     {NULL, NULL}};
   static const luaL_Reg client_m[] = {
-    {"info", m_info}, {"submit", m_submit}, {"close", client_close},
+    {"info", m_info}, {"submit", m_submit}, {"send", m_send}, {"close", client_close},
     {NULL, NULL}};
   static const luaL_Reg req_m[] = {
     {"id", m_req_id}, {"ready", m_req_ready}, {"result", m_req_result},

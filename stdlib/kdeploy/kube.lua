@@ -194,11 +194,9 @@ function Client:request(req)
   local body = req.body
   if type(body) == "table" then body = json.encode(body) end
   local verb = req.verb or "GET"
-  local h = self._c:submit({
-    verb = verb, path = req.path .. kube.query(req.query), body = body,
-    content_type = req.content_type, accept = req.accept, timeout = req.timeout,
-    decode = not req.raw, idempotent = req.idempotent,
-  })
+  local q = req.query
+  local h = self._c:send(verb, q and (req.path .. kube.query(q)) or req.path, body,
+    req.content_type, req.accept, req.timeout, not req.raw, req.idempotent)
   task.await(h)
   local res = h:result()
   if res.status < 200 or res.status >= 300 then
@@ -307,9 +305,8 @@ function Client:resource(api_version, kind)
   if type(api_version) ~= "string" or type(kind) ~= "string" then
     usage("resource: apiVersion and kind must be strings")
   end
-  local key = api_version .. "\0" .. kind
-  local map = self._s.map
-  local r = map[key]
+  local byv = self._s.map[api_version]
+  local r = byv and byv[kind]
   if r then return r end
   r = self:discover():find(api_version, kind)
   if not r then r = self:discover(true):find(api_version, kind) end
@@ -320,7 +317,12 @@ function Client:resource(api_version, kind)
         self.server, kind, api_version),
       context = self.context, server = self.server }), 2)
   end
-  self._s.map[key] = r
+  byv = self._s.map[api_version]
+  if not byv then
+    byv = {}
+    self._s.map[api_version] = byv
+  end
+  byv[kind] = r
   return r
 end
 
@@ -340,7 +342,10 @@ end
 -- namespace}: objects give metadata.name/namespace.
 function kube.ref(x)
   if type(x) ~= "table" then usage("a reference must be a table, got " .. type(x)) end
-  local md = x.metadata or {}
+  local md = x.metadata
+  if md == nil then
+    return { apiVersion = x.apiVersion, kind = x.kind, name = x.name, namespace = x.namespace }
+  end
   return { apiVersion = x.apiVersion, kind = x.kind, name = x.name or md.name,
     namespace = x.namespace or md.namespace }
 end
@@ -357,7 +362,13 @@ end
 --- The API path of ref (an object or {apiVersion, kind, name, namespace}):
 -- returns path, mapping, namespace used. `collection` leaves the name out.
 function Client:path(ref, collection, sub)
-  local r = kube.ref(ref)
+  local path, m, ns = self:_path(kube.ref(ref), collection, sub)
+  return path, m, ns
+end
+
+-- Client:path of a normalised reference R (kube.ref), whose namespace is
+-- set to the one used.
+function Client:_path(r, collection, sub)
   if not r.apiVersion or not r.kind then usage("the reference needs apiVersion and kind") end
   local m = self:resource(r.apiVersion, r.kind)
   local ns = nil
@@ -366,6 +377,7 @@ function Client:path(ref, collection, sub)
     if ns == nil then ns = self.namespace end
   end
   if not collection and not r.name then usage(kube.describe(r) .. ": name is required") end
+  r.namespace = ns
   return rpath(m, ns, (not collection) and r.name or nil, sub), m, ns
 end
 
@@ -373,9 +385,11 @@ end
 
 -- Client:path for a verb: a discovery failure (the cluster is unreachable,
 -- TLS, 401...) is reported as a failure of the verb the caller attempted.
+-- Returns path, mapping, namespace and the normalised reference.
 local function locate(self, verb, ref, collection, sub)
-  local ok, path, m, ns = pcall(self.path, self, ref, collection, sub)
-  if ok then return path, m, ns end
+  local r = kube.ref(ref)
+  local ok, path, m, ns = pcall(self._path, self, r, collection, sub)
+  if ok then return path, m, ns, r end
   local err = path
   if kcore.is_error(err) and err.verb == "discover" then
     local what = kube.describe(kube.ref(ref))
@@ -396,9 +410,7 @@ end
 --- Gets an object; raises NotFound (code 404) when absent.
 function Client:get(ref, opts)
   opts = opts or {}
-  local path, _, ns = locate(self, "get", ref, false, opts.subresource)
-  local r = kube.ref(ref)
-  r.namespace = ns
+  local path, _, _, r = locate(self, "get", ref, false, opts.subresource)
   return (self:request({ path = path, what = "get", object = r,
     timeout = opts.timeout }))
 end
@@ -406,9 +418,7 @@ end
 --- Like get, but returns nil when the object does not exist.
 function Client:find(ref, opts)
   opts = opts or {}
-  local path, _, ns = locate(self, "get", ref, false, opts.subresource)
-  local r = kube.ref(ref)
-  r.namespace = ns
+  local path, _, _, r = locate(self, "get", ref, false, opts.subresource)
   return (self:request({ path = path, what = "get", object = r,
     missing_ok = true, timeout = opts.timeout }))
 end
@@ -449,9 +459,7 @@ end
 --- Creates obj. opts: dry_run, field_manager. Returns the created object.
 function Client:create(obj, opts)
   opts = opts or {}
-  local path, _, ns = locate(self, "create", obj, true)
-  local r = kube.ref(obj)
-  r.namespace = ns
+  local path, _, _, r = locate(self, "create", obj, true)
   return (self:request({ verb = "POST", path = path, body = obj, query = common_query(opts),
     what = "create", object = r, timeout = opts.timeout }))
 end
@@ -459,9 +467,7 @@ end
 --- Replaces obj (PUT; metadata.resourceVersion makes it conditional).
 function Client:update(obj, opts)
   opts = opts or {}
-  local path, _, ns = locate(self, "update", obj, false, opts.subresource)
-  local r = kube.ref(obj)
-  r.namespace = ns
+  local path, _, _, r = locate(self, "update", obj, false, opts.subresource)
   return (self:request({ verb = "PUT", path = path, body = obj, query = common_query(opts),
     what = "update", object = r, timeout = opts.timeout }))
 end
@@ -480,15 +486,13 @@ function Client:patch(ref, patch, opts)
   opts = opts or {}
   local ctype = kube.patch_types[opts.type or "merge"]
   if not ctype then usage("patch: unknown patch type " .. tostring(opts.type)) end
-  local path, _, ns = locate(self, opts.type == "apply" and "apply" or "patch", ref, false,
+  local path, _, _, r = locate(self, opts.type == "apply" and "apply" or "patch", ref, false,
     opts.subresource)
   local q = common_query(opts)
   if opts.type == "apply" then
     q.fieldManager = q.fieldManager or kube.defaults.field_manager
     if opts.force then q.force = "true" end
   end
-  local r = kube.ref(ref)
-  r.namespace = ns
   return (self:request({ verb = "PATCH", path = path, body = patch, content_type = ctype,
     query = q, what = opts.type == "apply" and "apply" or "patch",
     object = r, timeout = opts.timeout }))
@@ -508,12 +512,10 @@ end
 -- Returns the server's answer (the object or a Status), nil when missing.
 function Client:delete(ref, opts)
   opts = opts or {}
-  local path, _, ns = locate(self, "delete", ref, false)
+  local path, _, _, r = locate(self, "delete", ref, false)
   local body = { kind = "DeleteOptions", apiVersion = "v1",
     propagationPolicy = opts.propagation, gracePeriodSeconds = opts.grace_period }
   if opts.dry_run then body.dryRun = kcore.array({ "All" }) end
-  local r = kube.ref(ref)
-  r.namespace = ns
   return (self:request({ verb = "DELETE", path = path, body = body,
     query = { propagationPolicy = opts.propagation, gracePeriodSeconds = opts.grace_period,
       dryRun = opts.dry_run and "All" or nil },

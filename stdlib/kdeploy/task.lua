@@ -103,6 +103,7 @@ local function finish(t, ok, ...)
   end
   local groups = t.groups
   t.groups = nil
+  if groups and groups.id then groups = { groups } end   -- one group: no list
   for i = 1, groups and #groups or 0 do
     local g = groups[i]
     if not g.dead then
@@ -368,8 +369,10 @@ local function wait_tasks(list, n, timeout)
   for i = 1, n do
     local t = list[i]
     if not t:ready() then
-      t.groups = t.groups or {}
-      t.groups[#t.groups + 1] = g
+      local gs = t.groups       -- a group, or a list of them when several
+      if gs == nil then t.groups = g
+      elseif gs.id then t.groups = { gs, g }
+      else gs[#gs + 1] = g end
     end
   end
   local timer = timeout and loop.timer(timeout)

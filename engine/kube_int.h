@@ -1,0 +1,90 @@
+/* engine/kube_int.h: what kube_client.c and kube_easy.c share: the client
+ * and call records. Not part of the API (kube.h is). */
+#ifndef KD_KUBE_INT_H
+#define KD_KUBE_INT_H
+
+#include "kube.h"
+
+#include <sys/stat.h>
+
+#define KUBE_POOL_MAX 256
+
+typedef struct server_url {
+  char *scheme, *host, *port, *prefix;   /* host without [] for IPv6 */
+  int ipv6;
+} server_url;
+
+/* A request header list shared by the calls that need the same one (the
+ * same Accept, Content-Type and credentials): built once, not per request.
+ * Counted: curl reads the list while a transfer runs. */
+typedef struct kube_hdrs {
+  struct curl_slist *list;
+  char *accept, *ctype;       /* ctype NULL: no body */
+  unsigned gen;               /* the client's auth_gen it was built for */
+  int refs;
+  struct kube_hdrs *next;
+} kube_hdrs;
+
+struct kube_call {
+  kube_client *c;
+  kube_call *prev, *next;
+  char *verb, *path, *body, *content_type, *accept;
+  size_t body_len;
+  double deadline;            /* loop_now() seconds; 0: none */
+  double timeout;
+  int stream, idempotent, attempts, auth_retried, checked, stream_ok, delivered;
+  int slot;                   /* holds one of the client's in-flight slots */
+  kube_call *qnext;           /* in the queue for a slot */
+  kube_done_fn done;
+  kube_data_fn data;
+  void *ctx;
+  CURL *easy;                 /* while in flight */
+  kube_hdrs *hdrs;            /* while in flight */
+  loop_id timer;              /* rate-limit or backoff wait */
+  kd_buf resp;
+  char errbuf[CURL_ERROR_SIZE];
+};
+
+struct kube_client {
+  loop *l;
+  kube_conn *conn;
+  kube_client_opts o;
+  double tokens, refilled;    /* rate limit bucket */
+  server_url url;
+  char *base;                 /* URL prefix requests are built on */
+  size_t base_len;
+  struct curl_slist *connect_to;
+  char *host_header, *noproxy;
+  int https;
+  char *file_token;           /* last good read of token_file */
+  struct stat file_st;
+  kube_cred cred;             /* exec plugin result */
+  int have_cred;
+  unsigned auth_gen;          /* bumped whenever the token changes */
+  kube_hdrs *hdrs;            /* header lists built so far */
+  kube_call *calls;
+  int inflight;               /* requests (not streams) on the wire */
+  int closing;
+  kube_call *qhead, *qtail;   /* waiting for an in-flight slot */
+  CURL *pool[KUBE_POOL_MAX];  /* idle handles, configured for this client */
+  size_t npool;
+  kd_buf url_buf;             /* scratch for request URLs */
+  unsigned seed;
+};
+
+/* kube_easy.c: curl handles and header lists of a client. */
+
+/* An idle handle of C with the client's fixed options set, or NULL. */
+CURL *kube_easy_get(kube_client *c);
+/* Back to the pool (or cleaned up when the pool is full). NULL is fine. */
+void kube_easy_put(kube_client *c, CURL *easy);
+/* Sets the per-request options of CALL's attempt on EASY, TOKEN (may be
+ * NULL) being the bearer token to send. Returns KD_OK or KD_ENOMEM + ERR. */
+int kube_easy_request(kube_call *call, CURL *easy, const char *token,
+                      kd_error *err);
+/* Drops CALL's reference to its header list. */
+void kube_easy_release(kube_call *call);
+/* Frees the pool and the header lists (no transfer may be running). */
+void kube_easy_free_all(kube_client *c);
+
+#endif
