@@ -112,6 +112,10 @@ typedef struct {
   const kd_value *values;   /* the values= table converted (a box) */
   const char *output_dir;
   int check;
+  /* lookup= function: Helm's `lookup` asks it (see lookup_hook) */
+  lua_State *L;
+  int lookup_idx;           /* its stack index, 0 when absent */
+  tpl_options tpl;
 } ropts;
 
 static const char *opt_str(lua_State *L, int idx, const char *k)
@@ -183,6 +187,75 @@ static void read_release(lua_State *L, int idx, ropts *o)
   lua_pop(L, 1);   /* anchored in the options table */
 }
 
+/* ---- lookup ---------------------------------------------------------------- */
+
+/* Runs under lua_pcall: calls the lookup function (upvalue-free: it is
+ * argument 1) with (apiVersion, kind, namespace, name) and converts what
+ * it returns into a value box; nil (not found) stays nil. Conversion
+ * errors are raised here, inside the pcall, never through the engine. */
+static int lookup_call(lua_State *L)
+{
+  lua_call(L, 4, 1);
+  if (lua_isnil(L, -1)) return 1;
+  if (!lua_istable(L, -1))
+    return luaL_error(L, "lookup function returned %s (object table or nil expected)",
+                      luaL_typename(L, -1));
+  kd_lua_tovalue(L, -1);
+  return 1;
+}
+
+/* tpl_options.lookup: Helm's lookup(apiVersion, kind, namespace, name)
+ * through the Lua function of the render call. A function that waits on
+ * the cluster blocks here (C cannot yield; the task scheduler drives the
+ * loop in place, see task.current). Not found (nil) is an empty map, as
+ * Helm returns; a raised error fails the template with its message. */
+static int lookup_hook(void *ctx, const char *api_version, const char *kind,
+                       const char *ns, const char *name, tpl_val *out,
+                       kd_error *err)
+{
+  ropts *o = ctx;
+  lua_State *L = o->L;
+  int top = lua_gettop(L), rc = KD_OK;
+  lua_pushcfunction(L, lookup_call);
+  lua_pushvalue(L, o->lookup_idx);
+  lua_pushstring(L, api_version);
+  lua_pushstring(L, kind);
+  lua_pushstring(L, ns);
+  lua_pushstring(L, name);
+  if (lua_pcall(L, 5, 1, 0) != LUA_OK) {
+    const char *msg = luaL_tolstring(L, -1, NULL);
+    rc = kd_error_set(err, KD_EINVAL, "%s", msg);
+  } else if (lua_isnil(L, -1)) {
+    rc = tpl_map_new(out);
+  } else if (tpl_from_kd(lua_touserdata(L, -1), 0, out) != KD_OK) {
+    rc = kd_error_set(err, KD_ENOMEM, "out of memory");
+  }
+  lua_settop(L, top);
+  return rc;
+}
+
+/* lookup = function(apiVersion, kind, namespace, name) -> object or nil. */
+static void read_lookup(lua_State *L, int idx, ropts *o)
+{
+  lua_getfield(L, idx, "lookup");
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return;
+  }
+  int callable = lua_isfunction(L, -1);
+  if (!callable && luaL_getmetafield(L, -1, "__call") != LUA_TNIL) {
+    lua_pop(L, 1);
+    callable = 1;
+  }
+  if (!callable)
+    luaL_error(L, "bad option 'lookup' (function expected, got %s)", luaL_typename(L, -1));
+  o->L = L;   /* the function stays on the stack for the call */
+  o->lookup_idx = lua_gettop(L);
+  o->tpl.lookup = lookup_hook;
+  o->tpl.lookup_ctx = o;
+  o->ro.tpl = &o->tpl;
+}
+
 /* Reads the options table at IDX (2) into O, pushing the holders of its
  * arrays on the stack. */
 static void read_opts(lua_State *L, int idx, ropts *o)
@@ -208,6 +281,7 @@ static void read_opts(lua_State *L, int idx, ropts *o)
   o->po.show_only = a;
   o->output_dir = opt_str(L, idx, "output_dir");
   o->check = opt_bool(L, idx, "check");
+  read_lookup(L, idx, o);
   /* value flags, in command-line form: {{"set", "a=1"}, {"values", "f"}} */
   lua_getfield(L, idx, "flags");
   size_t n = lua_istable(L, -1) ? lua_rawlen(L, -1) : 0;

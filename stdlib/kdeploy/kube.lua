@@ -423,6 +423,23 @@ function Client:find(ref, opts)
     missing_ok = true, timeout = opts.timeout }))
 end
 
+--- A function for chart:render{lookup=...}: Helm's template `lookup`
+-- (apiVersion, kind, namespace, name) answered from this cluster. An empty
+-- name lists (every namespace when namespace is ""), returning the List
+-- object; an object that does not exist is nil (the template sees an empty
+-- map, as in Helm); other failures raise and fail the template.
+function Client:helm_lookup()
+  return function(api_version, kind, namespace, name)
+    local ref = { apiVersion = api_version, kind = kind, namespace = namespace }
+    if name ~= "" then
+      ref.name = name
+      return self:find(ref)
+    end
+    local items, meta = self:list(ref)
+    return { apiVersion = api_version, kind = kind .. "List", metadata = meta, items = items }
+  end
+end
+
 local function selector(s)
   if type(s) ~= "table" then return s end
   local keys = {}

@@ -169,10 +169,12 @@ function task.step(timeout, w)
 end
 
 --- The running task, or nil outside one (also inside a user's own
--- coroutine, where waiting calls block instead of yielding).
+-- coroutine, and where the task cannot yield because C called back into
+-- Lua, e.g. a template's lookup during chart:render: waiting calls block
+-- there instead of yielding, driving the loop in place).
 function task.current()
   local t = running
-  if t and coroutine.running() == t.co then return t end
+  if t and coroutine.running() == t.co and coroutine.isyieldable() then return t end
   return nil
 end
 

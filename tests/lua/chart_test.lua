@@ -193,6 +193,43 @@ t.test("long errors are not cut", function()
   t.ok(err.message:find(name .. "' does not match pattern '^[a-z]+$'", 1, true), "tail kept")
 end)
 
+t.test("lookup asks the lookup= function; without one it is an empty map", function()
+  write("look/Chart.yaml", "apiVersion: v2\nname: look\nversion: 0.1.0\n")
+  write("look/templates/cm.yaml", [[
+{{- $cm := lookup "v1" "ConfigMap" .Release.Namespace "cfg" }}
+{{- $none := lookup "v1" "Secret" "ns" "nope" }}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: copy
+data:
+  found: {{ dig "data" "key" "none" $cm | quote }}
+  replicas: {{ dig "data" "n" 0 $cm | add 1 | quote }}
+  missing: {{ empty $none | quote }}
+]])
+  local c <close> = chart.load(root .. "/look")
+  t.eq(c:render{}.manifests[1].object.data.found, "none", "offline: empty map")
+  local calls = {}
+  local function lookup(api_version, kind, ns, name)
+    calls[#calls + 1] = table.concat({ api_version, kind, ns, name }, " ")
+    if kind == "ConfigMap" then return { data = { key = "from-cluster", n = 2 } } end
+    return nil
+  end
+  local d = c:render{ namespace = "apps", lookup = lookup }.manifests[1].object.data
+  t.eq(d.found, "from-cluster", "object from the function")
+  t.eq(d.replicas, "3", "numbers stay integers")
+  t.eq(d.missing, "true", "nil is an empty map")
+  t.eq(calls[1], "v1 ConfigMap apps cfg", "arguments")
+  t.eq(calls[2], "v1 Secret ns nope", "second call")
+  local err = t.raises(function()
+    c:render{ lookup = function() error("cluster unreachable", 0) end }
+  end, "error calling lookup: cluster unreachable")
+  t.ok(err.message:find("look/templates/cm.yaml:1", 1, true), "names the template: " .. err.message)
+  t.raises(function() c:render{ lookup = function() return 5 end } end,
+    "lookup function returned number")
+  t.raises(function() c:render{ lookup = "x" } end, "bad option 'lookup'")
+end)
+
 t.test("a closed chart raises", function()
   local c = chart.load(root .. "/app")
   c:close()
