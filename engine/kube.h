@@ -84,6 +84,18 @@ typedef struct kube_cred {
  * (decides interactiveMode). Returns KD_OK or KD_EEXEC + ERR. */
 int kube_exec_run(const kube_conn *c, int stdin_tty, kube_cred *out,
                   kd_error *err);
+
+/* The same without blocking: kube_exec_start spawns the plugin and returns
+ * an owned handle (NULL + ERR: KD_EEXEC, KD_ENOMEM); C is borrowed and must
+ * outlive it. kube_exec_poll reads what it wrote so far: 1 while it runs
+ * (poll kube_exec_fd for input, or call again later), KD_OK once it exited
+ * and OUT holds its credentials, or KD_EEXEC + ERR. kube_exec_proc_free
+ * kills a plugin still running and reaps it; NULL is fine. */
+typedef struct kube_exec_proc kube_exec_proc;
+kube_exec_proc *kube_exec_start(const kube_conn *c, int stdin_tty, kd_error *err);
+int kube_exec_poll(kube_exec_proc *p, kube_cred *out, kd_error *err);
+int kube_exec_fd(const kube_exec_proc *p);
+void kube_exec_proc_free(kube_exec_proc *p);
 void kube_cred_clear(kube_cred *cr);
 /* Parses an RFC 3339 time into wall-clock seconds; KD_EPARSE if invalid. */
 int kube_parse_time(const char *s, double *out);

@@ -127,6 +127,8 @@ void kube_client_free(kube_client *c)
   if (!c) return;
   c->closing = 1;
   while (c->calls) kube_call_cancel(c->calls);
+  if (c->exec_timer) loop_timer_cancel(c->l, c->exec_timer);
+  kube_exec_proc_free(c->exec_proc);
   kube_easy_free_all(c);
   url_free(&c->url);
   free(c->base);
@@ -178,18 +180,6 @@ static int read_token_file(kube_client *c, kd_error *err)
   return KD_OK;
 }
 
-static int exec_cred(kube_client *c, kd_error *err)
-{
-  if (c->have_cred && (c->cred.expires == 0 || (double)time(NULL) < c->cred.expires))
-    return KD_OK;
-  kube_cred_clear(&c->cred);
-  c->have_cred = 0;
-  if (kube_exec_run(c->conn, isatty(0), &c->cred, err)) return KD_EEXEC;
-  c->have_cred = 1;
-  c->auth_gen++;
-  return KD_OK;
-}
-
 /* The bearer token for one attempt (NULL: none; basic auth and client
  * certificates are options of the handle). */
 static int auth_token(kube_client *c, const char **token, kd_error *err)
@@ -198,8 +188,7 @@ static int auth_token(kube_client *c, const char **token, kd_error *err)
   int rc;
   *token = k->token;
   if (k->exec) {
-    if ((rc = exec_cred(c, err))) return rc;
-    *token = c->cred.token;
+    *token = c->cred.token;    /* send_attempt made sure it is valid */
   } else if (k->token_file) {
     if ((rc = read_token_file(c, err))) return rc;
     *token = c->file_token;
@@ -210,6 +199,8 @@ static int auth_token(kube_client *c, const char **token, kd_error *err)
 /* ---- one attempt --------------------------------------------------------- */
 
 static void on_done(void *ctx, CURL *easy, CURLcode rc);
+static int await_cred(kube_call *call, kd_error *err);
+static int cred_valid(const kube_client *c);
 
 /* Sends one attempt now. Fails without side effects on the loop. */
 static int send_attempt(kube_call *call, kd_error *err)
@@ -217,6 +208,10 @@ static int send_attempt(kube_call *call, kd_error *err)
   CURL *easy = kube_easy_get(call->c);
   const char *token;
   int rc;
+  if (call->c->conn->exec && !cred_valid(call->c)) {
+    kube_easy_put(call->c, easy);
+    return await_cred(call, err);
+  }
   if (!easy) return kd_error_set(err, KD_ENOMEM, "cannot create a curl handle");
   call->attempts++;
   call->checked = call->stream_ok = 0;
@@ -255,6 +250,85 @@ static void finish_error(kube_call *call, const kd_error *e, const char *reason)
   r.err = *e;
   r.reason = reason;
   finish(call, &r);
+}
+
+/* Exec plugins run without blocking the loop: the first call needing
+ * credentials starts the plugin, it and any later ones wait in auth_head,
+ * and a timer reads the plugin's output until it exits. */
+static int cred_valid(const kube_client *c)
+{
+  return c->have_cred && (c->cred_fresh || c->cred.expires == 0 ||
+                          (double)time(NULL) < c->cred.expires);
+}
+
+static void exec_tick(void *ctx)
+{
+  kube_client *c = ctx;
+  kube_cred cred;
+  kd_error err = {0};
+  kube_call *waiting;
+  int rc;
+  c->exec_timer = 0;
+  rc = kube_exec_poll(c->exec_proc, &cred, &err);
+  if (rc == 1) {
+    c->exec_wait = c->exec_wait < 0.025 ? c->exec_wait * 2 : 0.05;
+    if ((c->exec_timer = loop_timer(c->l, c->exec_wait, exec_tick, c))) return;
+    kd_error_set(&err, KD_ENOMEM, "out of memory");
+    rc = KD_ENOMEM;
+  }
+  kube_exec_proc_free(c->exec_proc);
+  c->exec_proc = NULL;
+  if (rc == KD_OK) {
+    kube_cred_clear(&c->cred);
+    c->cred = cred;
+    c->have_cred = 1;
+    c->auth_gen++;
+  }
+  waiting = c->auth_head;
+  c->auth_head = NULL;
+  c->cred_fresh = 1;
+  while (waiting) {
+    kube_call *call = waiting;
+    kd_error e = {0};
+    waiting = call->anext;
+    call->anext = NULL;
+    call->awaiting_auth = 0;
+    if (rc) finish_error(call, &err, "ClientError");
+    else if (send_attempt(call, &e)) finish_error(call, &e, "ClientError");
+  }
+  c->cred_fresh = 0;
+}
+
+/* Parks CALL until the plugin has answered, starting it if needed. */
+static int await_cred(kube_call *call, kd_error *err)
+{
+  kube_client *c = call->c;
+  if (!c->exec_proc) {
+    if (!(c->exec_proc = kube_exec_start(c->conn, isatty(0), err))) return KD_EEXEC;
+    c->exec_wait = 0.001;
+    if (!(c->exec_timer = loop_timer(c->l, c->exec_wait, exec_tick, c))) {
+      kube_exec_proc_free(c->exec_proc);
+      c->exec_proc = NULL;
+      return kd_error_set(err, KD_ENOMEM, "out of memory");
+    }
+  }
+  call->anext = c->auth_head;
+  c->auth_head = call;
+  call->awaiting_auth = 1;
+  return KD_OK;
+}
+
+static void unpark(kube_call *call)
+{
+  kube_call **p;
+  if (!call->awaiting_auth) return;
+  for (p = &call->c->auth_head; *p; p = &(*p)->anext)
+    if (*p == call) {
+      *p = call->anext;
+      break;
+    }
+  call->anext = NULL;
+  call->awaiting_auth = 0;
 }
 
 /* In-flight slots: at most max_inflight requests are handed to curl at
@@ -531,6 +605,7 @@ void kube_call_cancel(kube_call *call)
   }
   if (call->timer) loop_timer_cancel(call->c->l, call->timer);
   unqueue(call);
+  unpark(call);
   {
     kube_client *c = call->c;
     int had = call->slot;
@@ -590,9 +665,10 @@ kube_call *kube_call_start(kube_client *c, const kube_req *req,
   call->next = c->calls;
   if (c->calls) c->calls->prev = call;
   c->calls = call;
-  /* Credentials are checked now, so a bad token file or exec plugin fails
-   * the call at once with a clear error instead of inside the loop. */
-  if (c->conn->exec ? exec_cred(c, err) : c->conn->token_file ? read_token_file(c, err) : 0) {
+  /* A token file is checked now, so a bad one fails the call at once with a
+   * clear error; an exec plugin runs from the loop (see await_cred) and its
+   * failure ends the call like any other. */
+  if (!c->conn->exec && c->conn->token_file && read_token_file(c, err)) {
     call_free(call);
     return NULL;
   }

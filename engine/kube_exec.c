@@ -7,6 +7,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,67 +138,6 @@ static char **build_env(const kube_exec *e, const char *info)
   return env;
 }
 
-static int spawn_plugin(const kube_conn *c, int interactive, kd_buf *out,
-                        kd_error *err)
-{
-  const kube_exec *e = c->exec;
-  posix_spawn_file_actions_t fa;
-  kd_buf info = {0};
-  char **argv = NULL, **env = NULL, buf[4096];
-  int fds[2] = {-1, -1}, rc = KD_OK, status, sp;
-  pid_t pid;
-  ssize_t n;
-  size_t i;
-  if (kd_buf_adds(&info, "KUBERNETES_EXEC_INFO=") || exec_info(c, interactive, &info) ||
-      !(argv = calloc(e->nargs + 2, sizeof *argv)) || !(env = build_env(e, info.data))) {
-    rc = kd_error_set(err, KD_ENOMEM, "out of memory");
-    goto done;
-  }
-  argv[0] = e->command;
-  for (i = 0; i < e->nargs; i++) argv[i + 1] = e->args[i];
-  if (pipe2(fds, O_CLOEXEC) != 0) {
-    rc = kd_error_set(err, KD_EIO, "exec plugin: pipe: %s", strerror(errno));
-    goto done;
-  }
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-  if (!interactive) posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  sp = posix_spawnp(&pid, e->command, &fa, NULL, argv, env);
-  posix_spawn_file_actions_destroy(&fa);
-  close(fds[1]);
-  fds[1] = -1;
-  if (sp != 0) {
-    rc = kd_error_set(err, KD_EEXEC, "exec plugin: cannot run %s: %s%s%s",
-                      e->command, strerror(sp), e->install_hint ? "; " : "",
-                      e->install_hint ? e->install_hint : "");
-    goto done;
-  }
-  out->cap = MAX_OUTPUT;
-  while ((n = read(fds[0], buf, sizeof buf)) != 0) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 || kd_buf_add(out, buf, (size_t)n)) {
-      rc = kd_error_set(err, KD_EEXEC, "exec plugin %s: cannot read its output",
-                        e->command);
-      break;
-    }
-  }
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-  if (!rc && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
-    if (WIFEXITED(status))
-      rc = kd_error_set(err, KD_EEXEC, "exec plugin %s failed with exit code %d",
-                        e->command, WEXITSTATUS(status));
-    else
-      rc = kd_error_set(err, KD_EEXEC, "exec plugin %s was killed by signal %d",
-                        e->command, WTERMSIG(status));
-  }
-done:
-  if (fds[0] >= 0) close(fds[0]);
-  if (fds[1] >= 0) close(fds[1]);
-  free(argv);
-  free(env);
-  kd_buf_free(&info);
-  return rc;
-}
 
 static int take_str(const kd_value *o, const char *key, char **out, size_t *len)
 {
@@ -267,23 +208,143 @@ done:
   return rc;
 }
 
+/* A running plugin: its stdout pipe (non-blocking) and what it wrote. */
+struct kube_exec_proc {
+  const kube_conn *c;
+  pid_t pid;                  /* 0 once reaped */
+  int fd;                     /* -1 at EOF */
+  kd_buf out;
+};
+
+kube_exec_proc *kube_exec_start(const kube_conn *c, int stdin_tty, kd_error *err)
+{
+  const kube_exec *e = c->exec;
+  const char *mode = e->interactive_mode;
+  posix_spawn_file_actions_t fa;
+  kube_exec_proc *p = NULL;
+  kd_buf info = {0};
+  char **argv = NULL, **env = NULL;
+  int fds[2] = {-1, -1}, interactive = 0, sp;
+  size_t i;
+  if (strcmp(mode, "IfAvailable") == 0) interactive = stdin_tty;
+  else if (strcmp(mode, "Always") == 0) {
+    if (!stdin_tty) {
+      kd_error_set(err, KD_EEXEC, "exec plugin %s cannot support interactive mode: "
+                   "standard input is not a terminal", e->command);
+      return NULL;
+    }
+    interactive = 1;
+  }
+  if (!(p = calloc(1, sizeof *p)) || kd_buf_adds(&info, "KUBERNETES_EXEC_INFO=") ||
+      exec_info(c, interactive, &info) ||
+      !(argv = calloc(e->nargs + 2, sizeof *argv)) || !(env = build_env(e, info.data))) {
+    kd_error_set(err, KD_ENOMEM, "out of memory");
+    goto fail;
+  }
+  p->c = c;
+  p->fd = -1;
+  argv[0] = e->command;
+  for (i = 0; i < e->nargs; i++) argv[i + 1] = e->args[i];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    kd_error_set(err, KD_EIO, "exec plugin: pipe: %s", strerror(errno));
+    goto fail;
+  }
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+  if (!interactive) posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  sp = posix_spawnp(&p->pid, e->command, &fa, NULL, argv, env);
+  posix_spawn_file_actions_destroy(&fa);
+  close(fds[1]);
+  if (sp != 0) {
+    p->pid = 0;
+    kd_error_set(err, KD_EEXEC, "exec plugin: cannot run %s: %s%s%s",
+                 e->command, strerror(sp), e->install_hint ? "; " : "",
+                 e->install_hint ? e->install_hint : "");
+    close(fds[0]);
+    goto fail;
+  }
+  p->fd = fds[0];
+  fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK);
+  p->out.cap = MAX_OUTPUT;
+  free(argv);
+  free(env);
+  kd_buf_free(&info);
+  return p;
+fail:
+  free(argv);
+  free(env);
+  kd_buf_free(&info);
+  kube_exec_proc_free(p);
+  return NULL;
+}
+
+/* Reads what is there; 1 while the pipe is open, KD_OK at EOF, KD_EEXEC. */
+static int drain(kube_exec_proc *p, kd_error *err)
+{
+  char buf[4096];
+  ssize_t n;
+  while (p->fd >= 0) {
+    n = read(p->fd, buf, sizeof buf);
+    if (n == 0) {
+      close(p->fd);
+      p->fd = -1;
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      return 1;
+    } else if (n < 0 || kd_buf_add(&p->out, buf, (size_t)n)) {
+      return kd_error_set(err, KD_EEXEC, "exec plugin %s: cannot read its output",
+                          p->c->exec->command);
+    }
+  }
+  return KD_OK;
+}
+
+int kube_exec_poll(kube_exec_proc *p, kube_cred *out, kd_error *err)
+{
+  const char *cmd = p->c->exec->command;
+  int rc = drain(p, err), status = 0;
+  pid_t w;
+  memset(out, 0, sizeof *out);
+  if (rc) return rc;
+  /* EOF: the plugin closed stdout; it exits now (or has) */
+  while ((w = waitpid(p->pid, &status, 0)) < 0 && errno == EINTR) {}
+  p->pid = 0;
+  if (w < 0) return kd_error_set(err, KD_EEXEC, "exec plugin %s: lost its process", cmd);
+  if (!WIFEXITED(status))
+    return kd_error_set(err, KD_EEXEC, "exec plugin %s was killed by signal %d",
+                        cmd, WTERMSIG(status));
+  if (WEXITSTATUS(status) != 0)
+    return kd_error_set(err, KD_EEXEC, "exec plugin %s failed with exit code %d",
+                        cmd, WEXITSTATUS(status));
+  return parse_cred(p->c, &p->out, out, err);
+}
+
+int kube_exec_fd(const kube_exec_proc *p) { return p->fd; }
+
+void kube_exec_proc_free(kube_exec_proc *p)
+{
+  if (!p) return;
+  if (p->fd >= 0) close(p->fd);
+  if (p->pid > 0) {
+    kill(p->pid, SIGKILL);
+    while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR) {}
+  }
+  kd_buf_free(&p->out);
+  free(p);
+}
+
 int kube_exec_run(const kube_conn *c, int stdin_tty, kube_cred *out,
                   kd_error *err)
 {
-  const char *mode = c->exec->interactive_mode;
-  kd_buf text = {0};
-  int interactive = 0, rc;
+  kube_exec_proc *p = kube_exec_start(c, stdin_tty, err);
+  int rc;
   memset(out, 0, sizeof *out);
-  if (strcmp(mode, "IfAvailable") == 0) interactive = stdin_tty;
-  else if (strcmp(mode, "Always") == 0) {
-    if (!stdin_tty)
-      return kd_error_set(err, KD_EEXEC, "exec plugin %s cannot support "
-                          "interactive mode: standard input is not a terminal",
-                          c->exec->command);
-    interactive = 1;
+  if (!p) return KD_EEXEC;
+  while ((rc = kube_exec_poll(p, out, err)) == 1) {
+    struct pollfd pf = {p->fd, POLLIN, 0};
+    poll(&pf, 1, -1);
   }
-  rc = spawn_plugin(c, interactive, &text, err);
-  if (!rc) rc = parse_cred(c, &text, out, err);
-  kd_buf_free(&text);
+  kube_exec_proc_free(p);
   return rc;
 }

@@ -35,6 +35,8 @@ struct kube_call {
   int stream, idempotent, attempts, auth_retried, checked, stream_ok, delivered;
   int slot;                   /* holds one of the client's in-flight slots */
   kube_call *qnext;           /* in the queue for a slot */
+  kube_call *anext;           /* waiting for the exec plugin */
+  int awaiting_auth;
   kube_done_fn done;
   kube_data_fn data;
   void *ctx;
@@ -60,6 +62,11 @@ struct kube_client {
   struct stat file_st;
   kube_cred cred;             /* exec plugin result */
   int have_cred;
+  kube_exec_proc *exec_proc;  /* the plugin while it runs */
+  loop_id exec_timer;         /* polls its output */
+  double exec_wait;           /* the next poll interval */
+  int cred_fresh;             /* just fetched: use it even if expired */
+  kube_call *auth_head;       /* calls waiting for it (via anext) */
   unsigned auth_gen;          /* bumped whenever the token changes */
   kube_hdrs *hdrs;            /* header lists built so far */
   kube_call *calls;

@@ -125,6 +125,9 @@ int sim_tls_init(sim *s, kd_error *err)
     goto fail;
   X509_STORE_add_cert(SSL_CTX_get_cert_store(s->ssl_ctx), ca);
   SSL_CTX_set_verify(s->ssl_ctx, SSL_VERIFY_PEER, NULL);
+  /* with client certificates verified, OpenSSL refuses to resume a session
+   * (internal error alert) unless it has a session id context */
+  SSL_CTX_set_session_id_context(s->ssl_ctx, (const unsigned char *)"kdeploy-sim", 11);
   {
     STACK_OF(X509_NAME) *names = sk_X509_NAME_new_null();
     if (names) {

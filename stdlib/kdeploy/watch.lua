@@ -192,6 +192,7 @@ function Log:ready() return self._g:ready() end
 -- that breaks is reopened where it stopped, while the container runs.
 function Log:next(timeout)
   while true do
+    if self.closed then return nil end
     local ts, text = self._g:next()
     if ts then return text, ts end
     local st, err = self._g:status()

@@ -8,8 +8,8 @@
 . tests/e2e/lib.sh
 . tests/e2e/simlib.sh
 export KDEPLOY_CACHE_DIR="$TMP/cache"
-SIM2_PID= LOGSRV_PID=
-trap '[ -n "$SIM2_PID" ] && kill "$SIM2_PID" 2>/dev/null; [ -n "$LOGSRV_PID" ] && kill "$LOGSRV_PID" 2>/dev/null; stop_sim; rm -rf "$TMP"' EXIT
+SIM2_PID= LOGSRV_PID= PROXY_PID=
+trap '[ -n "$SIM2_PID" ] && kill "$SIM2_PID" 2>/dev/null; [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null; [ -n "$LOGSRV_PID" ] && kill "$LOGSRV_PID" 2>/dev/null; stop_sim; rm -rf "$TMP"' EXIT
 
 # lua_suite NAME SCRIPT ARGS...: runs a Lua test script; its PASS/FAIL lines
 # count, and a script that dies without them is one failure.
@@ -27,6 +27,7 @@ lua_suite() {
 start_sim || fail sim_starts "$(cat "$TMP/sim.err")"
 lua_suite api tests/e2e/kube/api.lua "$KC"
 lua_suite watch tests/e2e/kube/watch.lua "$KC" plain
+lua_suite simlogs tests/e2e/kube/simlogs.lua "$KC" plain
 stop_sim
 
 start_sim --fault-watch-drop 1 || fail sim_starts_drop "$(cat "$TMP/sim.err")"
@@ -185,6 +186,7 @@ run env -u KUBECONFIG HOME="$TMP/nohome" KUBERNETES_SERVICE_HOST=127.0.0.1 \
   "$KDEPLOY" run tests/e2e/kube/info.lua
 expect in_cluster_config 0 "^in-cluster	https://127.0.0.1:$PORT	service-account	kube-system	service account token	true	namespaces=[1-9]"
 lua_suite auth tests/e2e/kube/auth.lua "$A"
+. tests/e2e/kube/proxy.sh
 stop_sim
 
 finish

@@ -105,10 +105,25 @@ t.test("patch: merge, json, strategic; server-side apply with managers", functio
   t.eq(r.data.d, "4", "strategic")
   local applied = c:apply(cm("applied", { owner = "one" }), { field_manager = "first" })
   t.eq(applied.data.owner, "one", "apply created")
-  -- (a conflict between managers needs the sim's server-side apply, which
-  -- does not report conflicts yet: not asserted here)
+  local err = t.raises(function()
+    c:apply(cm("applied", { owner = "two" }), { field_manager = "second" })
+  end, "conflict with \"first\"")
+  t.eq(err.code, 409, "conflict code")
+  t.eq(err.reason, "Conflict", "conflict reason")
+  t.eq(err.verb, "apply", "conflict verb")
+  local cause = err.details and err.details.causes and err.details.causes[1] or {}
+  t.eq(cause.field, ".data.owner", "conflicting field in details")
+  t.eq(cause.reason, "FieldManagerConflict", "cause reason")
+  t.eq(c:get(cm("applied")).data.owner, "one", "the conflict changed nothing")
   applied = c:apply(cm("applied", { owner = "two" }), { field_manager = "second", force = true })
   t.eq(applied.data.owner, "two", "forced apply")
+  local owners = {}
+  for _, m in ipairs(applied.metadata.managedFields) do
+    if m.fieldsV1 and m.fieldsV1["f:data"] and m.fieldsV1["f:data"]["f:owner"] then
+      owners[#owners + 1] = m.manager
+    end
+  end
+  t.eq(table.concat(owners, ","), "second", "managedFields: .data.owner belongs to the new owner")
   t.raises(function() c:patch(cm("p"), {}, { type = "bogus" }) end, "unknown patch type")
 end)
 

@@ -153,6 +153,53 @@ printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
   t.ok(tostring(err):find("(exec plugin)", 1, true), tostring(err))
 end)
 
+t.test("a slow exec plugin does not block the loop; concurrent calls share one run", function()
+  -- The plugin waits for a file that another task writes: if running it
+  -- blocked the loop, that task could never run and the plugin gives up.
+  local p = plugin("exec-slow.sh", string.format([[
+i=0
+while [ ! -f "$0.go" ]; do i=$((i + 1)); [ $i -gt 200 ] && exit 3; sleep 0.05; done
+printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"2099-01-01T00:00:00Z"}}'
+]], token))
+  os.remove(p .. ".go")
+  local c = client(CA, "{exec: {apiVersion: client.authentication.k8s.io/v1, " ..
+    "command: ./exec-slow.sh, interactiveMode: Never}}")
+  local ticks, listed = 0, {}
+  local ts = {}
+  for i = 1, 5 do ts[i] = kdeploy.spawn(function() listed[i] = #ns_list(c) end) end
+  ts[6] = kdeploy.spawn(function()
+    kdeploy.sleep(0.1)
+    ticks = ticks + 1
+    core.write_file(p .. ".go", "")
+  end)
+  require("kdeploy.task").wait_all(ts, { timeout = 20 })
+  os.remove(p .. ".go")
+  t.eq(ticks, 1, "the other task ran while the plugin waited for it")
+  for i = 1, 5 do t.ok((listed[i] or 0) > 0, "call " .. i .. " listed") end
+  t.eq(runs(p), 1, "one plugin run for five concurrent calls")
+  ns_list(c)
+  t.eq(runs(p), 1, "cached: expirationTimestamp is far away")
+end)
+
+for _, version in ipairs({ "v1", "v1beta1" }) do
+  t.test("exec plugin " .. version .. ": token cached until its expirationTimestamp", function()
+    local name = "exec-expiring-" .. version .. ".sh"
+    local p = plugin(name, string.format([[
+exp=$(date -u -d @$(( $(date +%%s) + 2 )) +%%Y-%%m-%%dT%%H:%%M:%%SZ)
+printf '{"apiVersion":"client.authentication.k8s.io/%s","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"%%s"}}' "$exp"
+]], version, token))
+    local c = client(CA, string.format("{exec: {apiVersion: client.authentication.k8s.io/%s, " ..
+      "command: ./%s, interactiveMode: Never}}", version, name))
+    ns_list(c)
+    ns_list(c)
+    t.eq(runs(p), 1, "one run while the token is valid")
+    kdeploy.sleep(3)
+    ns_list(c)
+    t.eq(runs(p), 2, "run again once it expired")
+    ns_list(c)
+    t.eq(runs(p), 2, "the new token is cached in turn")
+  end)
+end
 t.test("exec plugin failures are clear errors", function()
   plugin("exec-fail.sh", "echo 'plugin says no' >&2\nexit 4\n")
   local c = client(CA, "{exec: {apiVersion: client.authentication.k8s.io/v1, " ..
