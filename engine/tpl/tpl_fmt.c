@@ -620,12 +620,13 @@ static void fmt_string(pp *p, const char *s, size_t n, int verb)
 static void print_int(pp *p, tpl_val v, int verb)
 {
   uint64_t u = (uint64_t)v.u.i;
+  int sgn = v.sub != TPL_GO_UINT64;   /* semver's Major etc. are uint64 */
   switch (verb) {
-  case 'v': case 'd': fmt_integer(p, u, 10, 1, verb, ldigits); return;
-  case 'b': fmt_integer(p, u, 2, 1, verb, ldigits); return;
-  case 'o': case 'O': fmt_integer(p, u, 8, 1, verb, ldigits); return;
-  case 'x': fmt_integer(p, u, 16, 1, verb, ldigits); return;
-  case 'X': fmt_integer(p, u, 16, 1, verb, udigits); return;
+  case 'v': case 'd': fmt_integer(p, u, 10, sgn, verb, ldigits); return;
+  case 'b': fmt_integer(p, u, 2, sgn, verb, ldigits); return;
+  case 'o': case 'O': fmt_integer(p, u, 8, sgn, verb, ldigits); return;
+  case 'x': fmt_integer(p, u, 16, sgn, verb, ldigits); return;
+  case 'X': fmt_integer(p, u, 16, sgn, verb, udigits); return;
   case 'c': fmt_c(p, u); return;
   case 'q': fmt_qc(p, u); return;
   case 'U': fmt_unicode(p, u); return;

@@ -5,6 +5,8 @@
  * `now` reads the tpl_options clock hook, else the system clock. */
 #include "tpl_time.h"
 
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,10 +104,19 @@ static int named_marshal(tpl_obj *o, tpl_val *out)
   return KD_OK;
 }
 
+/* Time.String: the layout below, then Go's " m=+S.NNNNNNNNN" when the time
+ * holds a monotonic reading. */
 static int time_print(tpl_obj *o, kd_buf *b)
 {
   static const char layout[] = "2006-01-02 15:04:05.999999999 -0700 MST";
-  return tpl_time_format(obj_data(o), layout, sizeof layout - 1, b);
+  const tpl_time *t = obj_data(o);
+  uint64_t m;
+  int rc = tpl_time_format(t, layout, sizeof layout - 1, b);
+  if (rc != KD_OK || !t->has_mono) return rc;
+  m = t->mono < 0 ? -(uint64_t)t->mono : (uint64_t)t->mono;
+  return kd_buf_printf(b, " m=%c%llu.%09llu", t->mono < 0 ? '-' : '+',
+                       (unsigned long long)(m / 1000000000),
+                       (unsigned long long)(m % 1000000000));
 }
 
 /* json.Marshal of a Time: RFC 3339 with nanoseconds */
@@ -137,6 +148,20 @@ static int clock_now(tpl_call *c, int64_t *sec, int32_t *nsec)
   return KD_OK;
 }
 
+/* Go's monotonic clock reading for now: nanoseconds since the first such
+ * reading in this process (Go counts from process start; values are only
+ * meaningful within one run). */
+static int64_t mono_now(void)
+{
+  static _Atomic int64_t base;
+  struct timespec ts;
+  int64_t ns, zero = 0;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + 1;   /* never 0 */
+  atomic_compare_exchange_strong(&base, &zero, ns);
+  return ns - atomic_load(&base);
+}
+
 static int local_time(int64_t sec, int32_t nsec, tpl_val *out)
 {
   tpl_zone *z = tpl_zone_local();
@@ -150,7 +175,13 @@ FN(fn_now)
   int64_t s;
   int32_t ns;
   int rc = clock_now(c, &s, &ns);
-  return rc ? rc : local_time(s, ns, out);
+  if (rc == KD_OK) rc = local_time(s, ns, out);
+  if (rc == KD_OK && !tpl_call_options(c)->now) {  /* the real clock only */
+    tpl_time *t = tpl_obj_data(*out);
+    t->has_mono = 1;
+    t->mono = mono_now();
+  }
+  return rc;
 }
 
 /* Sprig's switch on a date argument: Time, int, int64 (Unix seconds);
@@ -236,10 +267,17 @@ static int want_time(tpl_call *c, tpl_val v, const tpl_time **t)
 
 static int add_duration(const tpl_time *t, int64_t d, tpl_val *out)
 {
+  int rc;
   int64_t ns = (int64_t)t->nsec + d % 1000000000, s = t->sec + d / 1000000000;
   if (ns < 0) ns += 1000000000, s--;
   if (ns >= 1000000000) ns -= 1000000000, s++;
-  return new_time(s, (int32_t)ns, t->zone, out);
+  rc = new_time(s, (int32_t)ns, t->zone, out);
+  if (rc == KD_OK && t->has_mono) {   /* Time.Add keeps it unless it overflows */
+    tpl_time *r = tpl_obj_data(*out);
+    r->has_mono = !(d < 0 ? t->mono < INT64_MIN - d : t->mono > INT64_MAX - d);
+    r->mono = r->has_mono ? t->mono + d : 0;
+  }
+  return rc;
 }
 
 static int date_modify(tpl_call *c, const tpl_val *a, int must, tpl_val *out)
@@ -252,7 +290,7 @@ static int date_modify(tpl_call *c, const tpl_val *a, int must, tpl_val *out)
   rc = tpl_duration_parse(tpl_sdata(a[0]), tpl_slen(a[0]), &d, &msg);
   if (rc == KD_EPARSE) {
     if (must) rc = tpl_call_fail(c, "%s", msg.data);
-    else rc = new_time(t->sec, t->nsec, t->zone, out);
+    else rc = add_duration(t, 0, out);   /* T itself, monotonic reading too */
     kd_buf_free(&msg);
     return rc;
   }

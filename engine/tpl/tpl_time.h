@@ -26,6 +26,8 @@ typedef struct {
   tpl_zone *zone;    /* one reference */
   int32_t offset;    /* seconds east of UTC at this instant */
   char abbr[16];     /* "CET", "UTC"; "" for a zone known only by offset */
+  int has_mono;      /* Go's monotonic reading, set by now and kept by Add */
+  int64_t mono;      /* nanoseconds since the first real-clock now */
 } tpl_time;
 
 /* A new time.Time object (tpl_fn_dates.c) at SEC/NSEC shown in ZONE

@@ -19,7 +19,7 @@ typedef struct {
   kd_buf last_key;
   tpl_val root, cur;     /* the table keys go into now */
   kd_buf defined;        /* NUL-separated "\x1f"-joined paths of [tables] */
-  kd_buf frozen;         /* inline tables and static arrays: no additions */
+  kd_buf arrays;         /* the same, of the arrays made by [[tables]] */
   int depth;
 } parser;
 
@@ -81,7 +81,9 @@ static int parse_string(parser *p, kd_buf *b)
   else if (multi && peek(p) == '\r' && p->i + 1 < p->n && p->s[p->i + 1] == '\n') p->i += 2, p->line++;
   for (;;) {
     int ch = peek(p);
-    if (ch < 0) return fail(p, "unexpected EOF; expected '%s'", q == '"' ? "\"" : "'");
+    if (ch < 0)   /* the delimiter quoted as BurntSushi/toml does */
+      return fail(p, "unexpected EOF; expected %s",
+                  q == '"' ? (multi ? "'\"\"\"'" : "'\"'") : (multi ? "\"'''\"" : "\"'\""));
     if (ch == q) {
       if (!multi) {
         p->i++;
@@ -215,6 +217,20 @@ static int local_time(int64_t sec, int32_t nsec, const char *zone, tpl_val *out)
 }
 
 /* date-times: 1979-05-27[T ]07:32:00[.999][Z|+hh:mm], dates, times */
+/* fails with FMT naming the value text at the cursor (up to a delimiter) */
+static int fail_token(parser *p, const char *fmt)
+{
+  size_t e = p->i;
+  kd_buf w = {0};
+  int rc;
+  while (e < p->n && !strchr(" \t\r\n,]}#", p->s[e])) e++;
+  kd_buf_add(&w, p->s + p->i, e - p->i);
+  kd_buf_adds(&w, "");
+  rc = fail(p, fmt, w.data);
+  kd_buf_free(&w);
+  return rc;
+}
+
 static int parse_datetime(parser *p, tpl_val *out)
 {
   const char *s = p->s + p->i;
@@ -253,11 +269,11 @@ static int parse_datetime(parser *p, tpl_val *out)
       k += 6;
     }
   } else if (has_date && s[k - 1] == 'T') {
-    return fail(p, "invalid datetime", NULL);
+    return fail_token(p, "invalid datetime: \"%s\"");
   }
   if (!has_date && !has_time) return 0;
   if (has_date && (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60))
-    return fail(p, "invalid datetime", NULL);
+    return fail_token(p, "invalid datetime: \"%s\"");
   p->i += k;
   {
     int64_t sec = (has_date ? tpl_days_from_civil(y, mo, d) : tpl_days_from_civil(0, 1, 1)) * 86400 +
@@ -290,6 +306,12 @@ static int parse_number(parser *p, tpl_val *out)
     kd_buf_addc(&b, ch);
   }
   kd_buf_adds(&b, "");
+  if (rc != KD_OK && !memchr(p->s + st, '.', p->i - st) &&
+      (!strpbrk(b.data, "eE") || strstr(b.data, "0x"))) {
+    kd_buf_free(&b);
+    p->i = st;
+    return fail_token(p, "Invalid integer \"%s\": underscores must be surrounded by digits");
+  }
   if (rc == KD_OK) {
     const char *t = b.data + (b.data[0] == '+' || b.data[0] == '-');
     if (!strcmp(t, "inf") || !strcmp(t, "nan")) {
@@ -304,8 +326,12 @@ static int parse_number(parser *p, tpl_val *out)
       double f;
       is_float = 1;
       rc = tpl_parse_float(b.data, b.len, &f);
-      if (rc == KD_OK && (t[0] == '.' || strstr(t, ".e") || strstr(t, ".E") ||
-                          t[strlen(t) - 1] == '.' || (t[0] == '0' && t[1] >= '0' && t[1] <= '9')))
+      if (rc == KD_OK && (strstr(t, ".e") || strstr(t, ".E") || t[strlen(t) - 1] == '.')) {
+        kd_buf_free(&b);
+        p->i = st;
+        return fail_token(p, "Invalid float \"%s\": '.' must be followed by one or more digits");
+      }
+      if (rc == KD_OK && (t[0] == '.' || (t[0] == '0' && t[1] >= '0' && t[1] <= '9')))
         rc = KD_EPARSE;
       if (rc == KD_OK) *out = tpl_float(f);
     } else {
@@ -317,6 +343,11 @@ static int parse_number(parser *p, tpl_val *out)
       }
       rc = tpl_parse_int(b.data, b.len, 10, &v);
       if (rc == KD_OK) *out = tpl_int64(v);
+      if (rc == KD_ERANGE) {
+        rc = fail(p, "%s is out of range for int64", b.data);
+        kd_buf_free(&b);
+        return rc;
+      }
     }
   }
   if (rc != KD_OK) {
@@ -348,7 +379,8 @@ static int parse_array(parser *p, tpl_val *out)
       p->i++;
       return KD_OK;
     }
-    rc = peek(p) < 0 ? fail(p, "unexpected EOF; expected value", NULL)
+    rc = peek(p) < 0 ? fail(p, "expected a comma (',') or array terminator (']'), "
+                               "but got end of file", NULL)
                      : fail(p, "expected a comma (',') or array terminator (']'), "
                                "but got '%s'", (char[2]){(char)peek(p), 0});
   }
@@ -361,14 +393,14 @@ static int set_key(parser *p, tpl_val table, const kd_buf *k, int nparts, tpl_va
 
 static int parse_inline_table(parser *p, tpl_val *out)
 {
-  int rc = tpl_map_new(out), first = 1;
+  int rc = tpl_map_new(out);
   kd_buf k = {0};
   p->i++;
   while (rc == KD_OK) {
     int np;
     tpl_val v;
     skip_ws(p);
-    if (peek(p) == '}' && first) {
+    if (peek(p) == '}') {   /* {} or a trailing comma, as BurntSushi/toml allows */
       p->i++;
       break;
     }
@@ -383,7 +415,6 @@ static int parse_inline_table(parser *p, tpl_val *out)
     if ((rc = parse_value(p, &v)) != KD_OK) break;
     if ((rc = set_key(p, *out, &k, np, v)) != KD_OK) break;
     skip_ws(p);
-    first = 0;
     if (peek(p) == ',') {
       p->i++;
       continue;
@@ -409,7 +440,8 @@ static int parse_value(parser *p, tpl_val *out)
   if (++p->depth > 500) return fail(p, "nesting too deep", NULL);
   if (ch < 0 || ch == '\n' || ch == '#') {
     p->depth--;
-    return fail(p, ch < 0 ? "unexpected EOF; expected value" : "expected value but found '%s'",
+    return fail(p, ch < 0 ? "unexpected EOF; expected value"
+                          : "expected value but found '%s' instead",
                 ch == '\n' ? "\\n" : "#");
   }
   if (ch == '"' || ch == '\'') {
@@ -433,6 +465,16 @@ static int parse_value(parser *p, tpl_val *out)
     rc = rc == 1 ? KD_OK : rc;
   } else if ((ch >= '0' && ch <= '9') || ch == '+' || ch == '-' || ch == 'i' || ch == 'n') {
     rc = parse_number(p, out);
+  } else if (ch == '.') {
+    rc = fail(p, "floats must start with a digit, not '.'", NULL);
+  } else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')) {   /* a word */
+    size_t e = p->i;
+    kd_buf w = {0};
+    while (e < p->n && bare((unsigned char)p->s[e])) e++;
+    kd_buf_add(&w, p->s + p->i, e - p->i);
+    kd_buf_adds(&w, "");
+    rc = fail(p, "expected value but found \"%s\" instead", w.data);
+    kd_buf_free(&w);
   } else {
     char got[2] = {(char)ch, 0};
     rc = fail(p, "expected value but found '%s' instead", got);
@@ -470,9 +512,17 @@ static int set_key(parser *p, tpl_val table, const kd_buf *k, int nparts, tpl_va
         return rc;
       }
       sub = tpl_map_gets(t, part);
-    } else if (sub->kind != TPL_MAP) {
+    } else if (sub->kind != TPL_MAP) {   /* named up to the value in the way */
+      kd_buf name = {0};
+      int j;
+      for (j = 0; j <= i; j++) {
+        if (j) kd_buf_addc(&name, '.');
+        kd_buf_adds(&name, part_at(k, j));
+      }
+      rc = fail(p, "Key '%s' has already been defined.", name.data);
+      kd_buf_free(&name);
       tpl_unref(v);
-      return fail(p, "Key '%s' has already been defined.", p->last_key.data);
+      return rc;
     }
     t = *sub;
   }
@@ -490,6 +540,11 @@ static int header(parser *p, int array)
   int np, i, rc;
   tpl_val t = p->root;
   p->i += array ? 2 : 1;
+  skip_ws(p);
+  if (peek(p) == ']') {
+    rc = fail(p, "unexpected end of table name (table names cannot be empty)", NULL);
+    goto done;
+  }
   if ((rc = parse_key(p, &k, &np)) != KD_OK) goto done;
   skip_ws(p);
   if (peek(p) != ']' || (array && (p->i + 1 >= p->n || p->s[p->i + 1] != ']'))) {
@@ -512,10 +567,13 @@ static int header(parser *p, int array)
         tpl_val l;
         if ((rc = tpl_list_new(&l, 1)) || (rc = tpl_map_sets(t, part, l))) goto done;
         sub = tpl_map_gets(t, part);
-      } else if (sub->kind != TPL_LIST || path_in(&p->frozen, path.data)) {
-        rc = fail(p, "Key '%s' has already been defined.", name.data);
+        kd_buf_add(&p->arrays, path.data, path.len);
+        kd_buf_addc(&p->arrays, 0);
+      } else if (sub->kind != TPL_LIST || !path_in(&p->arrays, path.data)) {
+        rc = fail(p, "Key '%s' was already created and cannot be used as an array.", name.data);
         goto done;
       }
+
       if ((rc = tpl_map_new(&m)) || (rc = tpl_list_push(*sub, tpl_ref(m)))) goto done;
       t = m;
       tpl_unref(m);
@@ -592,8 +650,9 @@ int tpl_toml_parse(const char *s, size_t n, tpl_val *out, kd_buf *msg)
     skip_ws(&p);
     if (peek(&p) != '=') {
       rc = peek(&p) < 0 ? fail(&p, "unexpected EOF; expected key separator '='", NULL)
-                        : fail(&p, "expected key separator '=', but got '%s' instead",
-                               (char[2]){(char)peek(&p), 0});
+                        : (p.last_key.len = 0,   /* "a b = 1": no key named */
+                           fail(&p, "expected '.' or '=', but got '%s' instead",
+                                (char[2]){(char)peek(&p), 0}));
       break;
     }
     p.i++;
@@ -605,7 +664,7 @@ int tpl_toml_parse(const char *s, size_t n, tpl_val *out, kd_buf *msg)
   kd_buf_free(&k);
   kd_buf_free(&p.last_key);
   kd_buf_free(&p.defined);
-  kd_buf_free(&p.frozen);
+  kd_buf_free(&p.arrays);
   if (rc != KD_OK) {
     tpl_unref(p.root);
     *out = tpl_nil();

@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -495,6 +496,56 @@ static void test_registry_complete(void)
           }
 }
 
+/* Time.String as Go prints it: "{{ now }}" carries the monotonic reading
+ * " m=+S.NNNNNNNNN" (its value only means something within one run), Add
+ * (dateModify) keeps it signed, UTC drops it, an injected clock has none. */
+static int printed_as(tpl_val t, const char *pattern)
+{
+  kd_buf b = {0};
+  regex_t re;
+  int ok = tpl_obj_class(t) && tpl_obj_class(t)->print(t.u.o, &b) == KD_OK && b.data &&
+           regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) == 0;
+  if (ok) {
+    ok = regexec(&re, b.data, 0, NULL, 0) == 0;
+    if (!ok) fprintf(stderr, "  %s does not match %s\n", b.data, pattern);
+    regfree(&re);
+  }
+  kd_buf_free(&b);
+  return ok;
+}
+
+static void test_now_monotonic(void)
+{
+  static const char stamp[] =
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)? [-+][0-9]{4} [^ ]+";
+  char with_m[256], with_neg[256], without[256];
+  tpl_options opt;
+  tpl_val now, a[2], earlier, utc = tpl_nil();
+  tpl_call c;
+  memset(&opt, 0, sizeof opt);
+  snprintf(with_m, sizeof with_m, "%s m=\\+[0-9]+\\.[0-9]{9}$", stamp);
+  snprintf(with_neg, sizeof with_neg, "%s m=-3[56][0-9]{2}\\.[0-9]{9}$", stamp);
+  snprintf(without, sizeof without, "%s$", stamp);
+  now = call(&opt, "now", NULL, 0);
+  CHECK(printed_as(now, with_m));
+  tpl_str_cstr(&a[0], "-1h");
+  a[1] = now;
+  earlier = call(&opt, "dateModify", a, 2);
+  CHECK(printed_as(earlier, with_neg));
+  tpl_call_init(&c, "UTC", &opt);
+  CHECK(tpl_obj_class(now)->member(&c, now.u.o, "UTC", NULL, 0, &utc) == KD_OK);
+  tpl_call_done(&c);
+  CHECK(printed_as(utc, without));
+  tpl_unref(utc);
+  tpl_unref(earlier);
+  tpl_unref(now);
+  opt.now = fixed_now;
+  now = call(&opt, "now", NULL, 0);
+  CHECK(printed_as(now, without));
+  tpl_unref(now);
+  tpl_unref(a[0]);
+}
+
 int main(void)
 {
   RUN(test_random_strings);
@@ -506,5 +557,6 @@ int main(void)
   RUN(test_certificates);
   RUN(test_ca_made_on_first_use);
   RUN(test_registry_complete);
+  RUN(test_now_monotonic);
   TEST_EXIT();
 }
