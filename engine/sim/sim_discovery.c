@@ -414,21 +414,41 @@ static void v3_gv(sim *s, sim_conn *c, const char *group, const char *version)
   send(s, c, "application/json", &b);
 }
 
+/* /openapi/v2: the gnostic protobuf when ACCEPT names it in either of
+ * kube-openapi's spellings, else JSON. The answer's Content-Type is always
+ * the dotted one, as kube's: Go's mime parser rejects the '@' (client-go
+ * fails the request with "unexpected content after media subtype"). */
+static void openapi_v2(sim *s, sim_conn *c, const char *accept)
+{
+  static const char *const pb[] = {
+    "application/com.github.proto-openapi.spec.v2@v1.0+protobuf",
+    "application/com.github.proto-openapi.spec.v2.v1.0+protobuf", NULL
+  };
+  kd_buf b = {0};
+  int i;
+  for (i = 0; accept && pb[i]; i++)
+    if (strstr(accept, pb[i])) {
+      sim_openapi2_proto(s, &b);
+      sim_respond(s, c, 200, pb[1], NULL, b.data ? b.data : "", b.len);
+      kd_buf_free(&b);
+      return;
+    }
+  if (accept && !strstr(accept, "json") && !strstr(accept, "*/*")) {
+    sim_send_status(s, c, 406, "NotAcceptable", "only application/json and "
+                    "application/com.github.proto-openapi.spec.v2@v1.0"
+                    "+protobuf are served for /openapi/v2", NULL);
+    return;
+  }
+  sim_openapi2_json(s, &b);
+  send(s, c, "application/json", &b);
+}
+
 int sim_openapi_handle(sim *s, sim_conn *c, sim_req *req)
 {
   const char *p = req->path;
   if (strcmp(req->method, "GET") != 0) return 0;
   if (strcmp(p, "/openapi/v2") == 0) {
-    const char *a = sim_req_header(req, "accept");
-    kd_buf b = {0};
-    if (a && !strstr(a, "json") && !strstr(a, "*/*")) {
-      sim_send_status(s, c, 406, "NotAcceptable", "only application/json is "
-                      "served for /openapi/v2 by kdeploy sim", NULL);
-      return 1;
-    }
-    kd_buf_adds(&b, "{\"swagger\":\"2.0\",\"info\":{\"title\":\"Kubernetes\","
-                    "\"version\":\"v1.33.0\"},\"paths\":{},\"definitions\":{}}");
-    send(s, c, "application/json", &b);
+    openapi_v2(s, c, sim_req_header(req, "accept"));
     return 1;
   }
   if (strcmp(p, "/openapi/v3") == 0 || strcmp(p, "/openapi/v3/") == 0) {

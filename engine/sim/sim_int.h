@@ -286,6 +286,10 @@ int sim_valid_label(const char *s);
 void sim_api_handle(sim *s, sim_conn *c, sim_req *req);
 int sim_discovery_handle(sim *s, sim_conn *c, sim_req *req);
 int sim_openapi_handle(sim *s, sim_conn *c, sim_req *req);
+/* The /openapi/v2 document of the served resources appended to OUT, as
+ * gnostic openapi.v2.Document protobuf or as JSON (sim_openapi2.c). */
+void sim_openapi2_proto(sim *s, kd_buf *out);
+void sim_openapi2_json(sim *s, kd_buf *out);
 void sim_watch_start(sim *s, sim_conn *c, sim_req *req, sim_resource *r,
                      const char *ns);
 void sim_watch_free(sim *s, sim_watch *w);
