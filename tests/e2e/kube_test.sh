@@ -4,7 +4,8 @@
 # faults, kubeconfig merging cross-checked with the real kubectl, two
 # clusters at once (kube/multi.lua), pod logs (kube/logs.lua against
 # kube/logsrv.c), every kind of credentials over TLS (kube/auth.lua) and
-# in-cluster config.
+# in-cluster config; logs of sim pods (kube/simlogs.lua), proxy-url through
+# kube/proxy.c and log streams cut by it (kube/proxy.sh).
 . tests/e2e/lib.sh
 . tests/e2e/simlib.sh
 export KDEPLOY_CACHE_DIR="$TMP/cache"
