@@ -339,7 +339,9 @@ static void do_patch(sim *s, sim_conn *c, sim_req *req, route *rt)
     if (status.type == KD_OBJ) send_value(s, c, code, &status);
     else sim_send_status(s, c, code, sim_reason_for(code), err.msg, NULL);
   } else if (type != SIM_PATCH_APPLY &&
-             sim_unknown_fields(s, c, rt->res, &merged, fv, 0)) {
+             sim_unknown_fields_patch(s, c, rt->res, &merged, fv,
+                                      type == SIM_PATCH_STRATEGIC ? &patch
+                                                                  : NULL)) {
     /* answered: the patched object has fields its type has not */
   } else if (!o) {
     /* server-side apply creates what does not exist */

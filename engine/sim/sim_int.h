@@ -337,6 +337,16 @@ int sim_field_validation(sim *s, sim_conn *c, const sim_req *req,
  * them from OBJ. Returns 0 when the request goes on. */
 int sim_unknown_fields(sim *s, sim_conn *c, const sim_resource *r,
                        kd_value *obj, int mode, int apply);
+/* The same for OBJ made by a merge, JSON or strategic patch (SMP: the
+ * strategic patch, borrowed; NULL for the others): Strict answers kube's
+ * 422 Invalid naming the patch as the invalid value. */
+int sim_unknown_fields_patch(sim *s, sim_conn *c, const sim_resource *r,
+                             kd_value *obj, int mode, const kd_value *smp);
+
+/* sim_gofmt.c: Go's %v of decoded JSON (map[k:v] sorted, [a b], <nil>)
+ * and strconv.Quote, appended to B. KD_OK or KD_ENOMEM. */
+int sim_go_value(const kd_value *v, kd_buf *b);
+int sim_go_quote(const char *s, size_t n, kd_buf *b);
 
 /* sim_state.c */
 int sim_state_load(sim *s, kd_error *err);

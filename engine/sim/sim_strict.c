@@ -10,6 +10,8 @@
  * lenient. */
 #include "sim_int.h"
 
+#include "json.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -360,8 +362,66 @@ static int strict_message(const sim_resource *r, const kd_value *obj,
   return rc;
 }
 
+/* Strict's answer to a merge, JSON or strategic patch, as kube's patch
+ * handler words it: 422 Invalid of an empty kind and name with one cause
+ * on field "patch", whose value is the strategic patch SMP as Go's %v or,
+ * SMP NULL, the patched object OBJ as JSON, and whose detail is the strict
+ * decoding error. */
+static void patch_invalid(sim *s, sim_conn *c, const kd_value *obj,
+                          const kd_value *smp, const kd_buf *paths, int n)
+{
+  kd_buf value = {0}, body = {0}, m = {0};
+  kd_value det, *arr = NULL, *cause;
+  const char *p = paths->data;
+  int i, rc;
+  kd_value_obj(&det);
+  rc = smp ? sim_go_value(smp, &value)
+           : json_encode(obj, JSON_SORT_KEYS | JSON_ESCAPE_HTML, &value, NULL);
+  if (!rc) rc = kd_buf_adds(&body, "Invalid value: ");
+  if (!rc) rc = sim_go_quote(value.data ? value.data : "", value.len, &body);
+  if (!rc) rc = kd_buf_adds(&body, ": strict decoding error: ");
+  for (i = 0; i < n && !rc; i++, p += strlen(p) + 1)
+    rc = kd_buf_printf(&body, "%sunknown field \"%s\"", i ? ", " : "", p);
+  if (!rc) rc = kd_buf_printf(&m, " \"\" is invalid: patch: %s", body.data);
+  if (!rc) arr = kd_obj_add(&det, "causes", 6);
+  if (arr) {
+    kd_value_arr(arr);
+    if ((cause = kd_arr_push(arr)) != NULL) {
+      kd_value_obj(cause);
+      sim_set_str(cause, "reason", "FieldValueInvalid");
+      sim_set_str(cause, "message", body.data);
+      sim_set_str(cause, "field", "patch");
+    }
+  }
+  if (!arr)
+    sim_send_status(s, c, 500, "InternalError", "out of memory", NULL);
+  else
+    sim_send_status(s, c, 422, "Invalid", m.data, &det);
+  kd_value_clear(&det);
+  kd_buf_free(&value);
+  kd_buf_free(&body);
+  kd_buf_free(&m);
+}
+
+static int unknown_fields(sim *s, sim_conn *c, const sim_resource *r,
+                          kd_value *obj, int mode, int apply, int patched,
+                          const kd_value *smp);
+
 int sim_unknown_fields(sim *s, sim_conn *c, const sim_resource *r,
                        kd_value *obj, int mode, int apply)
+{
+  return unknown_fields(s, c, r, obj, mode, apply, 0, NULL);
+}
+
+int sim_unknown_fields_patch(sim *s, sim_conn *c, const sim_resource *r,
+                             kd_value *obj, int mode, const kd_value *smp)
+{
+  return unknown_fields(s, c, r, obj, mode, 0, 1, smp);
+}
+
+static int unknown_fields(sim *s, sim_conn *c, const sim_resource *r,
+                          kd_value *obj, int mode, int apply, int patched,
+                          const kd_value *smp)
 {
   kd_buf paths = {0}, m = {0};
   const char *p;
@@ -370,6 +430,11 @@ int sim_unknown_fields(sim *s, sim_conn *c, const sim_resource *r,
     kd_buf_free(&paths);
     if (n == 0) return 0;
     sim_send_status(s, c, 500, "InternalError", "out of memory", NULL);
+    return 1;
+  }
+  if (mode == SIM_FV_STRICT && patched) {
+    patch_invalid(s, c, obj, smp, &paths, n);
+    kd_buf_free(&paths);
     return 1;
   }
   if (mode == SIM_FV_STRICT) {

@@ -59,6 +59,28 @@ expect warn_patch 0 'deployment.apps/web patched' 'Warning: unknown field "spec.
 run k get deploy web -o jsonpath='{.spec.replicas}/{.spec.bar}'
 expect warn_patch_applied_without_field 0 '^3/$'
 
+# ---- Strict on patches: kube's patch handler answers 422 Invalid ---------
+run curl -s -X PATCH -H 'Content-Type: application/strategic-merge-patch+json' \
+  --data '{"spec":{"foo":1.5,"replicas":4,"paused":null}}' \
+  "$URL/apis/apps/v1/namespaces/default/deployments/web?fieldValidation=Strict"
+expect strict_smp_422 0 \
+  '"message":" \\"\\" is invalid: patch: Invalid value: \\"map\[spec:map\[foo:1.5 paused:<nil> replicas:4\]\]\\": strict decoding error: unknown field \\"spec.foo\\"","reason":"Invalid","details":\{"causes":\[\{"reason":"FieldValueInvalid","message":"Invalid value: .*","field":"patch"\}\]\},"code":422'
+run curl -s -X PATCH -H 'Content-Type: application/merge-patch+json' \
+  --data '{"spec":{"bar":1}}' \
+  "$URL/apis/apps/v1/namespaces/default/deployments/web?fieldValidation=Strict"
+expect strict_merge_422 0 \
+  '"message":" \\"\\" is invalid: patch: Invalid value: \\"\{.*apiVersion.*apps/v1.*bar.*1.*\\": strict decoding error: unknown field \\"spec.bar\\"".*"code":422'
+run k apply -f "$TMP/typo.yaml"
+expect strict_csa_patch_422 1 '' 'The request is invalid: patch: Invalid value: "map\[metadata:map\[annotations:map\[kubectl.kubernetes.io/last-applied-configuration:'
+for f in labelz:metadata.labelz foo:spec.foo \
+         imagee:'spec.template.spec.containers\[0\].imagee'; do
+  printf '%s' "$ERR" | grep -q "strict decoding error: .*unknown field \"${f#*:}\"" &&
+    pass "strict_csa_patch_names_${f%%:*}" ||
+    fail "strict_csa_patch_names_${f%%:*}" "$ERR"
+done
+run k get deploy web -o jsonpath='{.spec.replicas}'
+expect strict_patch_nothing_changed 0 '^3$'
+
 # ---- Ignore: dropped silently --------------------------------------------
 sed 's/name: web,/name: web2,/; s/matchLabels: {app: web}/matchLabels: {app: web2}/; s/labels: {app: web}/labels: {app: web2}/' \
   "$TMP/typo.yaml" > "$TMP/typo2.yaml"
