@@ -8,11 +8,7 @@
 . tests/e2e/simlib.sh
 
 CHARTS=${SHARED:-/work/shared}/charts-expected
-if [ ! -x "$KUBECTL" ]; then
-  fail kubectl_installed "tests/tools.sh could not provide kubectl"
-  finish
-  exit 1
-fi
+need_kubectl
 if [ ! -d "$CHARTS" ]; then
   fail charts_present "no rendered charts in $CHARTS"
   finish

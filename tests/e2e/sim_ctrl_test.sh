@@ -7,11 +7,7 @@
 . tests/e2e/lib.sh
 . tests/e2e/simlib.sh
 
-if [ ! -x "$KUBECTL" ]; then
-  fail kubectl_installed "tests/tools.sh could not provide kubectl"
-  finish
-  exit 1
-fi
+need_kubectl
 
 # until_match SECONDS PATTERN CMD...: runs CMD until its output matches
 # PATTERN (ERE), at most SECONDS; leaves it in OUT. A ceiling, not a

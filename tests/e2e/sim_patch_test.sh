@@ -8,11 +8,7 @@
 CHARTS=../shared/charts-expected
 [ -d "$CHARTS" ] || CHARTS=/work/shared/charts-expected
 
-if [ ! -x "$KUBECTL" ]; then
-  fail kubectl_installed "tests/tools.sh could not provide kubectl"
-  finish
-  exit 1
-fi
+need_kubectl
 start_sim || fail sim_starts "no kubeconfig: $(cat "$TMP/sim.err")"
 
 # mf NAME...: "manager/operation[/subresource]" of each managedFields entry

@@ -5,11 +5,7 @@
 . tests/e2e/lib.sh
 . tests/e2e/simlib.sh
 
-if [ ! -x "$KUBECTL" ]; then
-  fail kubectl_installed "tests/tools.sh could not provide kubectl"
-  finish
-  exit 1
-fi
+need_kubectl
 start_sim || fail sim_starts "no kubeconfig: $(cat "$TMP/sim.err")"
 URL=$(sim_url)
 

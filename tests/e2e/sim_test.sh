@@ -6,11 +6,7 @@
 CHARTS=../shared/charts-expected
 [ -d "$CHARTS" ] || CHARTS=/work/shared/charts-expected
 
-if [ ! -x "$KUBECTL" ]; then
-  fail kubectl_installed "tests/tools.sh could not provide kubectl"
-  finish
-  exit 1
-fi
+need_kubectl
 
 start_sim --nodes 2 || fail sim_starts "no kubeconfig: $(cat "$TMP/sim.err")"
 grep -q 'current-context: kdeploy-sim' "$KC" && pass sim_writes_kubeconfig ||

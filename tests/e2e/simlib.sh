@@ -11,6 +11,14 @@ export KUBECACHEDIR="$TMP/kcache"
 export HELM_CACHE_HOME="$TMP/helm-cache" HELM_CONFIG_HOME="$TMP/helm-config"
 export HELM_DATA_HOME="$TMP/helm-data"
 
+# need_kubectl: ends a suite that drives the sim with the real kubectl,
+# as one failure, when tests/tools.sh could not provide it.
+need_kubectl() {
+  [ -x "$KUBECTL" ] && return 0
+  fail kubectl_installed "tests/tools.sh could not provide kubectl"
+  exit 1
+}
+
 start_sim() {
   rm -f "$KC"
   "$KDEPLOY" sim --port 0 --kubeconfig "$KC" "$@" >"$TMP/sim.out" 2>"$TMP/sim.err" &
