@@ -189,8 +189,8 @@ static void read_release(lua_State *L, int idx, ropts *o)
 
 /* ---- lookup ---------------------------------------------------------------- */
 
-/* Runs under lua_pcall: calls the lookup function (upvalue-free: it is
- * argument 1) with (apiVersion, kind, namespace, name) and converts what
+/* Runs under lua_pcall with the lookup function and its four arguments
+ * (apiVersion, kind, namespace, name) on the stack: calls it and converts what
  * it returns into a value box; nil (not found) stays nil. Conversion
  * errors are raised here, inside the pcall, never through the engine. */
 static int lookup_call(lua_State *L)
