@@ -263,7 +263,7 @@ void sim_validate(sim *s, sim_resource *r, const kd_value *obj,
     else if (sim_cron_parse(sched, &cr, &why) &&
              kd_buf_printf(&m, "Invalid value: \"%s\": %s", sched,
                            why.data ? why.data : "") == KD_OK)
-      sim_verr_add(v, "FieldValueInvalid", "spec.schedule", m.data);
+      sim_verr_add(v, "FieldValueInvalid", "spec.schedule", "%s", m.data);
     kd_buf_free(&why);
     kd_buf_free(&m);
     check_containers(kd_value_path(obj, "spec.jobTemplate.spec.template.spec"),
