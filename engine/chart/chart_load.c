@@ -511,7 +511,12 @@ static chart *load_files(chart_file *files, size_t n, const char *source,
   for (size_t i = 0; i < n && rc == KD_OK; i++) {
     const chart_file *f = &files[i];
     if (strcmp(f->name, "Chart.yaml") == 0) {
-      rc = load_chart_yaml(c, f, source, &meta, err);
+      /* only an archive can hold two; loading the second over the first
+       * would drop what the first set */
+      if (meta.type != KD_NULL || c->name)
+        rc = kd_error_set(err, KD_EPARSE, "%s: Chart.yaml appears more than once", source);
+      else
+        rc = load_chart_yaml(c, f, source, &meta, err);
     } else if (strcmp(f->name, "values.yaml") == 0) {
       kd_buf s = {0};
       kd_buf_printf(&s, "%s/values.yaml", source);
