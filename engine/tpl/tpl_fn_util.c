@@ -1,6 +1,7 @@
 /* engine/tpl/tpl_fn_util.c: helpers shared by the function families:
  * Sprig's empty and strval, Go's strconv number parsing, spf13/cast's
  * conversions, reflect.DeepEqual. */
+#include "tpl_ast.h"   /* lit_underscore_ok: strconv's underscoreOK */
 #include "tpl_int.h"
 
 #include <errno.h>
@@ -41,39 +42,6 @@ int tpl_strval_new(tpl_val v, tpl_val *out)
 /* ---- strconv ------------------------------------------------------------ */
 
 static int lower(int c) { return c | 0x20; }
-
-/* strconv's underscoreOK: '_' only between digits or after a prefix */
-static int underscore_ok(const char *s, size_t n)
-{
-  char saw = '^';
-  size_t i = 0;
-  int hex = 0;
-  if (n >= 1 && (s[0] == '-' || s[0] == '+')) {
-    s++;
-    n--;
-  }
-  if (n >= 2 && s[0] == '0' &&
-      (lower(s[1]) == 'b' || lower(s[1]) == 'o' || lower(s[1]) == 'x')) {
-    i = 2;
-    saw = '0';
-    hex = lower(s[1]) == 'x';
-  }
-  for (; i < n; i++) {
-    int c = (unsigned char)s[i];
-    if ((c >= '0' && c <= '9') || (hex && lower(c) >= 'a' && lower(c) <= 'f')) {
-      saw = '0';
-      continue;
-    }
-    if (c == '_') {
-      if (saw != '0') return 0;
-      saw = '_';
-      continue;
-    }
-    if (saw == '_') return 0;
-    saw = '!';
-  }
-  return saw != '_';
-}
 
 /* strconv.ParseUint(S, BASE, 64) */
 static int parse_uint(const char *s0, size_t n0, int base, uint64_t *out)
@@ -118,7 +86,7 @@ static int parse_uint(const char *s0, size_t n0, int base, uint64_t *out)
     }
     v = v * (uint64_t)base + (uint64_t)d;
   }
-  if (underscores && !underscore_ok(s0, n0)) return KD_EPARSE;
+  if (underscores && !lit_underscore_ok(s0, n0)) return KD_EPARSE;
   *out = v;
   return KD_OK;
 }
@@ -192,7 +160,7 @@ static int float_syntax(const char *s, size_t n)
     return 0;   /* hex floats need their exponent */
   }
   if (i != n) return 0;
-  return !underscores || underscore_ok(s, n);
+  return !underscores || lit_underscore_ok(s, n);
 }
 
 int tpl_parse_float(const char *s, size_t n, double *out)
