@@ -36,8 +36,7 @@ run curl -s -H 'Accept: application/yaml' "$URL/openapi/v2"
 expect openapi_v2_406 0 '"code":406'
 stop_sim
 
-# docs FILE: the number of objects in a rendered manifest. (expect in lib.sh
-# sets $name and $want, so the loop uses other names.)
+# docs FILE: the number of objects in a rendered manifest.
 docs() { grep -c '^kind:' "$1"; }
 
 missing_crd() {
