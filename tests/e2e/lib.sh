@@ -5,6 +5,11 @@ set -u
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 E2E_FAILED=0
+# The shared chart corpus (charts/, charts-expected/, charts-values/):
+# $KDEPLOY_CHARTS, else ../shared next to the checkout, else /work/shared.
+SHARED=${KDEPLOY_CHARTS:-../shared}
+[ -f "$SHARED/charts/INDEX.tsv" ] || [ -n "${KDEPLOY_CHARTS:-}" ] ||
+  SHARED=/work/shared
 
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; E2E_FAILED=$((E2E_FAILED + 1)); }

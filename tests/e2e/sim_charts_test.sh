@@ -7,7 +7,7 @@
 . tests/e2e/lib.sh
 . tests/e2e/simlib.sh
 
-CHARTS=${SHARED:-/work/shared}/charts-expected
+CHARTS=$SHARED/charts-expected
 need_kubectl
 if [ ! -d "$CHARTS" ]; then
   fail charts_present "no rendered charts in $CHARTS"
