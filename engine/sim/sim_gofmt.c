@@ -83,6 +83,43 @@ int sim_go_value(const kd_value *v, kd_buf *b)
   return KD_OK;
 }
 
+/* %#v of decoded JSON held in an interface{}: Go syntax, maps with sorted
+ * keys as map[string]interface {}{"k":v, ...}, slices as
+ * []interface {}{a, b}, strings quoted, null as interface {}(nil). */
+int sim_go_value_sharp(const kd_value *v, kd_buf *b)
+{
+  size_t i;
+  int rc = KD_OK;
+  switch (v->type) {
+  case KD_NULL: return kd_buf_adds(b, "interface {}(nil)");
+  case KD_STR: return sim_go_quote(v->u.str.s, v->u.str.len, b);
+  case KD_ARR:
+    rc = kd_buf_adds(b, "[]interface {}{");
+    for (i = 0; i < v->u.arr.len && !rc; i++) {
+      if (i) rc = kd_buf_adds(b, ", ");
+      if (!rc) rc = sim_go_value_sharp(&v->u.arr.items[i], b);
+    }
+    return rc ? rc : kd_buf_addc(b, '}');
+  case KD_OBJ: {
+    const kd_member **m = NULL;
+    if (v->u.obj.len && !(m = malloc(v->u.obj.len * sizeof *m)))
+      return KD_ENOMEM;
+    for (i = 0; i < v->u.obj.len; i++) m[i] = &v->u.obj.m[i];
+    if (m) qsort(m, v->u.obj.len, sizeof *m, key_cmp);
+    rc = kd_buf_adds(b, "map[string]interface {}{");
+    for (i = 0; i < v->u.obj.len && !rc; i++) {
+      if (i) rc = kd_buf_adds(b, ", ");
+      if (!rc) rc = sim_go_quote(m[i]->key, m[i]->klen, b);
+      if (!rc) rc = kd_buf_addc(b, ':');
+      if (!rc) rc = sim_go_value_sharp(&m[i]->val, b);
+    }
+    free(m);
+    return rc ? rc : kd_buf_addc(b, '}');
+  }
+  default: return sim_go_value(v, b);   /* numbers and booleans */
+  }
+}
+
 /* strconv.Quote's escape of rune R >= U+0080: printable runes (Go's
  * unicode.IsPrint, asked of the Unicode tables the template engine uses
  * for its own %q) stay as they are, others become \uXXXX or \UXXXXXXXX. */

@@ -28,6 +28,31 @@ static void test_values(void)
   kd_buf_free(&b);
 }
 
+/* %#v of the same values, as "expected string, got ..." prints them */
+static const char *go_sharp(const char *json, kd_buf *b)
+{
+  kd_value v;
+  kd_error err = {0};
+  b->len = 0;
+  if (b->data) b->data[0] = 0;
+  if (json_decode(json, strlen(json), "t", &v, &err)) return NULL;
+  if (sim_go_value_sharp(&v, b)) b->len = 0;
+  kd_value_clear(&v);
+  return b->data ? b->data : "";
+}
+
+static void test_values_sharp(void)
+{
+  kd_buf b = {0};
+  CHECK_STR(go_sharp("[\"x\", 2, 1.5, true, null]", &b),
+            "[]interface {}{\"x\", 2, 1.5, true, interface {}(nil)}");
+  CHECK_STR(go_sharp("{\"b\":{\"c\":[]},\"a\":\"q\\\"\"}", &b),
+            "map[string]interface {}{\"a\":\"q\\\"\", "
+            "\"b\":map[string]interface {}{\"c\":[]interface {}{}}}");
+  CHECK_STR(go_sharp("3", &b), "3");
+  kd_buf_free(&b);
+}
+
 static void test_quote(void)
 {
   kd_buf b = {0};
@@ -70,6 +95,7 @@ static void test_quote_unicode(void)
 int main(void)
 {
   RUN(test_values);
+  RUN(test_values_sharp);
   RUN(test_quote);
   RUN(test_quote_unicode);
   TEST_EXIT();
