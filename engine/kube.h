@@ -153,6 +153,9 @@ typedef struct kube_resp {
                                  "TLSError", "Timeout", "ConnectionReset" */
   int attempts;
   kd_error err;               /* code KD_OK on 2xx; msg says it all */
+  kd_buf *own;                /* BODY's buffer when DONE may keep it: take it
+                                 with kd_buf_take instead of copying; NULL
+                                 otherwise */
 } kube_resp;
 
 /* DONE runs once at the end (RESP borrowed); DATA gets streamed body chunks

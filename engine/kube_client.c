@@ -238,6 +238,7 @@ static void finish(kube_call *call, kube_resp *r)
   if (!r->body) {
     r->body = call->resp.data ? call->resp.data : "";
     r->len = call->resp.len;
+    r->own = call->resp.data ? &call->resp : NULL;
   }
   call->done(call->ctx, r);
   call_free(call);
