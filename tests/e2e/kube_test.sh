@@ -1,7 +1,8 @@
 # tests/e2e/kube_test.sh: kdeploy.kube and kdeploy.watch against `kdeploy
 # sim`: the verbs, errors and discovery (kube/api.lua), watches with and
 # without injected watch faults (kube/watch.lua), retries under 429/500
-# faults, kubeconfig merging cross-checked with the real kubectl, two
+# faults, kubeconfig merging cross-checked with the real kubectl, an exec
+# plugin that never answers (the call's timeout, the plugin killed), two
 # clusters at once (kube/multi.lua), pod logs (kube/logs.lua against
 # kube/logsrv.c), every kind of credentials over TLS (kube/auth.lua) and
 # in-cluster config; logs of sim pods (kube/simlogs.lua), proxy-url through
