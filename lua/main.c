@@ -40,137 +40,6 @@ static void tune_heap(void)
   free(p);
 }
 
-/* ---- the Lua state's allocator ----------------------------------------------
- * Lua allocates and frees small blocks by the million (strings, tables,
- * closures, a task's coroutine): through malloc, a fifth of the time of a
- * run of many requests went to glibc's free lists (consolidating them
- * whenever a larger block was asked for). Blocks up to POOL_MAX bytes
- * come instead from per-size free lists carved out of 64 KB slabs: Lua
- * passes the size of every block it frees, so no header is needed. The
- * slabs are kept until the state closes. ASan builds use malloc for every
- * block, so the sanitizer still sees each one. */
-#define POOL_MAX 256
-#define POOL_STEP 16
-#define POOL_SLAB ((size_t)64 << 10)
-
-typedef struct pool {
-  void *free[POOL_MAX / POOL_STEP + 1];   /* by class, linked by 1st word */
-  char *cur, *end;                        /* the slab being carved */
-  void *slabs;                            /* every slab, linked by 1st word */
-} pool;
-
-static size_t pool_class(size_t n) { return (n + POOL_STEP - 1) / POOL_STEP; }
-
-static void *pool_get(pool *p, size_t n)
-{
-  size_t c = pool_class(n), size = c * POOL_STEP;
-  void *b = p->free[c];
-  if (b) {
-    p->free[c] = *(void **)b;
-    return b;
-  }
-  if ((size_t)(p->end - p->cur) < size) {
-    char *slab = malloc(POOL_SLAB);
-    if (!slab) return NULL;
-    *(void **)slab = p->slabs;
-    p->slabs = slab;
-    p->cur = slab + POOL_STEP;            /* keeps blocks 16-aligned */
-    p->end = slab + POOL_SLAB;
-  }
-  b = p->cur;
-  p->cur += size;
-  return b;
-}
-
-static void pool_put(pool *p, void *b, size_t n)
-{
-  size_t c = pool_class(n);
-  *(void **)b = p->free[c];
-  p->free[c] = b;
-}
-
-/* Releases block B of size N, whichever side it came from. */
-static void release(pool *p, void *b, size_t n)
-{
-  if (n <= POOL_MAX) pool_put(p, b, n);
-  else free(b);
-}
-
-static void *pool_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-  pool *p = ud;
-  void *nb;
-  if (!ptr) osize = 0;                    /* then osize holds a type tag */
-  if (nsize == 0) {
-    if (ptr) release(p, ptr, osize);
-    return NULL;
-  }
-  if (nsize > POOL_MAX) {
-    if (!ptr || osize > POOL_MAX) return realloc(ptr, nsize);
-    if (!(nb = malloc(nsize))) return NULL;
-    memcpy(nb, ptr, osize);
-    pool_put(p, ptr, osize);
-    return nb;
-  }
-  if (ptr && osize <= POOL_MAX && pool_class(osize) == pool_class(nsize)) return ptr;
-  /* Lua counts on shrinking never failing: the old block, large enough,
-   * is kept when no new one can be had (and is pooled when freed). */
-  if (!(nb = pool_get(p, nsize))) return ptr && nsize <= osize ? ptr : NULL;
-  if (ptr) {
-    memcpy(nb, ptr, osize < nsize ? osize : nsize);
-    release(p, ptr, osize);
-  }
-  return nb;
-}
-
-static void pool_free_all(pool *p)
-{
-  while (p->slabs) {
-    void *next = *(void **)p->slabs;
-    free(p->slabs);
-    p->slabs = next;
-  }
-}
-
-/* What luaL_newstate installs besides its allocator: a panic message and
- * warnings, off until "@on". */
-static int panic(lua_State *L)
-{
-  const char *msg = lua_tostring(L, -1);
-  fprintf(stderr, "kdeploy: PANIC: unprotected error in call to Lua API (%s)\n",
-          msg ? msg : "error object is not a string");
-  return 0;
-}
-
-static void warnf(void *ud, const char *msg, int tocont)
-{
-  static int on, cont;
-  (void)ud;
-  if (!cont && !tocont && msg[0] == '@') {
-    if (strcmp(msg, "@on") == 0) on = 1;
-    else if (strcmp(msg, "@off") == 0) on = 0;
-    return;
-  }
-  if (on) fprintf(stderr, "%s%s%s", cont ? "" : "Lua warning: ", msg, tocont ? "" : "\n");
-  cont = tocont;
-}
-
-static lua_State *new_state(pool *p)
-{
-  lua_State *L;
-#ifdef __SANITIZE_ADDRESS__
-  (void)p, (void)L, (void)pool_alloc, (void)panic, (void)warnf;
-  return luaL_newstate();
-#else
-  if (!p) return luaL_newstate();
-  if ((L = lua_newstate(pool_alloc, p))) {
-    lua_atpanic(L, panic);
-    lua_setwarnf(L, warnf, NULL);
-  }
-  return L;
-#endif
-}
-
 static int try_file(lua_State *L, const char *dir, const char *rel,
                     const char *suffix)
 {
@@ -310,10 +179,8 @@ static int run_cli(lua_State *L)
 int main(int argc, char **argv)
 {
   /* a server (kdeploy sim) runs for hours: glibc's defaults suit it */
-  int server = argc > 1 && strcmp(argv[1], "sim") == 0;
-  static pool lpool;
-  if (!server) tune_heap();
-  lua_State *L = new_state(server ? NULL : &lpool);
+  if (!(argc > 1 && strcmp(argv[1], "sim") == 0)) tune_heap();
+  lua_State *L = luaL_newstate();
   int status, code;
   if (!L) {
     fputs("kdeploy: cannot create Lua state\n", stderr);
@@ -336,6 +203,5 @@ int main(int argc, char **argv)
   }
   fflush(stdout);
   lua_close(L);
-  pool_free_all(&lpool);
   return code;
 }
