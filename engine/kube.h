@@ -90,7 +90,8 @@ int kube_exec_run(const kube_conn *c, int stdin_tty, kube_cred *out,
  * outlive it. kube_exec_poll reads what it wrote so far: 1 while it runs
  * (poll kube_exec_fd for input, or call again later), KD_OK once it exited
  * and OUT holds its credentials, or KD_EEXEC + ERR. kube_exec_proc_free
- * kills a plugin still running and reaps it; NULL is fine. */
+ * kills a plugin still running (with its process group, unless it runs
+ * interactively) and reaps it; NULL is fine. */
 typedef struct kube_exec_proc kube_exec_proc;
 kube_exec_proc *kube_exec_start(const kube_conn *c, int stdin_tty, kd_error *err);
 int kube_exec_poll(kube_exec_proc *p, kube_cred *out, kd_error *err);
@@ -152,6 +153,9 @@ typedef struct kube_resp {
                                  "TLSError", "Timeout", "ConnectionReset" */
   int attempts;
   kd_error err;               /* code KD_OK on 2xx; msg says it all */
+  kd_buf *own;                /* BODY's buffer when DONE may keep it: take it
+                                 with kd_buf_take instead of copying; NULL
+                                 otherwise */
 } kube_resp;
 
 /* DONE runs once at the end (RESP borrowed); DATA gets streamed body chunks

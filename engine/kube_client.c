@@ -121,14 +121,14 @@ kube_client *kube_client_new(loop *l, kube_conn *conn,
 
 static void call_free(kube_call *call);
 static void release_slot(kube_call *call);
+static void stop_plugin(kube_client *c);
 
 void kube_client_free(kube_client *c)
 {
   if (!c) return;
   c->closing = 1;
   while (c->calls) kube_call_cancel(c->calls);
-  if (c->exec_timer) loop_timer_cancel(c->l, c->exec_timer);
-  kube_exec_proc_free(c->exec_proc);
+  stop_plugin(c);
   kube_easy_free_all(c);
   url_free(&c->url);
   free(c->base);
@@ -238,6 +238,7 @@ static void finish(kube_call *call, kube_resp *r)
   if (!r->body) {
     r->body = call->resp.data ? call->resp.data : "";
     r->len = call->resp.len;
+    r->own = call->resp.data ? &call->resp : NULL;
   }
   call->done(call->ctx, r);
   call_free(call);
@@ -254,11 +255,21 @@ static void finish_error(kube_call *call, const kd_error *e, const char *reason)
 
 /* Exec plugins run without blocking the loop: the first call needing
  * credentials starts the plugin, it and any later ones wait in auth_head,
- * and a timer reads the plugin's output until it exits. */
+ * and a timer reads the plugin's output until it exits. A waiting call's
+ * timeout runs meanwhile (auth_timeout); when the last waiting call is
+ * gone the plugin is killed. */
 static int cred_valid(const kube_client *c)
 {
   return c->have_cred && (c->cred_fresh || c->cred.expires == 0 ||
                           (double)time(NULL) < c->cred.expires);
+}
+
+static void stop_plugin(kube_client *c)
+{
+  if (c->exec_timer) loop_timer_cancel(c->l, c->exec_timer);
+  c->exec_timer = 0;
+  kube_exec_proc_free(c->exec_proc);
+  c->exec_proc = NULL;
 }
 
 static void exec_tick(void *ctx)
@@ -293,29 +304,12 @@ static void exec_tick(void *ctx)
     waiting = call->anext;
     call->anext = NULL;
     call->awaiting_auth = 0;
+    if (call->timer) loop_timer_cancel(c->l, call->timer);
+    call->timer = 0;
     if (rc) finish_error(call, &err, "ClientError");
     else if (send_attempt(call, &e)) finish_error(call, &e, "ClientError");
   }
   c->cred_fresh = 0;
-}
-
-/* Parks CALL until the plugin has answered, starting it if needed. */
-static int await_cred(kube_call *call, kd_error *err)
-{
-  kube_client *c = call->c;
-  if (!c->exec_proc) {
-    if (!(c->exec_proc = kube_exec_start(c->conn, isatty(0), err))) return KD_EEXEC;
-    c->exec_wait = 0.001;
-    if (!(c->exec_timer = loop_timer(c->l, c->exec_wait, exec_tick, c))) {
-      kube_exec_proc_free(c->exec_proc);
-      c->exec_proc = NULL;
-      return kd_error_set(err, KD_ENOMEM, "out of memory");
-    }
-  }
-  call->anext = c->auth_head;
-  c->auth_head = call;
-  call->awaiting_auth = 1;
-  return KD_OK;
 }
 
 static void unpark(kube_call *call)
@@ -329,6 +323,44 @@ static void unpark(kube_call *call)
     }
   call->anext = NULL;
   call->awaiting_auth = 0;
+}
+
+/* CALL's timeout passed while it waited for the plugin. */
+static void auth_timeout(void *ctx)
+{
+  kube_call *call = ctx;
+  kube_client *c = call->c;
+  kd_error e = {0};
+  call->timer = 0;
+  unpark(call);
+  kd_error_set(&e, KD_ETIMEOUT, "exec plugin %s (user \"%s\", context \"%s\") "
+               "gave no credentials within %gs; stopped it", c->conn->exec->command,
+               c->conn->user, c->conn->context, call->timeout);
+  if (!c->auth_head) stop_plugin(c);   /* before finish starts queued calls */
+  finish_error(call, &e, "Timeout");
+}
+
+/* Parks CALL until the plugin has answered, starting it if needed. */
+static int await_cred(kube_call *call, kd_error *err)
+{
+  kube_client *c = call->c;
+  double left = call->deadline ? call->deadline - loop_now() : 0;
+  if (!c->exec_proc) {
+    if (!(c->exec_proc = kube_exec_start(c->conn, isatty(0), err))) return KD_EEXEC;
+    c->exec_wait = 0.001;
+    if (!(c->exec_timer = loop_timer(c->l, c->exec_wait, exec_tick, c))) {
+      stop_plugin(c);
+      return kd_error_set(err, KD_ENOMEM, "out of memory");
+    }
+  }
+  if (call->deadline && !(call->timer = loop_timer(c->l, left, auth_timeout, call))) {
+    if (!c->auth_head) stop_plugin(c);
+    return kd_error_set(err, KD_ENOMEM, "out of memory");
+  }
+  call->anext = c->auth_head;
+  c->auth_head = call;
+  call->awaiting_auth = 1;
+  return KD_OK;
 }
 
 /* In-flight slots: at most max_inflight requests are handed to curl at
@@ -605,7 +637,10 @@ void kube_call_cancel(kube_call *call)
   }
   if (call->timer) loop_timer_cancel(call->c->l, call->timer);
   unqueue(call);
-  unpark(call);
+  if (call->awaiting_auth) {
+    unpark(call);
+    if (!call->c->auth_head && !call->c->closing) stop_plugin(call->c);
+  }
   {
     kube_client *c = call->c;
     int had = call->slot;

@@ -45,7 +45,9 @@ static void fixed_options(kube_client *c, CURL *easy)
    * without it curl's $https_proxy & co apply, minus loopback like Go. */
   if (k->proxy_url) curl_easy_setopt(easy, CURLOPT_PROXY, k->proxy_url);
   else curl_easy_setopt(easy, CURLOPT_NOPROXY, c->noproxy);
-  if (!k->disable_compression) curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+  /* gzip only, as client-go asks: the one encoding API servers offer, and
+   * 20 bytes less for curl to format into every request than "" (all). */
+  if (!k->disable_compression) curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "gzip");
   if (c->o.connect_timeout > 0)
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->o.connect_timeout * 1000));
   if (k->ca_data) {

@@ -212,6 +212,7 @@ done:
 struct kube_exec_proc {
   const kube_conn *c;
   pid_t pid;                  /* 0 once reaped */
+  int group;                  /* the plugin leads its own process group */
   int fd;                     /* -1 at EOF */
   kd_buf out;
 };
@@ -221,6 +222,7 @@ kube_exec_proc *kube_exec_start(const kube_conn *c, int stdin_tty, kd_error *err
   const kube_exec *e = c->exec;
   const char *mode = e->interactive_mode;
   posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
   kube_exec_proc *p = NULL;
   kd_buf info = {0};
   char **argv = NULL, **env = NULL;
@@ -252,7 +254,17 @@ kube_exec_proc *kube_exec_start(const kube_conn *c, int stdin_tty, kd_error *err
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
   if (!interactive) posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  sp = posix_spawnp(&p->pid, e->command, &fa, NULL, argv, env);
+  /* Its own process group, so that stopping it (a timeout) also stops what
+   * it started (a shell script's children). Not when interactive: it must
+   * stay in the terminal's foreground group to read from it. */
+  posix_spawnattr_init(&attr);
+  p->group = !interactive;
+  if (p->group) {
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  }
+  sp = posix_spawnp(&p->pid, e->command, &fa, &attr, argv, env);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&fa);
   close(fds[1]);
   if (sp != 0) {
@@ -307,8 +319,9 @@ int kube_exec_poll(kube_exec_proc *p, kube_cred *out, kd_error *err)
   pid_t w;
   memset(out, 0, sizeof *out);
   if (rc) return rc;
-  /* EOF: the plugin closed stdout; it exits now (or has) */
-  while ((w = waitpid(p->pid, &status, 0)) < 0 && errno == EINTR) {}
+  /* EOF: the plugin closed stdout; it exits now, has, or still runs */
+  while ((w = waitpid(p->pid, &status, WNOHANG)) < 0 && errno == EINTR) {}
+  if (w == 0) return 1;
   p->pid = 0;
   if (w < 0) return kd_error_set(err, KD_EEXEC, "exec plugin %s: lost its process", cmd);
   if (!WIFEXITED(status))
@@ -327,7 +340,7 @@ void kube_exec_proc_free(kube_exec_proc *p)
   if (!p) return;
   if (p->fd >= 0) close(p->fd);
   if (p->pid > 0) {
-    kill(p->pid, SIGKILL);
+    kill(p->group ? -p->pid : p->pid, SIGKILL);
     while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR) {}
   }
   kd_buf_free(&p->out);
@@ -343,7 +356,8 @@ int kube_exec_run(const kube_conn *c, int stdin_tty, kube_cred *out,
   if (!p) return KD_EEXEC;
   while ((rc = kube_exec_poll(p, out, err)) == 1) {
     struct pollfd pf = {p->fd, POLLIN, 0};
-    poll(&pf, 1, -1);
+    if (p->fd >= 0) poll(&pf, 1, -1);
+    else poll(NULL, 0, 10);   /* stdout closed, not exited yet */
   }
   kube_exec_proc_free(p);
   return rc;

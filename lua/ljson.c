@@ -126,7 +126,10 @@ int kd_lua_pushjson(lua_State *L, const char *data, size_t len,
   int base = lua_gettop(L), rc;
   jbuild b;
   kd_buf *scratch;
-  luaL_checkstack(L, 8, "decoding JSON");
+  /* Room for the pending members at once (a guess from the size): the
+   * stack of a fresh task would otherwise grow by doubling, copying
+   * itself three or four times for a typical object. */
+  luaL_checkstack(L, len < 8192 ? (int)(len / 16) + 8 : 520, "decoding JSON");
   b.L = L;
   kd_lua_pushnull(L);
   b.null_idx = lua_gettop(L);

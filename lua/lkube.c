@@ -231,9 +231,14 @@ static void on_req_done(void *ctx, const kube_resp *resp)
   if (resp->content_type)
     r->content_type = kd_strndup(resp->content_type, strlen(resp->content_type));
   /* Kept as text: result() decodes it straight into Lua tables (never
-   * here, inside the loop, where a Lua error must not be raised). */
-  r->raw = kd_strndup(resp->body, resp->len);
-  r->raw_len = resp->len;
+   * here, inside the loop, where a Lua error must not be raised). The
+   * call's buffer is taken, not copied, when it may be. */
+  if (resp->own) {
+    r->raw = kd_buf_take(resp->own, &r->raw_len);
+  } else {
+    r->raw = kd_strndup(resp->body, resp->len);
+    r->raw_len = resp->len;
+  }
   loop_ready(r->l, r->id);
 }
 

@@ -350,13 +350,12 @@ function kube.ref(x)
     namespace = x.namespace or md.namespace }
 end
 
+-- One concatenation per path (this runs for every request).
 local function rpath(r, ns, name, sub)
-  local p = r.group == "" and ("/api/" .. r.version) or ("/apis/" .. r.group .. "/" .. r.version)
-  if r.namespaced and ns and ns ~= "" then p = p .. "/namespaces/" .. urlencode(ns) end
-  p = p .. "/" .. r.resource
-  if name then p = p .. "/" .. urlencode(name) end
-  if sub then p = p .. "/" .. sub end
-  return p
+  local g = r.group
+  return (g == "" and "/api/" or "/apis/") .. g .. (g == "" and "" or "/") .. r.version ..
+    ((r.namespaced and ns and ns ~= "") and ("/namespaces/" .. urlencode(ns)) or "") ..
+    "/" .. r.resource .. (name and ("/" .. urlencode(name)) or "") .. (sub and ("/" .. sub) or "")
 end
 
 --- The API path of ref (an object or {apiVersion, kind, name, namespace}):
@@ -382,6 +381,9 @@ function Client:_path(r, collection, sub)
 end
 
 -- Verbs -----------------------------------------------------------------------
+
+-- The options of a verb called without any (read only: one table for all).
+local NOOPTS = setmetatable({}, { __newindex = function() error("kube: options are read only", 2) end })
 
 -- Client:path for a verb: a discovery failure (the cluster is unreachable,
 -- TLS, 401...) is reported as a failure of the verb the caller attempted.
@@ -409,7 +411,7 @@ end
 
 --- Gets an object; raises NotFound (code 404) when absent.
 function Client:get(ref, opts)
-  opts = opts or {}
+  opts = opts or NOOPTS
   local path, _, _, r = locate(self, "get", ref, false, opts.subresource)
   return (self:request({ path = path, what = "get", object = r,
     timeout = opts.timeout }))
@@ -417,7 +419,7 @@ end
 
 --- Like get, but returns nil when the object does not exist.
 function Client:find(ref, opts)
-  opts = opts or {}
+  opts = opts or NOOPTS
   local path, _, _, r = locate(self, "get", ref, false, opts.subresource)
   return (self:request({ path = path, what = "get", object = r,
     missing_ok = true, timeout = opts.timeout }))
@@ -475,7 +477,7 @@ end
 
 --- Creates obj. opts: dry_run, field_manager. Returns the created object.
 function Client:create(obj, opts)
-  opts = opts or {}
+  opts = opts or NOOPTS
   local path, _, _, r = locate(self, "create", obj, true)
   return (self:request({ verb = "POST", path = path, body = obj, query = common_query(opts),
     what = "create", object = r, timeout = opts.timeout }))
@@ -483,7 +485,7 @@ end
 
 --- Replaces obj (PUT; metadata.resourceVersion makes it conditional).
 function Client:update(obj, opts)
-  opts = opts or {}
+  opts = opts or NOOPTS
   local path, _, _, r = locate(self, "update", obj, false, opts.subresource)
   return (self:request({ verb = "PUT", path = path, body = obj, query = common_query(opts),
     what = "update", object = r, timeout = opts.timeout }))
@@ -500,7 +502,7 @@ kube.patch_types = {
 -- (default), "json", "strategic" or "apply"; dry_run, field_manager,
 -- force (apply), subresource.
 function Client:patch(ref, patch, opts)
-  opts = opts or {}
+  opts = opts or NOOPTS
   local ctype = kube.patch_types[opts.type or "merge"]
   if not ctype then usage("patch: unknown patch type " .. tostring(opts.type)) end
   local path, _, _, r = locate(self, opts.type == "apply" and "apply" or "patch", ref, false,
@@ -518,7 +520,7 @@ end
 --- Server-side apply of obj: opts field_manager (default kube.defaults'),
 -- force (take over conflicting fields), dry_run. Returns the live object.
 function Client:apply(obj, opts)
-  opts = opts or {}
+  opts = opts or NOOPTS
   local o = { type = "apply", field_manager = opts.field_manager, force = opts.force,
     dry_run = opts.dry_run, timeout = opts.timeout, subresource = opts.subresource }
   return self:patch(obj, obj, o)
@@ -528,7 +530,7 @@ end
 -- grace_period (seconds), dry_run, missing_ok (no error when absent).
 -- Returns the server's answer (the object or a Status), nil when missing.
 function Client:delete(ref, opts)
-  opts = opts or {}
+  opts = opts or NOOPTS
   local path, _, _, r = locate(self, "delete", ref, false)
   local body = { kind = "DeleteOptions", apiVersion = "v1",
     propagationPolicy = opts.propagation, gracePeriodSeconds = opts.grace_period }

@@ -4,7 +4,10 @@
 --                                  (task.map; KUBE_BENCH_CONCURRENCY)
 --   create-sequential KC FILE NS   the same, one after the other
 --   setup KC NS N                  N objects spread over 5 kinds in NS
---   get KC NS N                    get N ConfigMaps concurrently; prints req/s
+--   get KC NS N                    get the N objects of setup concurrently (a
+--                                  task each, decoded into tables); req/s
+--   paths KC NS N                  prints their API paths and the token (the
+--                                  reference client GETs the same ones)
 --   watch-rss KC NS N              watch the 5 kinds of NS until all N objects
 --                                  and a round of changes came in; prints
 --                                  peak RSS and the watch connections used
@@ -69,18 +72,26 @@ elseif mode == "setup" then
     ts[i] = kdeploy.spawn(c.create, c, o)
   end
   task.wait_all(ts)
-elseif mode == "get" then
+elseif mode == "get" or mode == "paths" then
+  -- object i of setup: its kind and name, as a reference for c:get
   local ns, n = arg[3], tonumber(arg[4])
-  local ts = {}
-  c:discover()
-  local t0 = loop.now()
+  local refs = {}
   for i = 1, n do
-    local k = (i - 1) % n + 1
-    ts[i] = kdeploy.spawn(c.get, c, { apiVersion = "v1", kind = "ConfigMap",
-      name = "o" .. ((k - 1) // #KINDS * #KINDS + 1), namespace = ns })
+    local o = KINDS[(i - 1) % #KINDS + 1](i)
+    refs[i] = { apiVersion = o.apiVersion, kind = o.kind, name = o.metadata.name, namespace = ns }
   end
-  task.wait_all(ts)
-  print(string.format("rps %.0f", n / (loop.now() - t0)))
+  c:discover()
+  if mode == "paths" then
+    for i = 1, n do print((c:path(refs[i]))) end
+    return
+  end
+  local ts = {}
+  local t0, c0 = loop.now(), os.clock()
+  for i = 1, n do ts[i] = kdeploy.spawn(c.get, c, refs[i]) end
+  local objs = task.wait_all(ts)
+  local dt, cpu = loop.now() - t0, os.clock() - c0
+  for i = 1, n do assert(objs[i].metadata.name == refs[i].name, "wrong object") end
+  print(string.format("rps %.0f\ncpu_us %.1f", n / dt, cpu / n * 1e6))
 elseif mode == "watch-rss" then
   local ns, n = arg[3], tonumber(arg[4])
   local subs, seen = {}, 0

@@ -6,6 +6,12 @@
  *   sim_load ceiling CONNS SECONDS              the same client against a
  *                                               trivial in-process responder
  *                                               (the loopback reference)
+ *   sim_load paths PORT CONNS FILE TOKEN        GETs every path of FILE (one
+ *                                               a line) once over CONNS
+ *                                               keep-alive connections, with
+ *                                               the headers kdeploy sends;
+ *                                               timed from the first connect
+ *                                               to the last response
  * Prints one "key value" line per figure. Bounded in time and count; only
  * ever connects to 127.0.0.1. */
 #define _GNU_SOURCE
@@ -131,6 +137,71 @@ static void rps(int port, int conns, double secs, const char *mode)
   printf("requests %ld\nerrors %ld\nseconds %.2f\nrps %.0f\n", done, bad,
          t - t0, done / (t - t0));
   for (i = 0; i < conns; i++) close(cs[i].fd);
+  free(cs);
+  free(p);
+}
+
+/* ---- the same GETs as a kdeploy run ------------------------------------ */
+
+static void send_get(conn *c, int port, const char *path, const char *token)
+{
+  char req[2048];
+  int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                   "User-Agent: kdeploy/0.1\r\nAccept-Encoding: gzip\r\n"
+                   "Accept: application/json\r\nAuthorization: Bearer %s\r\n\r\n",
+                   path, port, token);
+  if (n <= 0 || n >= (int)sizeof req) { fprintf(stderr, "path too long\n"); exit(2); }
+  send_all(c->fd, req, (size_t)n);
+  c->waiting = 1;
+}
+
+static void paths(int port, int conns, const char *file, const char *token)
+{
+  FILE *f = fopen(file, "r");
+  char line[1024], **list = NULL;
+  size_t n = 0, next = 0, done = 0, bad = 0;
+  conn *cs = calloc((size_t)conns, sizeof *cs);
+  struct pollfd *p = calloc((size_t)conns, sizeof *p);
+  double t0;
+  int i;
+  if (!f) { perror(file); exit(2); }
+  while (fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\r\n")] = 0;
+    if (!line[0]) continue;
+    list = realloc(list, (n + 1) * sizeof *list);
+    list[n++] = strdup(line);
+  }
+  fclose(f);
+  t0 = now();
+  for (i = 0; i < conns && next < n; i++) {
+    cs[i].fd = dial(port);
+    send_get(&cs[i], port, list[next++], token);
+  }
+  conns = i;
+  while (done < n) {
+    for (i = 0; i < conns; i++) { p[i].fd = cs[i].fd; p[i].events = POLLIN; }
+    if (poll(p, (nfds_t)conns, 5000) <= 0) { fprintf(stderr, "no answer\n"); exit(2); }
+    for (i = 0; i < conns; i++) {
+      ssize_t r;
+      int st;
+      if (!(p[i].revents & POLLIN)) continue;
+      r = recv(cs[i].fd, cs[i].buf + cs[i].len, sizeof cs[i].buf - cs[i].len, 0);
+      if (r <= 0) { fprintf(stderr, "connection closed\n"); exit(2); }
+      cs[i].len += (size_t)r;
+      while (take_response(&cs[i], &st)) {
+        done++;
+        if (st != 200) bad++;
+        cs[i].waiting = 0;
+        if (next < n) send_get(&cs[i], port, list[next++], token);
+      }
+    }
+  }
+  t0 = now() - t0;
+  printf("requests %zu\nerrors %zu\nseconds %.4f\nrps %.0f\n", done, bad, t0,
+         (double)done / t0);
+  for (i = 0; i < conns; i++) close(cs[i].fd);
+  for (next = 0; next < n; next++) free(list[next]);
+  free(list);
   free(cs);
   free(p);
 }
@@ -286,6 +357,8 @@ int main(int argc, char **argv)
     watch(atoi(argv[2]), atoi(argv[3]), atol(argv[4]));
   else if (argc >= 4 && strcmp(argv[1], "create") == 0)
     create(atoi(argv[2]), atol(argv[3]), "m");
+  else if (argc >= 6 && strcmp(argv[1], "paths") == 0)
+    paths(atoi(argv[2]), atoi(argv[3]), argv[4], argv[5]);
   else if (argc >= 4 && strcmp(argv[1], "ceiling") == 0)
     ceiling(atoi(argv[2]), atof(argv[3]));
   else {

@@ -1,7 +1,8 @@
 # tests/e2e/kube_test.sh: kdeploy.kube and kdeploy.watch against `kdeploy
 # sim`: the verbs, errors and discovery (kube/api.lua), watches with and
 # without injected watch faults (kube/watch.lua), retries under 429/500
-# faults, kubeconfig merging cross-checked with the real kubectl, two
+# faults, kubeconfig merging cross-checked with the real kubectl, an exec
+# plugin that never answers (the call's timeout, the plugin killed), two
 # clusters at once (kube/multi.lua), pod logs (kube/logs.lua against
 # kube/logsrv.c), every kind of credentials over TLS (kube/auth.lua) and
 # in-cluster config; logs of sim pods (kube/simlogs.lua), proxy-url through
@@ -140,6 +141,48 @@ expect kubeconfig_none_found 1 "" "no kubeconfig found"
 mkdir -p "$TMP/kc/home/.kube" && cp "$TMP/kc/a.yaml" "$TMP/kc/home/.kube/config"
 run env -u KUBECONFIG HOME="$TMP/kc/home" "$KDEPLOY" run tests/e2e/kube/info.lua
 expect kubeconfig_home_default 0 "^first	$SERVER	admin	team-a"
+
+# An exec plugin that never exits: the call's timeout covers the plugin's
+# run, the error names the context and the command, and the plugin is
+# killed with what it started (the script's `sleep`).
+cat > "$TMP/kc/exec-hang.sh" <<'SH'
+#!/bin/sh
+echo $$ > "$(dirname "$0")/exec-hang.pid"
+sleep 1000
+SH
+chmod +x "$TMP/kc/exec-hang.sh"
+cat > "$TMP/kc/hang.yaml" <<YAML
+current-context: hung
+clusters:
+- name: sim
+  cluster: {server: '$SERVER'}
+users:
+- name: plugin
+  user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: '$TMP/kc/exec-hang.sh', interactiveMode: Never}}
+contexts:
+- name: hung
+  context: {cluster: sim, user: plugin}
+YAML
+cat > "$TMP/kc/hang.lua" <<'LUA'
+local c = require("kdeploy.kube").connect({ kubeconfig = arg[1], timeout = 1 })
+print(c:version().gitVersion)
+LUA
+run timeout 30 "$KDEPLOY" run "$TMP/kc/hang.lua" "$TMP/kc/hang.yaml"
+expect exec_plugin_timeout 1 "" "^kdeploy: get server version: exec plugin $TMP/kc/exec-hang.sh \\(user \"plugin\", context \"hung\"\\) gave no credentials within 1s; stopped it\$"
+[ "$(echo "$ERR" | wc -l)" = 1 ] && pass exec_plugin_timeout_one_line ||
+  fail exec_plugin_timeout_one_line "$ERR"
+# live (not zombie: a killed grandchild waits a moment for init to reap
+# it) processes of the plugin's process group
+hang_pid=$(cat "$TMP/kc/exec-hang.pid" 2>/dev/null)
+alive() { ps -e -o pgid=,stat=,pid=,args= | awk -v g="$1" '$1 == g && $2 !~ /^Z/'; }
+if [ -z "$hang_pid" ]; then
+  fail exec_plugin_timeout_killed "the plugin never ran"
+elif [ -n "$(alive "$hang_pid")" ]; then
+  fail exec_plugin_timeout_killed "left running: $(alive "$hang_pid")"
+  for p in $(alive "$hang_pid" | awk '{print $3}'); do kill -s KILL "$p" 2>/dev/null; done
+else
+  pass exec_plugin_timeout_killed
+fi
 
 # Two clusters at once: a second sim, its context renamed "second".
 "$KDEPLOY" sim --port 0 --kubeconfig "$TMP/kc2" >/dev/null 2>"$TMP/sim2.err" &
