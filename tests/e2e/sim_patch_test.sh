@@ -5,8 +5,7 @@
 # shared charts applied server-side.
 . tests/e2e/lib.sh
 . tests/e2e/simlib.sh
-CHARTS=../shared/charts-expected
-[ -d "$CHARTS" ] || CHARTS=/work/shared/charts-expected
+CHARTS=$SHARED/charts-expected
 
 need_kubectl
 start_sim || fail sim_starts "no kubeconfig: $(cat "$TMP/sim.err")"
