@@ -10,8 +10,9 @@
  * lenient.
  *
  * For server-side apply the same walk is kube's typed converter
- * (ObjectToTyped of the applied configuration): the scalar types the
- * tables give are checked, errors name list items by their keys (from the
+ * (ObjectToTyped of the applied configuration): unknown fields are
+ * errors under every fieldValidation, the scalar types the tables give
+ * are checked, errors name list items by their keys (from the
  * apply schema of sim_schema.c, as x-kubernetes-list-map-keys do), and
  * the answer is the field manager's "failed to create typed patch object"
  * error. */
@@ -29,9 +30,9 @@ typedef struct sk_field {
                                  element of a list); NULL: not checked */
   char type;                  /* scalar type server-side apply checks:
                                  's' string, 'n' number, 'b' boolean,
+                                 'u' any scalar (int-or-string, time),
                                  'm' map of strings, 'l' list of strings;
-                                 0: not checked (int-or-string, quantity,
-                                 time, structs) */
+                                 0: not checked (structs, quantities) */
 } sk_field;
 
 #define END {NULL, NULL, 0}
@@ -40,6 +41,7 @@ typedef struct sk_field {
 #define B(n) {n, NULL, 'b'}
 #define MS(n) {n, NULL, 'm'}
 #define LS(n) {n, NULL, 'l'}
+#define U(n) {n, NULL, 'u'}
 
 /* ---- shared structs -------------------------------------------------- */
 static const sk_field owner_ref[] = {
@@ -47,8 +49,8 @@ static const sk_field owner_ref[] = {
   B("blockOwnerDeletion"), END};
 static const sk_field object_meta[] = {
   S("name"), S("generateName"), S("namespace"), S("selfLink"), S("uid"),
-  S("resourceVersion"), N("generation"), {"creationTimestamp", NULL, 0},
-  {"deletionTimestamp", NULL, 0}, N("deletionGracePeriodSeconds"),
+  S("resourceVersion"), N("generation"), U("creationTimestamp"),
+  U("deletionTimestamp"), N("deletionGracePeriodSeconds"),
   MS("labels"), MS("annotations"), {"ownerReferences", owner_ref, 0},
   LS("finalizers"), {"managedFields", NULL, 0}, END};
 static const sk_field label_selector[] = {
@@ -97,7 +99,7 @@ static const sk_field pod_template[] = {
 
 /* ---- workloads ------------------------------------------------------- */
 static const sk_field rolling_update[] = {
-  {"maxUnavailable", NULL, 0}, {"maxSurge", NULL, 0}, END};
+  U("maxUnavailable"), U("maxSurge"), END};
 static const sk_field deploy_strategy[] = {
   S("type"), {"rollingUpdate", rolling_update, 0}, END};
 static const sk_field deploy_spec[] = {
@@ -137,7 +139,7 @@ static const sk_field cronjob_spec[] = {
 /* ---- services -------------------------------------------------------- */
 static const sk_field service_port[] = {
   S("name"), S("protocol"), S("appProtocol"), N("port"),
-  {"targetPort", NULL, 0}, N("nodePort"), END};
+  U("targetPort"), N("nodePort"), END};
 static const sk_field service_spec[] = {
   {"ports", service_port, 0}, MS("selector"), S("clusterIP"),
   LS("clusterIPs"), S("type"), LS("externalIPs"), S("sessionAffinity"),
@@ -283,7 +285,7 @@ static const char *go_type(const kd_value *v)
 }
 
 /* structured-merge-diff's validateScalar for a value V (not null) that
- * the schema types TYPE ('s', 'n' or 'b'). */
+ * the schema types TYPE ('s', 'n', 'b' or 'u'). */
 static int check_scalar(walk *w, const walk_paths *p, char type, const kd_value *v)
 {
   kd_buf b = {0};
@@ -298,6 +300,9 @@ static int check_scalar(walk *w, const walk_paths *p, char type, const kd_value 
   } else if (type == 'b' && v->type != KD_BOOL) {
     if (sim_go_value(v, &b)) return KD_ENOMEM;
     rc = type_error(w, p, "expected boolean, got &{%s}", &b);
+  } else if (type == 'u' && (v->type == KD_OBJ || v->type == KD_ARR)) {
+    if (sim_go_value(v, &b)) return KD_ENOMEM;
+    rc = type_error(w, p, "expected any scalar, got &{%s}", &b);
   }
   kd_buf_free(&b);
   return rc;
@@ -371,7 +376,7 @@ static int check_obj(walk *w, const sk_field *t, const sim_schema *st,
       return KD_ENOMEM;
     if (!f) {
       rc = note(w, &p->plain);
-      if (!rc && w->errs && !w->prune)
+      if (!rc && w->errs)
         rc = type_error(w, p, "field not declared in schema", NULL);
       if (w->prune && !rc) {
         /* keep the others in their order: answers show them as they came */
@@ -574,7 +579,10 @@ static int unknown_fields(sim *s, sim_conn *c, const sim_resource *r,
   kd_buf paths = {0}, m = {0}, errs = {0};
   const char *p;
   int i, rc, nerrs = 0;
-  int n = strict_walk(r, obj, mode != SIM_FV_STRICT, &paths,
+  /* apply: unknown fields are errors of the typed converter whatever
+   * fieldValidation says ("Apply Patch requests already require strict
+   * schemas", kubernetes/kubernetes#105916) */
+  int n = strict_walk(r, obj, !apply && mode != SIM_FV_STRICT, &paths,
                       apply ? &errs : NULL, &nerrs);
   if (n < 0) {
     kd_buf_free(&paths);

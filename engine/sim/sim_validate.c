@@ -280,6 +280,18 @@ static void check_cronjob(const kd_value *obj, const kd_value *old,
   check_time_zone(obj, old, v);
   check_containers(kd_value_path(obj, "spec.jobTemplate.spec.template.spec"),
                    "spec.jobTemplate.spec.template.spec.", v);
+  /* on create only: Job names get an 11-character "-<minutes>" suffix */
+  if (!old) {
+    const char *name = sim_str(obj, "metadata.name");
+    if (name && strlen(name) > 52) {
+      kd_buf q = {0};
+      sim_go_quote(name, strlen(name), &q);
+      sim_verr_add(v, "FieldValueInvalid", "metadata.name", "Invalid value: "
+                   "%s: must be no more than 52 characters",
+                   q.data ? q.data : "");
+      kd_buf_free(&q);
+    }
+  }
 }
 
 /* ValidateDeploymentStrategy: rollingUpdate only with type RollingUpdate

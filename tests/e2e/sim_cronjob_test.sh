@@ -168,6 +168,12 @@ printf '%s\n' "$ERR" | grep -qxF '* spec.schedule: Invalid value: "CRON_TZ=Mars/
   pass cron_tz_in_schedule_also_named || fail cron_tz_in_schedule_also_named "$ERR"
 run k get cronjob tz-mars
 expect tz_invalid_not_created 1 '' 'not found'
+# a CronJob name leaves room for the Jobs' "-<minutes>" suffix
+LONG=c23456789012345678901234567890123456789012345678901
+run tz "${LONG}23" '' '0 * * * *'
+expect cronjob_name_over_52_422 1 '' "^The CronJob \"${LONG}23\" is invalid: metadata.name: Invalid value: \"${LONG}23\": must be no more than 52 characters\$"
+run tz "${LONG}2" '' '0 * * * *'
+expect cronjob_name_52_ok 0 'created'
 
 # the schedule is read in the zone: this minute of Kathmandu's wall clock
 # (+05:45) is due there and not in UTC

@@ -106,6 +106,7 @@ metadata: {name: typed}
 spec:
   replicas: "three"
   paused: "no"
+  strategy: {rollingUpdate: {maxSurge: [1]}}
   selector: {matchLabels: {app: typed}}
   template:
     metadata: {labels: {app: typed}}
@@ -123,6 +124,7 @@ expect ssa_types_rejected 1 '' '^Error from server: failed to create typed patch
 for want in \
   '  .spec.replicas: expected numeric (int or float), got string' \
   '  .spec.paused: expected boolean, got &{no}' \
+  '  .spec.strategy.rollingUpdate.maxSurge: expected any scalar, got &{[1]}' \
   '  .spec.template.spec.containers[name="c"].imagee: field not declared in schema' \
   '  .spec.template.spec.containers[name="c"].ports[containerPort=80,protocol="TCP"].hostPort: expected numeric (int or float), got string' \
   '  .spec.template.spec.containers[name="c"].env[name="A"].value: expected string, got &value.valueUnstructured{Value:1}' \
@@ -140,6 +142,11 @@ expect ssa_type_error_status 0 '^\{"kind":"Status","apiVersion":"v1","metadata":
 # a type error fails the apply whatever fieldValidation says
 run k apply --server-side --validate=false -f "$TMP/types.yaml"
 expect ssa_types_rejected_without_validation 1 '' 'expected numeric \(int or float\), got string'
+# and so are unknown fields: kube's apply requires strict schemas
+run k apply --server-side --validate=false -f "$TMP/typo.yaml"
+expect ssa_unknown_rejected_under_ignore 1 '' '^  .spec.foo: field not declared in schema$'
+run k apply --server-side --validate=warn -f "$TMP/typo.yaml"
+expect ssa_unknown_rejected_under_warn 1 '' '^  .spec.template.spec.containers\[name="web"\].imagee: field not declared in schema$'
 # metadata (kubectl decodes it itself, so raw HTTP): ownerReferences keyed
 # by uid, finalizers a set of strings, labels a map of strings; the body
 # names no namespace, nor does the message
