@@ -6,6 +6,7 @@ DEB_PKGS := pkg-config liblua5.4-dev libcurl4-openssl-dev libyaml-dev \
             zlib1g-dev libpcre2-dev libssl-dev libcrypt-dev clang libclang-rt-14-dev \
             unzip libcjson-dev
 DEB_PKGS += nghttp2-server openssl   # tests/e2e/kube_h2_test.sh: an HTTP/2 server, a test cert
+DEB_PKGS += tzdata   # CronJob spec.timeZone: the sim reads /usr/share/zoneinfo
 ENGINE_PKGS := libcurl yaml-0.1 zlib libpcre2-8 openssl libxcrypt
 
 WARN   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \

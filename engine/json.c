@@ -30,8 +30,6 @@ static void skip_ws(parser *ps)
     ps->p++;
 }
 
-static int parse_value(parser *ps, kd_value *out, int depth);
-
 static int hexval(int c)
 {
   if (c >= '0' && c <= '9') return c - '0';
@@ -157,7 +155,9 @@ static int parse_string(parser *ps, kd_buf *b)
 }
 
 /* Kept out of line: its buffer would otherwise sit in every frame of the
- * parse_value/parse_array recursion (deep inputs, sanitizer builds). */
+ * walk_value/walk_container recursion (deep inputs, sanitizer builds).
+ * strtoll/strtod need a terminated copy: on the stack for the usual
+ * lengths, on the heap for the rare long literal (valid JSON too). */
 #ifdef __GNUC__
 __attribute__((noinline))
 #endif
@@ -165,7 +165,7 @@ static int parse_number(parser *ps, kd_value *out)
 {
   const char *s = ps->p, *q = ps->p;
   int is_int = 1;
-  char tmp[512];
+  char tmp[64], *text;
   size_t n;
   if (q < ps->end && *q == '-') q++;
   if (q >= ps->end || *q < '0' || *q > '9') return fail(ps, s, "invalid number");
@@ -185,84 +185,24 @@ static int parse_number(parser *ps, kd_value *out)
     while (q < ps->end && *q >= '0' && *q <= '9') q++;
   }
   n = (size_t)(q - s);
-  if (n >= sizeof tmp) return fail(ps, s, "number too long");
-  memcpy(tmp, s, n);
-  tmp[n] = 0;
+  text = n < sizeof tmp ? tmp : malloc(n + 1);
+  if (!text) return kd_error_set(ps->err, KD_ENOMEM, "out of memory");
+  memcpy(text, s, n);
+  text[n] = 0;
   ps->p = q;
   if (is_int) {
     long long v;
     errno = 0;
-    v = strtoll(tmp, NULL, 10);
-    if (errno != ERANGE) {
-      kd_value_int(out, (int64_t)v);
-      return KD_OK;
-    }
+    v = strtoll(text, NULL, 10);
+    if (errno == ERANGE) is_int = 0;   /* beyond int64: a float64, as Go */
+    else kd_value_int(out, (int64_t)v);
   }
-  kd_value_float(out, strtod(tmp, NULL));
+  if (!is_int) kd_value_float(out, strtod(text, NULL));
+  if (text != tmp) free(text);
+  /* Go's decoder refuses what float64 cannot hold (underflow reads as 0) */
+  if (!is_int && isinf(out->u.f))
+    return fail(ps, s, "number out of range of float64");
   return KD_OK;
-}
-
-static int parse_array(parser *ps, kd_value *out, int depth)
-{
-  int rc;
-  kd_value_arr(out);
-  ps->p++;
-  skip_ws(ps);
-  if (ps->p < ps->end && *ps->p == ']') { ps->p++; return KD_OK; }
-  for (;;) {
-    kd_value *slot = kd_arr_push(out);
-    if (!slot) return kd_error_set(ps->err, KD_ENOMEM, "out of memory");
-    if ((rc = parse_value(ps, slot, depth + 1)) != KD_OK) return rc;
-    skip_ws(ps);
-    if (ps->p < ps->end && *ps->p == ',') { ps->p++; continue; }
-    if (ps->p < ps->end && *ps->p == ']') { ps->p++; return KD_OK; }
-    return fail(ps, ps->p, "expected ',' or ']' in array");
-  }
-}
-
-static int parse_object(parser *ps, kd_value *out, int depth)
-{
-  kd_buf key = {0};
-  int rc = KD_OK;
-  kd_value_obj(out);
-  ps->p++;
-  skip_ws(ps);
-  if (ps->p < ps->end && *ps->p == '}') { ps->p++; return KD_OK; }
-  for (;;) {
-    kd_value *slot;
-    const char *kstr;
-    size_t klen;
-    skip_ws(ps);
-    if (ps->p >= ps->end || *ps->p != '"') {
-      rc = fail(ps, ps->p, "expected string key in object");
-      break;
-    }
-    if (!plain_string(ps, &kstr, &klen)) {
-      key.len = 0;
-      if ((rc = parse_string(ps, &key)) != KD_OK) break;
-      kstr = key.data ? key.data : "";
-      klen = key.len;
-    }
-    skip_ws(ps);
-    if (ps->p >= ps->end || *ps->p != ':') {
-      rc = fail(ps, ps->p, "expected ':' after object key");
-      break;
-    }
-    ps->p++;
-    /* a repeated key replaces the earlier value, as in Go */
-    slot = kd_obj_get(out, kstr, klen);
-    if (slot) kd_value_clear(slot);
-    else slot = kd_obj_add(out, kstr, klen);
-    if (!slot) { rc = kd_error_set(ps->err, KD_ENOMEM, "out of memory"); break; }
-    if ((rc = parse_value(ps, slot, depth + 1)) != KD_OK) break;
-    skip_ws(ps);
-    if (ps->p < ps->end && *ps->p == ',') { ps->p++; continue; }
-    if (ps->p < ps->end && *ps->p == '}') { ps->p++; break; }
-    rc = fail(ps, ps->p, "expected ',' or '}' in object");
-    break;
-  }
-  kd_buf_free(&key);
-  return rc;
 }
 
 static int match_word(parser *ps, const char *w)
@@ -271,64 +211,6 @@ static int match_word(parser *ps, const char *w)
   if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, w, n) != 0) return 0;
   ps->p += n;
   return 1;
-}
-
-/* A string value. Kept out of parse_value so the recursive frames stay
- * small (deep nesting must not overflow the stack, even under ASan). */
-static __attribute__((noinline)) int parse_string_value(parser *ps,
-                                                        kd_value *out)
-{
-  kd_buf b = {0};
-  const char *str;
-  size_t slen;
-  int rc;
-  if (plain_string(ps, &str, &slen))
-    return kd_value_str(out, str, slen)
-           ? kd_error_set(ps->err, KD_ENOMEM, "out of memory") : KD_OK;
-  rc = parse_string(ps, &b);
-  if (rc == KD_OK) {
-    size_t len;
-    char *s = kd_buf_take(&b, &len);
-    if (!s) return kd_error_set(ps->err, KD_ENOMEM, "out of memory");
-    out->type = KD_STR;   /* adopt the buffer: no second copy */
-    out->u.str.s = s;
-    out->u.str.len = len;
-  }
-  kd_buf_free(&b);
-  return rc;
-}
-
-static int parse_value(parser *ps, kd_value *out, int depth)
-{
-  kd_value_null(out);
-  if (depth > JSON_MAX_DEPTH) return fail(ps, ps->p, "nesting too deep");
-  skip_ws(ps);
-  if (ps->p >= ps->end) return fail(ps, ps->p, "unexpected end of input");
-  switch (*ps->p) {
-  case '{': return parse_object(ps, out, depth);
-  case '[': return parse_array(ps, out, depth);
-  case '"': return parse_string_value(ps, out);
-  case 't': if (match_word(ps, "true")) { kd_value_bool(out, 1); return KD_OK; } break;
-  case 'f': if (match_word(ps, "false")) { kd_value_bool(out, 0); return KD_OK; } break;
-  case 'n': if (match_word(ps, "null")) return KD_OK; break;
-  default:
-    if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9'))
-      return parse_number(ps, out);
-  }
-  return fail(ps, ps->p, "invalid character, expected a value");
-}
-
-int json_decode(const char *data, size_t len, const char *source,
-                kd_value *out, kd_error *err)
-{
-  parser ps = {data, data, data + len, source ? source : "<json>", err};
-  int rc = parse_value(&ps, out, 0);
-  if (rc == KD_OK) {
-    skip_ws(&ps);
-    if (ps.p < ps.end) rc = fail(&ps, ps.p, "unexpected data after JSON value");
-  }
-  if (rc != KD_OK) kd_value_clear(out);
-  return rc;
 }
 
 /* ---- event decoding ---------------------------------------------------- */
@@ -449,6 +331,126 @@ int json_parse(const char *data, size_t len, const char *source,
     if (w.ps.p < w.ps.end) rc = fail(&w.ps, w.ps.p, "unexpected data after JSON value");
   }
   kd_buf_free(&own);
+  return rc;
+}
+
+/* ---- decoding into a kd_value: json_parse with a tree-building sink --- */
+
+typedef struct {
+  kd_value *root;
+  kd_value **open;      /* the containers being filled, innermost last */
+  size_t depth, cap;
+  kd_value *member;     /* the slot named by the object key just read */
+  int key_next;         /* the innermost object expects a key */
+} tree;
+
+/* The slot the next value goes into. Pointers on the stack stay valid: a
+ * container only grows when its next member starts, after the inner one
+ * has been closed and popped. */
+static kd_value *tree_slot(tree *t)
+{
+  kd_value *top;
+  if (t->depth == 0) return t->root;
+  top = t->open[t->depth - 1];
+  return top->type == KD_ARR ? kd_arr_push(top) : t->member;
+}
+
+static int tree_null(void *ud)
+{
+  return tree_slot(ud) ? KD_OK : KD_ENOMEM;
+}
+
+static int tree_boolean(void *ud, int b)
+{
+  kd_value *v = tree_slot(ud);
+  if (!v) return KD_ENOMEM;
+  kd_value_bool(v, b);
+  return KD_OK;
+}
+
+static int tree_integer(void *ud, int64_t i)
+{
+  kd_value *v = tree_slot(ud);
+  if (!v) return KD_ENOMEM;
+  kd_value_int(v, i);
+  return KD_OK;
+}
+
+static int tree_number(void *ud, double f)
+{
+  kd_value *v = tree_slot(ud);
+  if (!v) return KD_ENOMEM;
+  kd_value_float(v, f);
+  return KD_OK;
+}
+
+static int tree_string(void *ud, const char *s, size_t len)
+{
+  tree *t = ud;
+  kd_value *v;
+  if (t->key_next) {   /* a member's key: a repeated key replaces, as in Go */
+    kd_value *obj = t->open[t->depth - 1];
+    t->key_next = 0;
+    v = kd_obj_get(obj, s, len);
+    if (v) kd_value_clear(v);
+    else v = kd_obj_add(obj, s, len);
+    t->member = v;
+    return v ? KD_OK : KD_ENOMEM;
+  }
+  v = tree_slot(t);
+  return v && kd_value_str(v, s, len) == KD_OK ? KD_OK : KD_ENOMEM;
+}
+
+static int tree_begin(void *ud, int array)
+{
+  tree *t = ud;
+  kd_value *v = tree_slot(t);
+  if (!v) return KD_ENOMEM;
+  if (t->depth == t->cap) {
+    size_t cap = t->cap ? t->cap * 2 : 16;
+    kd_value **open = realloc(t->open, cap * sizeof *open);
+    if (!open) return KD_ENOMEM;
+    t->open = open;
+    t->cap = cap;
+  }
+  if (array) kd_value_arr(v);
+  else kd_value_obj(v);
+  t->open[t->depth++] = v;
+  t->key_next = !array;
+  return KD_OK;
+}
+
+static int tree_item(void *ud, int array, size_t index)
+{
+  tree *t = ud;
+  (void)index;
+  t->key_next = !array;
+  return KD_OK;
+}
+
+static int tree_end(void *ud, int array, size_t count)
+{
+  tree *t = ud;
+  (void)array;
+  (void)count;
+  t->depth--;
+  return KD_OK;
+}
+
+static const json_sink tree_sink = {
+  tree_null, tree_boolean, tree_integer, tree_number, tree_string,
+  tree_begin, tree_item, tree_end,
+};
+
+int json_decode(const char *data, size_t len, const char *source,
+                kd_value *out, kd_error *err)
+{
+  tree t = {out, NULL, 0, 0, NULL, 0};
+  int rc;
+  kd_value_null(out);
+  rc = json_parse(data, len, source, &tree_sink, &t, NULL, err);
+  free(t.open);
+  if (rc != KD_OK) kd_value_clear(out);
   return rc;
 }
 

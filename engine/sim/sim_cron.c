@@ -2,8 +2,9 @@
  * (five fields minute hour day-of-month month day-of-week with `*`, `?`,
  * lists, ranges, steps and month/day names, or the descriptors @yearly,
  * @annually, @monthly, @weekly, @daily, @midnight, @hourly), their error
- * messages worded as the Go cron parser kube uses words them, and the next
- * activation time, in UTC. */
+ * messages worded as the Go cron parser kube uses words them (a leading
+ * TZ=ZONE or CRON_TZ=ZONE too), and the next activation time in the
+ * schedule's zone (UTC by default). */
 #include "sim_ctrl.h"
 
 #include <stdio.h>
@@ -100,17 +101,60 @@ static const struct { const char *name, *spec; } descriptors[] = {
   {"@daily", "0 0 * * *"}, {"@midnight", "0 0 * * *"},
   {"@hourly", "0 * * * *"}, {NULL, NULL}};
 
+void sim_cron_free(sim_cron *c)
+{
+  if (!c) return;
+  sim_tz_free(c->tz);
+  c->tz = NULL;
+}
+
+/* "TZ=ZONE rest" or "CRON_TZ=ZONE rest": the zone loaded into C->tz and
+ * *SPEC moved to the rest. 0, or -1 with the parser's words in WHY. */
+static int zone_prefix(const char **spec, sim_cron *c, kd_buf *why)
+{
+  const char *s = *spec, *eq = strchr(s, '='), *sp = strchr(s, ' ');
+  kd_buf name = {0}, e = {0};
+  if (strncmp(s, "TZ=", 3) && strncmp(s, "CRON_TZ=", 8)) return 0;
+  if (!sp) sp = s + strlen(s);   /* Go slices out of range here */
+  if (kd_buf_add(&name, eq + 1, (size_t)(sp - eq - 1)) ||
+      kd_buf_addc(&name, '\0'))
+    return -1;
+  name.len--;
+  c->tz = sim_tz_load(name.data, &e);
+  if (!c->tz)
+    kd_buf_printf(why, "provided bad location %s: %s", name.data,
+                  e.data ? e.data : "");
+  kd_buf_free(&name);
+  kd_buf_free(&e);
+  if (!c->tz) return -1;
+  while (*sp == ' ') sp++;
+  *spec = sp;
+  return 0;
+}
+
 int sim_cron_parse(const char *spec, sim_cron *c, kd_buf *why)
 {
   const char *p = spec, *start[6];
   size_t len[6];
   int n = 0, f, i;
   memset(c, 0, sizeof *c);
+  if (!*spec) {
+    kd_buf_adds(why, "empty spec string");
+    return -1;
+  }
+  if (zone_prefix(&p, c, why)) return -1;
+  spec = p;
   while (*p == ' ' || *p == '\t') p++;
   if (*p == '@') {
     for (i = 0; descriptors[i].name; i++)
-      if (strcmp(p, descriptors[i].name) == 0)
-        return sim_cron_parse(descriptors[i].spec, c, why);
+      if (strcmp(p, descriptors[i].name) == 0) {
+        sim_tz *tz = c->tz;   /* kept across the parse of the fields */
+        int rc;
+        c->tz = NULL;
+        rc = sim_cron_parse(descriptors[i].spec, c, why);
+        c->tz = tz;
+        return rc;
+      }
     kd_buf_printf(why, "unrecognized descriptor: %s", p);
     return -1;
   }
@@ -157,30 +201,93 @@ static int day_matches(const sim_cron *c, const struct tm *t)
   return dom || dow;
 }
 
+/* The wall time of instant T in Z */
+static void wall(const sim_tz *z, int64_t t, struct tm *tm)
+{
+  time_t lt = (time_t)(t + sim_tz_offset(z, t));
+  gmtime_r(&lt, tm);
+}
+
+/* Go's time.Date(y, mon, d, h, mi, s) in Z (fields may overflow) */
+static int64_t date_in(const sim_tz *z, int y, int mon, int d, int h, int mi,
+                       int sec)
+{
+  struct tm tm;
+  memset(&tm, 0, sizeof tm);
+  tm.tm_year = y;
+  tm.tm_mon = mon;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  return sim_tz_local_to_utc(z, (int64_t)timegm(&tm));
+}
+
+/* robfig/cron's SpecSchedule.Next in the schedule's zone: fields are
+ * matched on wall time, hours and minutes advance as elapsed time (so a
+ * wall time a DST gap skips is not run that day, one an overlap repeats
+ * runs twice), days and months as calendar dates. Seconds are always 0. */
 int64_t sim_cron_next(const sim_cron *c, int64_t after)
 {
-  time_t t = (time_t)(after - (after % 60 + 60) % 60 + 60);
-  int64_t limit = after + 5LL * 366 * 86400;
+  const sim_tz *z = c->tz;
+  int64_t t = after + 1;
+  int added = 0, limit;
   struct tm tm;
-  while ((int64_t)t <= limit) {
-    gmtime_r(&t, &tm);
-    if (!((c->months >> (tm.tm_mon + 1)) & 1)) {
-      tm.tm_mon++;
-      tm.tm_mday = 1;
-      tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    } else if (!day_matches(c, &tm)) {
-      tm.tm_mday++;
-      tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    } else if (!((c->hours >> tm.tm_hour) & 1)) {
-      tm.tm_hour++;
-      tm.tm_min = tm.tm_sec = 0;
-    } else if (!((c->minutes >> tm.tm_min) & 1)) {
-      tm.tm_min++;
-      tm.tm_sec = 0;
-    } else {
-      return (int64_t)t;
+  wall(z, t, &tm);
+  limit = tm.tm_year + 5;
+wrap:
+  wall(z, t, &tm);
+  if (tm.tm_year > limit) return -1;
+  while (!((c->months >> (tm.tm_mon + 1)) & 1)) {
+    if (!added) {
+      added = 1;
+      t = date_in(z, tm.tm_year, tm.tm_mon, 1, 0, 0, 0);
+      wall(z, t, &tm);
     }
-    t = timegm(&tm);
+    t = date_in(z, tm.tm_year, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                tm.tm_min, tm.tm_sec);
+    wall(z, t, &tm);
+    if (tm.tm_mon == 0) goto wrap;
   }
-  return -1;
+  while (!day_matches(c, &tm)) {
+    if (!added) {
+      added = 1;
+      t = date_in(z, tm.tm_year, tm.tm_mon, tm.tm_mday, 0, 0, 0);
+      wall(z, t, &tm);
+    }
+    t = date_in(z, tm.tm_year, tm.tm_mon, tm.tm_mday + 1, tm.tm_hour,
+                tm.tm_min, tm.tm_sec);
+    wall(z, t, &tm);
+    if (tm.tm_hour) {   /* midnight moved by DST: back to it */
+      t += tm.tm_hour > 12 ? (int64_t)(24 - tm.tm_hour) * 3600
+                           : -(int64_t)tm.tm_hour * 3600;
+      wall(z, t, &tm);
+    }
+    if (tm.tm_mday == 1) goto wrap;
+  }
+  while (!((c->hours >> tm.tm_hour) & 1)) {
+    if (!added) {
+      added = 1;
+      t = date_in(z, tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, 0, 0);
+    }
+    t += 3600;
+    wall(z, t, &tm);
+    if (tm.tm_hour == 0) goto wrap;
+  }
+  while (!((c->minutes >> tm.tm_min) & 1)) {
+    if (!added) {
+      added = 1;
+      t -= ((t % 60) + 60) % 60;
+    }
+    t += 60;
+    wall(z, t, &tm);
+    if (tm.tm_min == 0) goto wrap;
+  }
+  while (tm.tm_sec != 0) {
+    added = 1;
+    t += 1;
+    wall(z, t, &tm);
+    if (tm.tm_sec == 0) goto wrap;
+  }
+  return t;
 }

@@ -232,17 +232,39 @@ void sim_hash(const kd_value *v, int64_t collision, char *out);
 /* Random lowercase hex, N characters, into OUT (room for N + 1). */
 void sim_hex(char *out, size_t n);
 
+/* ---- time zones (sim_tz.c) -----------------------------------------------*/
+
+typedef struct sim_tz sim_tz;
+/* The IANA zone NAME from $ZONEINFO or /usr/share/zoneinfo, as Go's
+ * time.LoadLocation finds it ("UTC" needs no file). Returns owned (free
+ * with sim_tz_free), or NULL with Go's message appended to WHY ("unknown
+ * time zone NAME"). */
+sim_tz *sim_tz_load(const char *name, kd_buf *why);
+/* A zone from the bytes of a TZif file (borrowed); NULL when malformed
+ * or out of memory. */
+sim_tz *sim_tz_parse(const void *data, size_t len);
+void sim_tz_free(sim_tz *z);   /* NULL is fine */
+/* The UTC offset (seconds east) of Z at instant T; Z NULL: UTC. */
+int32_t sim_tz_offset(const sim_tz *z, int64_t t);
+/* The instant of local wall time LOCAL (seconds as if UTC) in Z, resolved
+ * as Go's time.Date resolves times in a gap or an overlap. */
+int64_t sim_tz_local_to_utc(const sim_tz *z, int64_t local);
+
 /* ---- cron schedules (sim_cron.c) ------------------------------------------*/
 
 typedef struct sim_cron {
   uint64_t minutes, hours, dom, months, dow; /* bit N: value N allowed */
   int dom_star, dow_star;                    /* the day field was * or ? */
+  sim_tz *tz;                                /* owned; NULL: UTC */
 } sim_cron;
-/* Parses a CronJob schedule into *C. Returns 0, or -1 with the Go cron
- * parser's message appended to WHY. */
+/* Parses a CronJob schedule into *C, with a leading TZ=ZONE or
+ * CRON_TZ=ZONE as the Go cron parser takes it. Returns 0, or -1 with the
+ * parser's message appended to WHY. Free *C with sim_cron_free either way. */
 int sim_cron_parse(const char *spec, sim_cron *c, kd_buf *why);
-/* The first activation strictly after AFTER (Unix seconds, UTC), or -1
- * when there is none within five years. */
+void sim_cron_free(sim_cron *c);
+/* The first activation strictly after AFTER (Unix seconds), in the wall
+ * time of C->tz (DST gaps skip, overlaps repeat, as robfig/cron's
+ * SpecSchedule.Next), or -1 when there is none within five years. */
 int64_t sim_cron_next(const sim_cron *c, int64_t after);
 
 /* ---- the plugins (listed in sim_plugins.c) --------------------------------*/

@@ -8,13 +8,16 @@
  * status.active, lastScheduleTime and lastSuccessfulTime, records
  * SuccessfulCreate / SawCompletedJob / SuccessfulDelete Events, and deletes
  * finished Jobs beyond successfulJobsHistoryLimit / failedJobsHistoryLimit.
- * Schedules are read in UTC (spec.timeZone is not applied). */
+ * Schedules run in spec.timeZone (an IANA zone of the system tz database;
+ * UTC without one), or in a zone a legacy TZ= prefix of the schedule
+ * names, which wins as in kube's formatSchedule. */
 #include "sim_ctrl.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define COMPONENT "cronjob-controller"
 #define A_SCHEDULED "batch.kubernetes.io/cronjob-scheduled-timestamp"
@@ -111,14 +114,36 @@ static int64_t most_recent(const sim_cron *cr, int64_t earliest, int64_t now,
   return last;
 }
 
+/* RFC 3339 of instant T in zone Z, as Go's time.Format(RFC3339) prints
+ * it: "Z" for offset 0, else +hh:mm */
+static void rfc3339_in(const sim_tz *z, int64_t t, char *out, size_t n)
+{
+  int32_t off = sim_tz_offset(z, t);
+  time_t lt = (time_t)(t + off);
+  struct tm tm;
+  int a = off < 0 ? -off : off;
+  gmtime_r(&lt, &tm);
+  if (!off)
+    snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  else
+    snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d",
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+             tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+', a / 3600,
+             a / 60 % 60);
+}
+
 static int create_job(cronc *c, const kd_value *cj, const char *ns,
-                      int64_t when, kd_value *active)
+                      int64_t when, const sim_tz *zone, kd_value *active)
 {
   kd_value job, out;
   const kd_value *tmpl = kd_value_path(cj, "spec.jobTemplate");
-  char name[320], *ts = sim_time_str(when * 1000);
+  char name[320], ts[64];
   kd_error err = {0};
   int rc;
+  /* the annotation is in the CronJob's spec.timeZone (kube's
+   * getJobFromTemplate2), UTC without one */
+  rfc3339_in(zone, when, ts, sizeof ts);
   snprintf(name, sizeof name, "%s-%lld", sim_vstr(cj, "metadata.name"),
            (long long)(when / 60));
   kd_value_obj(&job);
@@ -132,8 +157,7 @@ static int create_job(cronc *c, const kd_value *cj, const char *ns,
   if (kd_value_path(tmpl, "metadata.annotations"))
     kd_value_copy(sim_vobj(&job, "metadata.annotations"),
                   kd_value_path(tmpl, "metadata.annotations"));
-  sim_vset_key(sim_vobj(&job, "metadata.annotations"), A_SCHEDULED,
-               ts ? ts : "");
+  sim_vset_key(sim_vobj(&job, "metadata.annotations"), A_SCHEDULED, ts);
   sim_set_controller(&job, cj);
   if (kd_value_path(tmpl, "spec"))
     kd_value_copy(sim_vobj(&job, "spec"), kd_value_path(tmpl, "spec"));
@@ -151,7 +175,6 @@ static int create_job(cronc *c, const kd_value *cj, const char *ns,
   }
   kd_value_clear(&job);
   kd_value_clear(&out);
-  free(ts);
   return rc;
 }
 
@@ -199,13 +222,61 @@ static void reconcile_active(cronc *c, kd_value *cj, const kd_value *jobs,
   }
 }
 
+/* The schedule kube's controller runs: spec.timeZone must load (else an
+ * UnknownTimeZone Warning and nothing runs); a TZ= prefix in the schedule
+ * wins over it (formatSchedule, with an UnsupportedSchedule Warning); an
+ * unparseable schedule gets UnparseableSchedule. 0 with *CR ready (free
+ * it with sim_cron_free) and *ZONE the zone of spec.timeZone (owned,
+ * NULL for UTC); -1 when nothing runs. */
+static int load_schedule(cronc *c, const kd_value *cj, sim_cron *cr,
+                         sim_tz **zone)
+{
+  /* both passed validation (a zone name's characters, a parsed schedule),
+   * so "%s" in quotes is what Go's %q prints for them */
+  const char *sched = sim_vstr(cj, "spec.schedule");
+  const char *tz = sim_vstr(cj, "spec.timeZone");
+  kd_buf why = {0};
+  int rc = -1;
+  memset(cr, 0, sizeof *cr);
+  *zone = NULL;
+  if (!sched) sched = "";
+  if (tz && !(*zone = sim_tz_load(tz, &why))) {
+    sim_record(c->s, cj, "Warning", "UnknownTimeZone", COMPONENT, NULL, NULL,
+               "invalid timeZone: \"%s\": %s", tz, why.data ? why.data : "");
+    goto done;
+  }
+  if (strstr(sched, "TZ"))
+    sim_record(c->s, cj, "Warning", "UnsupportedSchedule", COMPONENT, NULL,
+               NULL, "CRON_TZ or TZ used in schedule \"%s\" is not "
+               "officially supported, see https://kubernetes.io/docs/"
+               "concepts/workloads/controllers/cron-jobs/ for more details",
+               sched);
+  if (sim_cron_parse(sched, cr, &why)) {
+    sim_record(c->s, cj, "Warning", "UnparseableSchedule", COMPONENT, NULL,
+               NULL, "unparseable schedule: \"%s\" : %s", sched,
+               why.data ? why.data : "");
+    sim_cron_free(cr);
+    goto done;
+  }
+  if (!cr->tz && *zone && !(cr->tz = sim_tz_load(tz, &why)))
+    goto done;                    /* TZ=<timeZone> <schedule> */
+  rc = 0;
+done:
+  if (rc) {
+    sim_tz_free(*zone);
+    *zone = NULL;
+  }
+  kd_buf_free(&why);
+  return rc;
+}
+
 static void sync(sim *s, void *ctx, const char *ns, const char *name)
 {
   cronc *c = ctx;
   const kd_value *stored = sim_obj_get(s, c->cronjobs, ns, name);
   kd_value cj, before, jobs, active;
-  kd_buf why = {0};
   sim_cron cr;
+  sim_tz *zone = NULL;
   char *ts;
   int64_t now, earliest, due, next, deadline;
   kd_error err;
@@ -222,9 +293,9 @@ static void sync(sim *s, void *ctx, const char *ns, const char *name)
                sim_vint(&cj, "spec.failedJobsHistoryLimit", 1));
   ts = sim_timestamp(s);
   now = sim_time_ms(ts) / 1000;
+  memset(&cr, 0, sizeof cr);
   if (!sim_vbool(&cj, "spec.suspend", 0) &&
-      sim_cron_parse(sim_vstr(&cj, "spec.schedule") ? sim_vstr(&cj, "spec.schedule") : "",
-                     &cr, &why) == 0) {
+      load_schedule(c, &cj, &cr, &zone) == 0) {
     const char *last = sim_vstr(&cj, "status.lastScheduleTime");
     earliest = sim_time_ms(last ? last : sim_vstr(&cj, "metadata.creationTimestamp")) / 1000;
     deadline = sim_vint(&cj, "spec.startingDeadlineSeconds", -1);
@@ -237,7 +308,7 @@ static void sync(sim *s, void *ctx, const char *ns, const char *name)
       } else {
         char *dts = sim_time_str(due * 1000);
         if (policy && !strcmp(policy, "Replace")) delete_active(c, &cj, &active);
-        if (create_job(c, &cj, ns, due, &active) == KD_OK && dts)
+        if (create_job(c, &cj, ns, due, zone, &active) == KD_OK && dts)
           sim_vset_str(&cj, "status.lastScheduleTime", dts);
         free(dts);
       }
@@ -259,7 +330,8 @@ static void sync(sim *s, void *ctx, const char *ns, const char *name)
       sim_obj_update_status(s, c->cronjobs, &cj, NULL, &err);
   }
   free(ts);
-  kd_buf_free(&why);
+  sim_cron_free(&cr);
+  sim_tz_free(zone);
   kd_value_clear(&active);
   kd_value_clear(&jobs);
   kd_value_clear(&before);

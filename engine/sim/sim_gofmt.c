@@ -4,6 +4,7 @@
  * JSON decoder makes integral numbers int64, other numbers as float64 %v)
  * and strconv.Quote (%q). */
 #include "sim_int.h"
+#include "tpl/tpl_int.h"   /* Go's UTF-8 decoding and unicode.IsPrint */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,20 +83,51 @@ int sim_go_value(const kd_value *v, kd_buf *b)
   return KD_OK;
 }
 
-/* Length of the valid UTF-8 sequence at P (at most N bytes), 0 if none. */
-static size_t utf8_len(const unsigned char *p, size_t n)
+/* %#v of decoded JSON held in an interface{}: Go syntax, maps with sorted
+ * keys as map[string]interface {}{"k":v, ...}, slices as
+ * []interface {}{a, b}, strings quoted, null as interface {}(nil). */
+int sim_go_value_sharp(const kd_value *v, kd_buf *b)
 {
-  size_t len, i;
-  if (p[0] < 0xc2 || p[0] > 0xf4) return 0;
-  len = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
-  if (len > n) return 0;
-  for (i = 1; i < len; i++)
-    if ((p[i] & 0xc0) != 0x80) return 0;
-  if (len == 3 && p[0] == 0xe0 && p[1] < 0xa0) return 0;
-  if (len == 3 && p[0] == 0xed && p[1] > 0x9f) return 0;  /* surrogates */
-  if (len == 4 && p[0] == 0xf0 && p[1] < 0x90) return 0;
-  if (len == 4 && p[0] == 0xf4 && p[1] > 0x8f) return 0;
-  return len;
+  size_t i;
+  int rc = KD_OK;
+  switch (v->type) {
+  case KD_NULL: return kd_buf_adds(b, "interface {}(nil)");
+  case KD_STR: return sim_go_quote(v->u.str.s, v->u.str.len, b);
+  case KD_ARR:
+    rc = kd_buf_adds(b, "[]interface {}{");
+    for (i = 0; i < v->u.arr.len && !rc; i++) {
+      if (i) rc = kd_buf_adds(b, ", ");
+      if (!rc) rc = sim_go_value_sharp(&v->u.arr.items[i], b);
+    }
+    return rc ? rc : kd_buf_addc(b, '}');
+  case KD_OBJ: {
+    const kd_member **m = NULL;
+    if (v->u.obj.len && !(m = malloc(v->u.obj.len * sizeof *m)))
+      return KD_ENOMEM;
+    for (i = 0; i < v->u.obj.len; i++) m[i] = &v->u.obj.m[i];
+    if (m) qsort(m, v->u.obj.len, sizeof *m, key_cmp);
+    rc = kd_buf_adds(b, "map[string]interface {}{");
+    for (i = 0; i < v->u.obj.len && !rc; i++) {
+      if (i) rc = kd_buf_adds(b, ", ");
+      if (!rc) rc = sim_go_quote(m[i]->key, m[i]->klen, b);
+      if (!rc) rc = kd_buf_addc(b, ':');
+      if (!rc) rc = sim_go_value_sharp(&m[i]->val, b);
+    }
+    free(m);
+    return rc ? rc : kd_buf_addc(b, '}');
+  }
+  default: return sim_go_value(v, b);   /* numbers and booleans */
+  }
+}
+
+/* strconv.Quote's escape of rune R >= U+0080: printable runes (Go's
+ * unicode.IsPrint, asked of the Unicode tables the template engine uses
+ * for its own %q) stay as they are, others become \uXXXX or \UXXXXXXXX. */
+static int quote_rune(kd_buf *b, const char *enc, int w, int32_t r)
+{
+  if (tpl_uc_is(TPL_UC_PRINT, r)) return kd_buf_add(b, enc, (size_t)w);
+  if (r < 0x10000) return kd_buf_printf(b, "\\u%04x", (unsigned)r);
+  return kd_buf_printf(b, "\\U%08x", (unsigned)r);
 }
 
 int sim_go_quote(const char *s, size_t n, kd_buf *b)
@@ -105,8 +137,9 @@ int sim_go_quote(const char *s, size_t n, kd_buf *b)
   int rc = kd_buf_addc(b, '"');
   while (i < n && !rc) {
     unsigned char ch = p[i];
-    size_t ul;
     const char *esc = NULL;
+    int32_t r;
+    int w;
     switch (ch) {
     case '"': esc = "\\\""; break;
     case '\\': esc = "\\\\"; break;
@@ -128,12 +161,13 @@ int sim_go_quote(const char *s, size_t n, kd_buf *b)
     } else if (ch < 0x80) {
       rc = kd_buf_addc(b, (char)ch);
       i++;
-    } else if ((ul = utf8_len(p + i, n - i)) != 0) {
-      rc = kd_buf_add(b, p + i, ul);  /* printable runes kept, as Go does */
-      i += ul;
-    } else {
-      rc = kd_buf_printf(b, "\\x%02x", ch);
+    } else if ((w = tpl_utf8_decode(s + i, n - i, &r)) == 1 &&
+               r == TPL_RUNE_ERROR) {
+      rc = kd_buf_printf(b, "\\x%02x", ch);   /* an invalid byte */
       i++;
+    } else {
+      rc = quote_rune(b, s + i, w, r);
+      i += (size_t)w;
     }
   }
   return rc ? rc : kd_buf_addc(b, '"');

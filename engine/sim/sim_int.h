@@ -347,6 +347,8 @@ int sim_unknown_fields_patch(sim *s, sim_conn *c, const sim_resource *r,
  * and strconv.Quote, appended to B. KD_OK or KD_ENOMEM. */
 int sim_go_value(const kd_value *v, kd_buf *b);
 int sim_go_quote(const char *s, size_t n, kd_buf *b);
+/* Go's %#v of the same values (as an interface{} holds them). */
+int sim_go_value_sharp(const kd_value *v, kd_buf *b);
 
 /* sim_state.c */
 int sim_state_load(sim *s, kd_error *err);

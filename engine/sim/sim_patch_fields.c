@@ -442,6 +442,25 @@ int sim_fields_item_pe(const sim_schema *t, const kd_value *item,
   return KD_OK;
 }
 
+int sim_fields_item_path(const sim_schema *t, const kd_value *item,
+                         size_t index, kd_buf *b)
+{
+  fs_node tmp;
+  kd_error e = {0};
+  int rc;
+  memset(&tmp, 0, sizeof tmp);
+  tmp.index = (int64_t)index;
+  rc = sim_fields_item_pe(t, item, index, &tmp.kind, &tmp.val, &e);
+  if (rc == KD_ENOMEM) return rc;
+  if (rc) {                      /* no key to name it by: its index */
+    kd_value_clear(&tmp.val);
+    tmp.kind = PE_INDEX;
+  }
+  rc = pe_string(&tmp, b);
+  kd_value_clear(&tmp.val);
+  return rc;
+}
+
 static int to_set(const sim_schema *t, const kd_value *v, fs_node *node,
                   int strict, kd_error *err, int depth);
 

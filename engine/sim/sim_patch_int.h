@@ -172,6 +172,10 @@ int sim_fields_each(const fs_node *s, fs_each_fn each, void *arg);
 int sim_fields_item_pe(const sim_schema *t, const kd_value *item,
                        size_t index, pe_kind *kind, kd_value *keyval,
                        kd_error *err);
+/* Appends the path element of ITEM, element INDEX of a list typed T, as
+ * the typed converter's errors name it: [name="x"], [=v] or [3]. */
+int sim_fields_item_path(const sim_schema *t, const kd_value *item,
+                         size_t index, kd_buf *b);
 /* The field set of V typed T (ToFieldSet). STRICT (an applied
  * configuration): a list item without its key or a duplicate is an error
  * ".path: what"; otherwise (live objects) such items are skipped. */

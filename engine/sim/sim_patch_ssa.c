@@ -732,9 +732,9 @@ int sim_patch_ssa(const sim_patch_ctx *ctx, const kd_value *live,
       return oom(&s);
     }
     rc = sim_patch_failf(status, err, KD_EINVAL, 500, "",
-                         "failed to create typed patch object (%s) %s/%s: %s",
-                         b.data, str_at(patch, "metadata.namespace"),
-                         str_at(patch, "metadata.name"), e.msg);
+                         "failed to create typed patch object (%s/%s; %s): "
+                         "%s", str_at(patch, "metadata.namespace"),
+                         str_at(patch, "metadata.name"), b.data, e.msg);
     kd_buf_free(&b);
     sim_schema_arena_free(&arena);
     return rc;

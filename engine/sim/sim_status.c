@@ -117,19 +117,27 @@ int sim_err_bad(sim *s, kd_error *err, const char *msg)
 void sim_verr_add(sim_verr *v, const char *reason, const char *field,
                   const char *fmt, ...)
 {
-  char msg[1024];
-  va_list ap;
+  kd_buf msg = {0};   /* messages quote user values: no fixed size */
+  va_list ap, ap2;
   kd_value *c;
+  int n;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_copy(ap2, ap);
+  n = vsnprintf(NULL, 0, fmt, ap);
+  if (n >= 0 && kd_buf_reserve(&msg, (size_t)n) == KD_OK) {
+    vsnprintf(msg.data, (size_t)n + 1, fmt, ap2);
+    msg.len = (size_t)n;
+  }
+  va_end(ap2);
   va_end(ap);
   if (v->causes.type != KD_ARR) kd_value_arr(&v->causes);
-  c = kd_arr_push(&v->causes);
-  if (!c) return;
-  kd_value_obj(c);
-  sim_set_str(c, "reason", reason);
-  sim_set_str(c, "message", msg);
-  sim_set_str(c, "field", field);
+  if (msg.data && (c = kd_arr_push(&v->causes))) {
+    kd_value_obj(c);
+    sim_set_str(c, "reason", reason);
+    sim_set_str(c, "message", msg.data);
+    sim_set_str(c, "field", field);
+  }
+  kd_buf_free(&msg);
 }
 
 int sim_verr_finish(sim *s, sim_verr *v, const sim_resource *r,

@@ -7,8 +7,16 @@
  * describe; a field with a NULL sub-table is known but not looked into (its
  * own fields are not checked). Kinds and structs not listed are not
  * checked at all: the sim is never stricter than kube, only sometimes more
- * lenient. */
+ * lenient.
+ *
+ * For server-side apply the same walk is kube's typed converter
+ * (ObjectToTyped of the applied configuration): the scalar types the
+ * tables give are checked, errors name list items by their keys (from the
+ * apply schema of sim_schema.c, as x-kubernetes-list-map-keys do), and
+ * the answer is the field manager's "failed to create typed patch object"
+ * error. */
 #include "sim_int.h"
+#include "sim_patch_int.h"
 
 #include "json.h"
 
@@ -19,127 +27,130 @@ typedef struct sk_field {
   const char *name;
   const struct sk_field *sub; /* struct fields of the value (or of each
                                  element of a list); NULL: not checked */
+  char type;                  /* scalar type server-side apply checks:
+                                 's' string, 'n' number, 'b' boolean,
+                                 'm' map of strings, 'l' list of strings;
+                                 0: not checked (int-or-string, quantity,
+                                 time, structs) */
 } sk_field;
 
-#define END {NULL, NULL}
+#define END {NULL, NULL, 0}
+#define S(n) {n, NULL, 's'}
+#define N(n) {n, NULL, 'n'}
+#define B(n) {n, NULL, 'b'}
+#define MS(n) {n, NULL, 'm'}
+#define LS(n) {n, NULL, 'l'}
 
 /* ---- shared structs -------------------------------------------------- */
 static const sk_field owner_ref[] = {
-  {"apiVersion", NULL}, {"kind", NULL}, {"name", NULL}, {"uid", NULL},
-  {"controller", NULL}, {"blockOwnerDeletion", NULL}, END};
+  S("apiVersion"), S("kind"), S("name"), S("uid"), B("controller"),
+  B("blockOwnerDeletion"), END};
 static const sk_field object_meta[] = {
-  {"name", NULL}, {"generateName", NULL}, {"namespace", NULL},
-  {"selfLink", NULL}, {"uid", NULL}, {"resourceVersion", NULL},
-  {"generation", NULL}, {"creationTimestamp", NULL},
-  {"deletionTimestamp", NULL}, {"deletionGracePeriodSeconds", NULL},
-  {"labels", NULL}, {"annotations", NULL}, {"ownerReferences", owner_ref},
-  {"finalizers", NULL}, {"managedFields", NULL}, END};
+  S("name"), S("generateName"), S("namespace"), S("selfLink"), S("uid"),
+  S("resourceVersion"), N("generation"), {"creationTimestamp", NULL, 0},
+  {"deletionTimestamp", NULL, 0}, N("deletionGracePeriodSeconds"),
+  MS("labels"), MS("annotations"), {"ownerReferences", owner_ref, 0},
+  LS("finalizers"), {"managedFields", NULL, 0}, END};
 static const sk_field label_selector[] = {
-  {"matchLabels", NULL}, {"matchExpressions", NULL}, END};
+  MS("matchLabels"), {"matchExpressions", NULL, 0}, END};
 
 /* ---- core/v1 pods ---------------------------------------------------- */
 static const sk_field container_port[] = {
-  {"name", NULL}, {"hostPort", NULL}, {"containerPort", NULL},
-  {"protocol", NULL}, {"hostIP", NULL}, END};
+  S("name"), N("hostPort"), N("containerPort"), S("protocol"), S("hostIP"),
+  END};
 static const sk_field env_var[] = {
-  {"name", NULL}, {"value", NULL}, {"valueFrom", NULL}, END};
+  S("name"), S("value"), {"valueFrom", NULL, 0}, END};
 static const sk_field resources[] = {
-  {"limits", NULL}, {"requests", NULL}, {"claims", NULL}, END};
+  {"limits", NULL, 0}, {"requests", NULL, 0}, {"claims", NULL, 0}, END};
 static const sk_field volume_mount[] = {
-  {"name", NULL}, {"readOnly", NULL}, {"recursiveReadOnly", NULL},
-  {"mountPath", NULL}, {"subPath", NULL}, {"mountPropagation", NULL},
-  {"subPathExpr", NULL}, END};
+  S("name"), B("readOnly"), S("recursiveReadOnly"), S("mountPath"),
+  S("subPath"), S("mountPropagation"), S("subPathExpr"), END};
 static const sk_field container[] = {
-  {"name", NULL}, {"image", NULL}, {"command", NULL}, {"args", NULL},
-  {"workingDir", NULL}, {"ports", container_port}, {"envFrom", NULL},
-  {"env", env_var}, {"resources", resources}, {"resizePolicy", NULL},
-  {"restartPolicy", NULL}, {"volumeMounts", volume_mount},
-  {"volumeDevices", NULL}, {"livenessProbe", NULL},
-  {"readinessProbe", NULL}, {"startupProbe", NULL}, {"lifecycle", NULL},
-  {"terminationMessagePath", NULL}, {"terminationMessagePolicy", NULL},
-  {"imagePullPolicy", NULL}, {"securityContext", NULL}, {"stdin", NULL},
-  {"stdinOnce", NULL}, {"tty", NULL}, END};
+  S("name"), S("image"), LS("command"), LS("args"), S("workingDir"),
+  {"ports", container_port, 0}, {"envFrom", NULL, 0}, {"env", env_var, 0},
+  {"resources", resources, 0}, {"resizePolicy", NULL, 0},
+  S("restartPolicy"), {"volumeMounts", volume_mount, 0},
+  {"volumeDevices", NULL, 0}, {"livenessProbe", NULL, 0},
+  {"readinessProbe", NULL, 0}, {"startupProbe", NULL, 0},
+  {"lifecycle", NULL, 0}, S("terminationMessagePath"),
+  S("terminationMessagePolicy"), S("imagePullPolicy"),
+  {"securityContext", NULL, 0}, B("stdin"), B("stdinOnce"), B("tty"), END};
 static const sk_field pod_spec[] = {
-  {"volumes", NULL}, {"initContainers", container},
-  {"containers", container}, {"ephemeralContainers", NULL},
-  {"restartPolicy", NULL}, {"terminationGracePeriodSeconds", NULL},
-  {"activeDeadlineSeconds", NULL}, {"dnsPolicy", NULL},
-  {"nodeSelector", NULL}, {"serviceAccountName", NULL},
-  {"serviceAccount", NULL}, {"automountServiceAccountToken", NULL},
-  {"nodeName", NULL}, {"hostNetwork", NULL}, {"hostPID", NULL},
-  {"hostIPC", NULL}, {"shareProcessNamespace", NULL},
-  {"securityContext", NULL}, {"imagePullSecrets", NULL},
-  {"hostname", NULL}, {"subdomain", NULL}, {"affinity", NULL},
-  {"schedulerName", NULL}, {"tolerations", NULL}, {"hostAliases", NULL},
-  {"priorityClassName", NULL}, {"priority", NULL}, {"dnsConfig", NULL},
-  {"readinessGates", NULL}, {"runtimeClassName", NULL},
-  {"enableServiceLinks", NULL}, {"preemptionPolicy", NULL},
-  {"overhead", NULL}, {"topologySpreadConstraints", NULL},
-  {"setHostnameAsFQDN", NULL}, {"os", NULL}, {"hostUsers", NULL},
-  {"schedulingGates", NULL}, {"resourceClaims", NULL},
-  {"resources", resources}, END};
+  {"volumes", NULL, 0}, {"initContainers", container, 0},
+  {"containers", container, 0}, {"ephemeralContainers", NULL, 0},
+  S("restartPolicy"), N("terminationGracePeriodSeconds"),
+  N("activeDeadlineSeconds"), S("dnsPolicy"), MS("nodeSelector"),
+  S("serviceAccountName"), S("serviceAccount"),
+  B("automountServiceAccountToken"), S("nodeName"), B("hostNetwork"),
+  B("hostPID"), B("hostIPC"), B("shareProcessNamespace"),
+  {"securityContext", NULL, 0}, {"imagePullSecrets", NULL, 0},
+  S("hostname"), S("subdomain"), {"affinity", NULL, 0}, S("schedulerName"),
+  {"tolerations", NULL, 0}, {"hostAliases", NULL, 0},
+  S("priorityClassName"), N("priority"), {"dnsConfig", NULL, 0},
+  {"readinessGates", NULL, 0}, S("runtimeClassName"),
+  B("enableServiceLinks"), S("preemptionPolicy"), {"overhead", NULL, 0},
+  {"topologySpreadConstraints", NULL, 0}, B("setHostnameAsFQDN"),
+  {"os", NULL, 0}, B("hostUsers"), {"schedulingGates", NULL, 0},
+  {"resourceClaims", NULL, 0}, {"resources", resources, 0}, END};
 static const sk_field pod_template[] = {
-  {"metadata", object_meta}, {"spec", pod_spec}, END};
+  {"metadata", object_meta, 0}, {"spec", pod_spec, 0}, END};
 
 /* ---- workloads ------------------------------------------------------- */
 static const sk_field rolling_update[] = {
-  {"maxUnavailable", NULL}, {"maxSurge", NULL}, END};
+  {"maxUnavailable", NULL, 0}, {"maxSurge", NULL, 0}, END};
 static const sk_field deploy_strategy[] = {
-  {"type", NULL}, {"rollingUpdate", rolling_update}, END};
+  S("type"), {"rollingUpdate", rolling_update, 0}, END};
 static const sk_field deploy_spec[] = {
-  {"replicas", NULL}, {"selector", label_selector},
-  {"template", pod_template}, {"strategy", deploy_strategy},
-  {"minReadySeconds", NULL}, {"revisionHistoryLimit", NULL},
-  {"paused", NULL}, {"progressDeadlineSeconds", NULL}, END};
+  N("replicas"), {"selector", label_selector, 0},
+  {"template", pod_template, 0}, {"strategy", deploy_strategy, 0},
+  N("minReadySeconds"), N("revisionHistoryLimit"), B("paused"),
+  N("progressDeadlineSeconds"), END};
 static const sk_field rs_spec[] = {
-  {"replicas", NULL}, {"minReadySeconds", NULL},
-  {"selector", label_selector}, {"template", pod_template}, END};
+  N("replicas"), N("minReadySeconds"), {"selector", label_selector, 0},
+  {"template", pod_template, 0}, END};
 static const sk_field sts_spec[] = {
-  {"replicas", NULL}, {"selector", label_selector},
-  {"template", pod_template}, {"volumeClaimTemplates", NULL},
-  {"serviceName", NULL}, {"podManagementPolicy", NULL},
-  {"updateStrategy", NULL}, {"revisionHistoryLimit", NULL},
-  {"minReadySeconds", NULL}, {"persistentVolumeClaimRetentionPolicy", NULL},
-  {"ordinals", NULL}, END};
+  N("replicas"), {"selector", label_selector, 0},
+  {"template", pod_template, 0}, {"volumeClaimTemplates", NULL, 0},
+  S("serviceName"), S("podManagementPolicy"), {"updateStrategy", NULL, 0},
+  N("revisionHistoryLimit"), N("minReadySeconds"),
+  {"persistentVolumeClaimRetentionPolicy", NULL, 0}, {"ordinals", NULL, 0},
+  END};
 static const sk_field ds_spec[] = {
-  {"selector", label_selector}, {"template", pod_template},
-  {"updateStrategy", NULL}, {"minReadySeconds", NULL},
-  {"revisionHistoryLimit", NULL}, END};
+  {"selector", label_selector, 0}, {"template", pod_template, 0},
+  {"updateStrategy", NULL, 0}, N("minReadySeconds"),
+  N("revisionHistoryLimit"), END};
 static const sk_field job_spec[] = {
-  {"parallelism", NULL}, {"completions", NULL},
-  {"activeDeadlineSeconds", NULL}, {"podFailurePolicy", NULL},
-  {"successPolicy", NULL}, {"backoffLimit", NULL},
-  {"backoffLimitPerIndex", NULL}, {"maxFailedIndexes", NULL},
-  {"selector", label_selector}, {"manualSelector", NULL},
-  {"template", pod_template}, {"ttlSecondsAfterFinished", NULL},
-  {"completionMode", NULL}, {"suspend", NULL},
-  {"podReplacementPolicy", NULL}, {"managedBy", NULL}, END};
+  N("parallelism"), N("completions"), N("activeDeadlineSeconds"),
+  {"podFailurePolicy", NULL, 0}, {"successPolicy", NULL, 0},
+  N("backoffLimit"), N("backoffLimitPerIndex"), N("maxFailedIndexes"),
+  {"selector", label_selector, 0}, B("manualSelector"),
+  {"template", pod_template, 0}, N("ttlSecondsAfterFinished"),
+  S("completionMode"), B("suspend"), S("podReplacementPolicy"),
+  S("managedBy"), END};
 static const sk_field job_template[] = {
-  {"metadata", object_meta}, {"spec", job_spec}, END};
+  {"metadata", object_meta, 0}, {"spec", job_spec, 0}, END};
 static const sk_field cronjob_spec[] = {
-  {"schedule", NULL}, {"timeZone", NULL}, {"startingDeadlineSeconds", NULL},
-  {"concurrencyPolicy", NULL}, {"suspend", NULL},
-  {"jobTemplate", job_template}, {"successfulJobsHistoryLimit", NULL},
-  {"failedJobsHistoryLimit", NULL}, END};
+  S("schedule"), S("timeZone"), N("startingDeadlineSeconds"),
+  S("concurrencyPolicy"), B("suspend"), {"jobTemplate", job_template, 0},
+  N("successfulJobsHistoryLimit"), N("failedJobsHistoryLimit"), END};
 
 /* ---- services -------------------------------------------------------- */
 static const sk_field service_port[] = {
-  {"name", NULL}, {"protocol", NULL}, {"appProtocol", NULL},
-  {"port", NULL}, {"targetPort", NULL}, {"nodePort", NULL}, END};
+  S("name"), S("protocol"), S("appProtocol"), N("port"),
+  {"targetPort", NULL, 0}, N("nodePort"), END};
 static const sk_field service_spec[] = {
-  {"ports", service_port}, {"selector", NULL}, {"clusterIP", NULL},
-  {"clusterIPs", NULL}, {"type", NULL}, {"externalIPs", NULL},
-  {"sessionAffinity", NULL}, {"loadBalancerIP", NULL},
-  {"loadBalancerSourceRanges", NULL}, {"externalName", NULL},
-  {"externalTrafficPolicy", NULL}, {"healthCheckNodePort", NULL},
-  {"publishNotReadyAddresses", NULL}, {"sessionAffinityConfig", NULL},
-  {"ipFamilies", NULL}, {"ipFamilyPolicy", NULL},
-  {"allocateLoadBalancerNodePorts", NULL}, {"loadBalancerClass", NULL},
-  {"internalTrafficPolicy", NULL}, {"trafficDistribution", NULL}, END};
+  {"ports", service_port, 0}, MS("selector"), S("clusterIP"),
+  LS("clusterIPs"), S("type"), LS("externalIPs"), S("sessionAffinity"),
+  S("loadBalancerIP"), LS("loadBalancerSourceRanges"), S("externalName"),
+  S("externalTrafficPolicy"), N("healthCheckNodePort"),
+  B("publishNotReadyAddresses"), {"sessionAffinityConfig", NULL, 0},
+  LS("ipFamilies"), S("ipFamilyPolicy"),
+  B("allocateLoadBalancerNodePorts"), S("loadBalancerClass"),
+  S("internalTrafficPolicy"), S("trafficDistribution"), END};
 
 /* ---- top levels ------------------------------------------------------ */
-#define TOP_META {"apiVersion", NULL}, {"kind", NULL}, {"metadata", object_meta}
-#define SPEC_STATUS(spec) TOP_META, {"spec", spec}, {"status", NULL}, END
+#define TOP_META S("apiVersion"), S("kind"), {"metadata", object_meta, 0}
+#define SPEC_STATUS(spec) TOP_META, {"spec", spec, 0}, {"status", NULL, 0}, END
 static const sk_field top_plain[] = {SPEC_STATUS(NULL)};
 static const sk_field top_pod[] = {SPEC_STATUS(pod_spec)};
 static const sk_field top_service[] = {SPEC_STATUS(service_spec)};
@@ -150,26 +161,27 @@ static const sk_field top_ds[] = {SPEC_STATUS(ds_spec)};
 static const sk_field top_job[] = {SPEC_STATUS(job_spec)};
 static const sk_field top_cronjob[] = {SPEC_STATUS(cronjob_spec)};
 static const sk_field top_configmap[] = {
-  TOP_META, {"data", NULL}, {"binaryData", NULL}, {"immutable", NULL}, END};
+  TOP_META, MS("data"), MS("binaryData"), B("immutable"), END};
 static const sk_field top_secret[] = {
-  TOP_META, {"data", NULL}, {"stringData", NULL}, {"type", NULL},
-  {"immutable", NULL}, END};
+  TOP_META, MS("data"), MS("stringData"), S("type"), B("immutable"),
+  END};
 static const sk_field top_sa[] = {
-  TOP_META, {"secrets", NULL}, {"imagePullSecrets", NULL},
-  {"automountServiceAccountToken", NULL}, END};
-static const sk_field top_endpoints[] = {TOP_META, {"subsets", NULL}, END};
-static const sk_field top_role[] = {TOP_META, {"rules", NULL}, END};
+  TOP_META, {"secrets", NULL, 0}, {"imagePullSecrets", NULL, 0},
+  B("automountServiceAccountToken"), END};
+static const sk_field top_endpoints[] = {TOP_META, {"subsets", NULL, 0},
+                                         END};
+static const sk_field top_role[] = {TOP_META, {"rules", NULL, 0}, END};
 static const sk_field top_cluster_role[] = {
-  TOP_META, {"rules", NULL}, {"aggregationRule", NULL}, END};
+  TOP_META, {"rules", NULL, 0}, {"aggregationRule", NULL, 0}, END};
 static const sk_field top_binding[] = {
-  TOP_META, {"subjects", NULL}, {"roleRef", NULL}, END};
-static const sk_field top_spec_only[] = {TOP_META, {"spec", NULL}, END};
+  TOP_META, {"subjects", NULL, 0}, {"roleRef", NULL, 0}, END};
+static const sk_field top_spec_only[] = {TOP_META, {"spec", NULL, 0}, END};
 static const sk_field top_storage_class[] = {
-  TOP_META, {"provisioner", NULL}, {"parameters", NULL},
-  {"reclaimPolicy", NULL}, {"mountOptions", NULL},
-  {"allowVolumeExpansion", NULL}, {"volumeBindingMode", NULL},
-  {"allowedTopologies", NULL}, END};
-static const sk_field top_webhooks[] = {TOP_META, {"webhooks", NULL}, END};
+  TOP_META, S("provisioner"), MS("parameters"), S("reclaimPolicy"),
+  LS("mountOptions"), B("allowVolumeExpansion"), S("volumeBindingMode"),
+  {"allowedTopologies", NULL, 0}, END};
+static const sk_field top_webhooks[] = {TOP_META, {"webhooks", NULL, 0},
+                                        END};
 
 static const struct {
   const char *group, *kind;
@@ -218,9 +230,18 @@ static const sk_field *known(const sk_field *t, const char *key, size_t klen)
 
 typedef struct {
   int prune;
-  kd_buf *msg;
+  kd_buf *msg;      /* unknown fields: NUL-separated paths "spec.x[0].y" */
   int n;
+  kd_buf *errs;     /* apply: NUL-separated ".spec.x[name=\"c\"].y: why" */
+  int nerrs;
 } walk;
+
+/* The two spellings of the path being walked: the decoder's (field
+ * names, list indices) and, for apply, the typed converter's (leading
+ * dots, list items by their keys). */
+typedef struct {
+  kd_buf plain, typed;
+} walk_paths;
 
 static int note(walk *w, const kd_buf *path)
 {
@@ -228,36 +249,130 @@ static int note(walk *w, const kd_buf *path)
   return kd_buf_add(w->msg, path->data, path->len + 1);
 }
 
-static int check_obj(walk *w, const sk_field *t, kd_value *v, kd_buf *path);
-
-static int check_value(walk *w, const sk_field *t, kd_value *v, kd_buf *path)
+/* One error of the typed converter at the path being walked. */
+static int type_error(walk *w, const walk_paths *p, const char *fmt,
+                      const kd_buf *what)
 {
-  size_t i, mark = path->len;
+  int rc = kd_buf_printf(w->errs, "%s: ", p->typed.data ? p->typed.data : "");
+  if (!rc) rc = kd_buf_printf(w->errs, fmt, what && what->data ? what->data
+                                                              : "");
+  if (!rc) rc = kd_buf_addc(w->errs, '\0');
+  w->nerrs++;
+  return rc;
+}
+
+static void cut(walk_paths *p, size_t plain, size_t typed)
+{
+  p->plain.len = plain;
+  if (p->plain.data) p->plain.data[plain] = '\0';
+  p->typed.len = typed;
+  if (p->typed.data) p->typed.data[typed] = '\0';
+}
+
+/* %T of the decoded value, as the numeric check prints it */
+static const char *go_type(const kd_value *v)
+{
+  switch (v->type) {
+  case KD_STR: return "string";
+  case KD_BOOL: return "bool";
+  case KD_OBJ: return "map[string]interface {}";
+  case KD_ARR: return "[]interface {}";
+  case KD_INT: return "int64";
+  default: return "float64";
+  }
+}
+
+/* structured-merge-diff's validateScalar for a value V (not null) that
+ * the schema types TYPE ('s', 'n' or 'b'). */
+static int check_scalar(walk *w, const walk_paths *p, char type, const kd_value *v)
+{
+  kd_buf b = {0};
   int rc = KD_OK;
-  if (v->type == KD_OBJ) return check_obj(w, t, v, path);
-  if (v->type != KD_ARR) return KD_OK;
-  for (i = 0; i < v->u.arr.len && !rc; i++) {
-    if (v->u.arr.items[i].type != KD_OBJ) continue;
-    if (kd_buf_printf(path, "[%zu]", i)) return KD_ENOMEM;
-    rc = check_obj(w, t, &v->u.arr.items[i], path);
-    path->len = mark;
-    path->data[mark] = '\0';
+  if (type == 'n' && v->type != KD_INT && v->type != KD_FLOAT) {
+    if (kd_buf_adds(&b, go_type(v))) return KD_ENOMEM;
+    rc = type_error(w, p, "expected numeric (int or float), got %s", &b);
+  } else if (type == 's' && v->type != KD_STR) {
+    if (sim_go_value_sharp(v, &b)) return KD_ENOMEM;
+    rc = type_error(w, p, "expected string, got "
+                    "&value.valueUnstructured{Value:%s}", &b);
+  } else if (type == 'b' && v->type != KD_BOOL) {
+    if (sim_go_value(v, &b)) return KD_ENOMEM;
+    rc = type_error(w, p, "expected boolean, got &{%s}", &b);
+  }
+  kd_buf_free(&b);
+  return rc;
+}
+
+/* A map of strings ('m') or a list of strings ('l') typed ST. */
+static int check_strings(walk *w, const sim_schema *st, char type,
+                         const kd_value *v, walk_paths *p)
+{
+  size_t i, pm = p->plain.len, tm = p->typed.len;
+  int rc = KD_OK;
+  if (v->type != (type == 'm' ? KD_OBJ : KD_ARR)) {
+    kd_buf b = {0};
+    if (sim_go_value(v, &b)) return KD_ENOMEM;
+    rc = type_error(w, p, type == 'm' ? "expected map, got &{%s}"
+                                      : "expected list, got &{%s}", &b);
+    kd_buf_free(&b);
+    return rc;
+  }
+  for (i = 0; !rc && i < (type == 'm' ? v->u.obj.len : v->u.arr.len); i++) {
+    const kd_value *e = type == 'm' ? &v->u.obj.m[i].val : &v->u.arr.items[i];
+    if (e->type == KD_NULL) continue;
+    if (type == 'm')
+      rc = kd_buf_addc(&p->typed, '.') ||
+           kd_buf_add(&p->typed, v->u.obj.m[i].key, v->u.obj.m[i].klen);
+    else
+      rc = sim_fields_item_path(st, e, i, &p->typed);
+    if (rc) return KD_ENOMEM;
+    rc = check_scalar(w, p, 's', e);
+    cut(p, pm, tm);
   }
   return rc;
 }
 
-static int check_obj(walk *w, const sk_field *t, kd_value *v, kd_buf *path)
+static int check_obj(walk *w, const sk_field *t, const sim_schema *st,
+                     kd_value *v, walk_paths *p);
+
+static int check_value(walk *w, const sk_field *t, const sim_schema *st,
+                       kd_value *v, walk_paths *p)
 {
-  size_t i = 0, mark = path->len;
+  size_t i, pm = p->plain.len, tm = p->typed.len;
+  int rc = KD_OK;
+  if (v->type == KD_OBJ) return check_obj(w, t, st, v, p);
+  if (v->type != KD_ARR) return KD_OK;
+  for (i = 0; i < v->u.arr.len && !rc; i++) {
+    kd_value *item = &v->u.arr.items[i];
+    if (item->type != KD_OBJ) continue;
+    if (kd_buf_printf(&p->plain, "[%zu]", i) ||
+        (w->errs && sim_fields_item_path(st, item, i, &p->typed)))
+      return KD_ENOMEM;
+    rc = check_obj(w, t, sim_schema_elem(st), item, p);
+    cut(p, pm, tm);
+  }
+  return rc;
+}
+
+static int check_obj(walk *w, const sk_field *t, const sim_schema *st,
+                     kd_value *v, walk_paths *p)
+{
+  size_t i = 0, pm = p->plain.len, tm = p->typed.len;
   int rc = KD_OK;
   while (i < v->u.obj.len && !rc) {
     kd_member *m = &v->u.obj.m[i];
     const sk_field *f = known(t, m->key, m->klen);
-    if ((mark && kd_buf_addc(path, '.')) || kd_buf_add(path, m->key, m->klen))
-      return KD_ENOMEM;
+    const sim_schema *ct = sim_schema_child(st, m->key, m->klen, NULL);
     int removed = 0;
+    if ((pm && kd_buf_addc(&p->plain, '.')) ||
+        kd_buf_add(&p->plain, m->key, m->klen) ||
+        (w->errs && (kd_buf_addc(&p->typed, '.') ||
+                     kd_buf_add(&p->typed, m->key, m->klen))))
+      return KD_ENOMEM;
     if (!f) {
-      rc = note(w, path);
+      rc = note(w, &p->plain);
+      if (!rc && w->errs && !w->prune)
+        rc = type_error(w, p, "field not declared in schema", NULL);
       if (w->prune && !rc) {
         /* keep the others in their order: answers show them as they came */
         free(m->key);
@@ -267,31 +382,58 @@ static int check_obj(walk *w, const sk_field *t, kd_value *v, kd_buf *path)
         removed = 1;
       }
     } else if (f->sub) {
-      rc = check_value(w, f->sub, &m->val, path);
+      rc = check_value(w, f->sub, ct, &m->val, p);
+    } else if (w->errs && f->type && m->val.type != KD_NULL) {
+      rc = f->type == 'm' || f->type == 'l'
+               ? check_strings(w, ct, f->type, &m->val, p)
+               : check_scalar(w, p, f->type, &m->val);
     }
-    path->len = mark;
-    if (path->data) path->data[mark] = '\0';
+    cut(p, pm, tm);
     if (!removed) i++;
   }
   return rc;
 }
 
-int sim_strict_unknown(const sim_resource *r, kd_value *obj, int prune,
-                       kd_buf *paths)
+static const sk_field *kind_fields(const sim_resource *r)
 {
-  walk w = {prune, paths, 0};
-  kd_buf path = {0};
   size_t i;
-  int rc = KD_OK;
-  if (r->crd || obj->type != KD_OBJ) return 0;
   for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
     if (strcmp(kinds[i].group, r->group) == 0 &&
         strcmp(kinds[i].kind, r->kind) == 0)
-      break;
-  if (i == sizeof kinds / sizeof kinds[0]) return 0;
-  rc = check_obj(&w, kinds[i].fields, obj, &path);
-  kd_buf_free(&path);
+      return kinds[i].fields;
+  return NULL;
+}
+
+/* The walk of OBJ: unknown fields into PATHS and, ERRS not NULL (apply),
+ * the typed converter's errors into ERRS. Returns the number of unknown
+ * fields or KD_ENOMEM. */
+static int strict_walk(const sim_resource *r, kd_value *obj, int prune,
+                       kd_buf *unknown, kd_buf *errs, int *nerrs)
+{
+  walk w = {prune, unknown, 0, errs, 0};
+  walk_paths p = {{0}, {0}};
+  const sk_field *t;
+  const sim_schema *st = NULL;
+  char av[256];
+  int rc;
+  if (nerrs) *nerrs = 0;
+  if (r->crd || obj->type != KD_OBJ || !(t = kind_fields(r))) return 0;
+  if (errs) {
+    snprintf(av, sizeof av, "%s%s%s", r->group, r->group[0] ? "/" : "",
+             r->version);
+    st = sim_schema_root(av, r->kind, 0);
+  }
+  rc = check_obj(&w, t, st, obj, &p);
+  kd_buf_free(&p.plain);
+  kd_buf_free(&p.typed);
+  if (nerrs) *nerrs = w.nerrs;
   return rc ? rc : w.n;
+}
+
+int sim_strict_unknown(const sim_resource *r, kd_value *obj, int prune,
+                       kd_buf *paths)
+{
+  return strict_walk(r, obj, prune, paths, NULL, NULL);
 }
 
 /* ---- the fieldValidation parameter ----------------------------------- */
@@ -336,29 +478,35 @@ static int warn_line(kd_buf *h, const char *path)
   return rc ? rc : kd_buf_adds(h, "\\\"\"\r\n");
 }
 
-static int strict_message(const sim_resource *r, const kd_value *obj,
-                          const kd_buf *paths, int n, int apply, kd_buf *m)
+/* The decoder's strict error of a create or update. */
+static int strict_message(const sim_resource *r, const kd_buf *paths, int n,
+                          kd_buf *m)
 {
   const char *p = paths->data;
   int i, rc;
-  if (apply) {
-    const char *ns = sim_str(obj, "metadata.namespace");
-    const char *name = sim_str(obj, "metadata.name");
-    rc = kd_buf_printf(m, "failed to create typed patch object (%s/%s, "
-                       "Kind=%s) %s/%s: %s", r->group, r->version, r->kind,
-                       ns ? ns : "", name ? name : "", n > 1 ? "errors:" : "");
-  } else {
-    rc = kd_buf_printf(m, "%s in version \"%s\" cannot be handled as a %s: "
-                       "strict decoding error: ", r->kind, r->version,
-                       r->kind);
-  }
-  for (i = 0; i < n && !rc; i++, p += strlen(p) + 1) {
-    if (apply)
-      rc = kd_buf_printf(m, "%s.%s: field not declared in schema",
-                         n > 1 ? "\n  " : "", p);
-    else
-      rc = kd_buf_printf(m, "%sunknown field \"%s\"", i ? ", " : "", p);
-  }
+  rc = kd_buf_printf(m, "%s in version \"%s\" cannot be handled as a %s: "
+                     "strict decoding error: ", r->kind, r->version, r->kind);
+  for (i = 0; i < n && !rc; i++, p += strlen(p) + 1)
+    rc = kd_buf_printf(m, "%sunknown field \"%s\"", i ? ", " : "", p);
+  return rc;
+}
+
+/* The field manager's error when the applied configuration does not fit
+ * the kind's schema (ObjectToTyped of the patch): "failed to create typed
+ * patch object (NS/NAME; GROUP/VERSION, Kind=KIND): " and the typed
+ * converter's ValidationErrors, one, or "errors:" and one per line. */
+static int typed_message(const sim_resource *r, const kd_value *obj,
+                         const kd_buf *errs, int n, kd_buf *m)
+{
+  const char *ns = sim_str(obj, "metadata.namespace");
+  const char *name = sim_str(obj, "metadata.name");
+  const char *e = errs->data;
+  int i, rc;
+  rc = kd_buf_printf(m, "failed to create typed patch object (%s/%s; %s/%s, "
+                     "Kind=%s): %s", ns ? ns : "", name ? name : "", r->group,
+                     r->version, r->kind, n > 1 ? "errors:" : "");
+  for (i = 0; i < n && !rc; i++, e += strlen(e) + 1)
+    rc = kd_buf_printf(m, "%s%s", n > 1 ? "\n  " : "", e);
   return rc;
 }
 
@@ -423,14 +571,32 @@ static int unknown_fields(sim *s, sim_conn *c, const sim_resource *r,
                           kd_value *obj, int mode, int apply, int patched,
                           const kd_value *smp)
 {
-  kd_buf paths = {0}, m = {0};
+  kd_buf paths = {0}, m = {0}, errs = {0};
   const char *p;
-  int i, rc, n = sim_strict_unknown(r, obj, mode != SIM_FV_STRICT, &paths);
-  if (n <= 0) {
+  int i, rc, nerrs = 0;
+  int n = strict_walk(r, obj, mode != SIM_FV_STRICT, &paths,
+                      apply ? &errs : NULL, &nerrs);
+  if (n < 0) {
     kd_buf_free(&paths);
-    if (n == 0) return 0;
+    kd_buf_free(&errs);
     sim_send_status(s, c, 500, "InternalError", "out of memory", NULL);
     return 1;
+  }
+  if (nerrs) {
+    /* kube returns the field manager's plain error: a 500 without a
+     * reason (kubernetes/kubernetes#118476 asks for a better code) */
+    kd_buf_free(&paths);
+    rc = typed_message(r, obj, &errs, nerrs, &m);
+    kd_buf_free(&errs);
+    if (rc) sim_send_status(s, c, 500, "InternalError", "out of memory", NULL);
+    else sim_send_status(s, c, 500, "", m.data, NULL);
+    kd_buf_free(&m);
+    return 1;
+  }
+  kd_buf_free(&errs);
+  if (n == 0) {
+    kd_buf_free(&paths);
+    return 0;
   }
   if (mode == SIM_FV_STRICT && patched) {
     patch_invalid(s, c, obj, smp, &paths, n);
@@ -438,7 +604,7 @@ static int unknown_fields(sim *s, sim_conn *c, const sim_resource *r,
     return 1;
   }
   if (mode == SIM_FV_STRICT) {
-    rc = strict_message(r, obj, &paths, n, apply, &m);
+    rc = strict_message(r, &paths, n, &m);
     kd_buf_free(&paths);
     if (rc) sim_send_status(s, c, 500, "InternalError", "out of memory", NULL);
     else sim_send_status(s, c, 400, "BadRequest", m.data, NULL);

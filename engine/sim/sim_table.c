@@ -155,6 +155,7 @@ STRCELL(c_svc_type, "spec.type")
 STRCELL(c_cluster_ip, "spec.clusterIP")
 STRCELL(c_ns_phase, "status.phase")
 STRCELL(c_schedule, "spec.schedule")
+STRCELL(c_time_zone, "spec.timeZone")
 STRCELL(c_pod_ip, "status.podIP")
 STRCELL(c_node_name, "spec.nodeName")
 STRCELL(c_nominated, "status.nominatedNodeName")
@@ -533,7 +534,7 @@ static const col t_jobs[] = {NAME, {"Status", "string", "", 0, c_job_status},
   {"Duration", "string", "", 0, c_job_duration}, AGE,
   WORKLOAD_WIDE, END};
 static const col t_cron[] = {NAME, {"Schedule", "string", "", 0, c_schedule},
-  {"Timezone", "string", "", 0, c_none},
+  {"Timezone", "string", "", 0, c_time_zone},
   {"Suspend", "boolean", "", 0, c_cron_suspend},
   {"Active", "integer", "", 0, c_cron_active},
   {"Last Schedule", "string", "", 0, c_cron_last}, AGE, END};

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char SUBDOMAIN_MSG[] =
   "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
@@ -181,6 +182,136 @@ static void check_workload(const kd_value *obj, sim_verr *v)
                    "spec.template.spec.", v);
 }
 
+/* validateScheduleFormat: the Go cron parser's error; TZ= or CRON_TZ= in
+ * the schedule only on an update of a schedule that had one (and then
+ * not with spec.timeZone) */
+static void check_schedule(const kd_value *obj, const kd_value *old,
+                           sim_verr *v)
+{
+  const char *sched = sim_str(obj, "spec.schedule");
+  const char *was = old ? sim_str(old, "spec.schedule") : NULL;
+  int tz_ok = was && strstr(was, "TZ") != NULL;
+  kd_buf why = {0}, q = {0};
+  sim_cron cr;
+  if (!sched || !sched[0]) {
+    sim_verr_add(v, "FieldValueRequired", "spec.schedule", "Required value");
+    return;
+  }
+  sim_go_quote(sched, strlen(sched), &q);
+  if (sim_cron_parse(sched, &cr, &why))
+    sim_verr_add(v, "FieldValueInvalid", "spec.schedule",
+                 "Invalid value: %s: %s", q.data ? q.data : "",
+                 why.data ? why.data : "");
+  sim_cron_free(&cr);
+  if (strstr(sched, "TZ") && tz_ok && kd_value_path(obj, "spec.timeZone"))
+    sim_verr_add(v, "FieldValueInvalid", "spec.schedule",
+                 "Invalid value: %s: cannot use both timeZone field and TZ "
+                 "or CRON_TZ in schedule", q.data ? q.data : "");
+  else if (strstr(sched, "TZ") && !tz_ok)
+    sim_verr_add(v, "FieldValueInvalid", "spec.schedule",
+                 "Invalid value: %s: cannot use TZ or CRON_TZ in schedule, "
+                 "use timeZone field instead", q.data ? q.data : "");
+  kd_buf_free(&why);
+  kd_buf_free(&q);
+}
+
+/* validTimeZoneCharacters: ^[A-Za-z.\-_0-9+]{1,14}$ for each part */
+static int tz_part_ok(const char *p, size_t n)
+{
+  size_t i;
+  if (n < 1 || n > 14 || p[0] == '-' ||
+      (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+    return 0;
+  for (i = 0; i < n; i++)
+    if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' && p[i] <= 'z') ||
+          (p[i] >= '0' && p[i] <= '9') || p[i] == '.' || p[i] == '-' ||
+          p[i] == '_' || p[i] == '+'))
+      return 0;
+  return 1;
+}
+
+/* validateTimeZone, asked when the zone is new or changed */
+static void check_time_zone(const kd_value *obj, const kd_value *old,
+                            sim_verr *v)
+{
+  const kd_value *tz = kd_value_path(obj, "spec.timeZone");
+  const kd_value *was = old ? kd_value_path(old, "spec.timeZone") : NULL;
+  const char *name, *p;
+  kd_buf q = {0}, why = {0};
+  sim_tz *z = NULL;
+  if (!tz || tz->type != KD_STR) return;
+  if (old && was && kd_value_equal(tz, was)) return;
+  name = tz->u.str.s;
+  sim_go_quote(name, tz->u.str.len, &q);
+  if (!name[0]) {
+    sim_verr_add(v, "FieldValueInvalid", "spec.timeZone", "Invalid value: "
+                 "\"\": timeZone must be nil or non-empty string");
+    goto done;
+  }
+  for (p = name;;) {
+    const char *slash = strchr(p, '/');
+    size_t n = slash ? (size_t)(slash - p) : strlen(p);
+    if (!tz_part_ok(p, n)) {
+      sim_verr_add(v, "FieldValueInvalid", "spec.timeZone",
+                   "Invalid value: %s: unknown time zone %s", q.data, name);
+      goto done;
+    }
+    if (!slash) break;
+    p = slash + 1;
+  }
+  if (strcasecmp(name, "Local") == 0)
+    sim_verr_add(v, "FieldValueInvalid", "spec.timeZone", "Invalid value: "
+                 "%s: timeZone must be an explicit time zone as defined in "
+                 "https://www.iana.org/time-zones", q.data);
+  if (strcmp(name, "Local") != 0 && !(z = sim_tz_load(name, &why)))
+    sim_verr_add(v, "FieldValueInvalid", "spec.timeZone",
+                 "Invalid value: %s: %s", q.data, why.data ? why.data : "");
+  sim_tz_free(z);
+done:
+  kd_buf_free(&q);
+  kd_buf_free(&why);
+}
+
+/* validateCronJobSpec, in kube's order */
+static void check_cronjob(const kd_value *obj, const kd_value *old,
+                          sim_verr *v)
+{
+  check_schedule(obj, old, v);
+  check_time_zone(obj, old, v);
+  check_containers(kd_value_path(obj, "spec.jobTemplate.spec.template.spec"),
+                   "spec.jobTemplate.spec.template.spec.", v);
+}
+
+/* ValidateDeploymentStrategy: rollingUpdate only with type RollingUpdate
+ * (defaulting adds it there; a server-side apply that switches to Recreate
+ * over a defaulted rollingUpdate has to clear it, as with kube). */
+static void check_deploy_strategy(const kd_value *obj, sim_verr *v)
+{
+  const char *type = sim_str(obj, "spec.strategy.type");
+  const kd_value *ru = kd_value_path(obj, "spec.strategy.rollingUpdate");
+  int has_ru = ru && ru->type != KD_NULL;
+  /* no type, or RollingUpdate without rollingUpdate: defaulting fills
+   * them in (on create the sim validates before it defaults) */
+  if (!type || strcmp(type, "RollingUpdate") == 0) return;
+  if (strcmp(type, "Recreate") == 0) {
+    if (has_ru)
+      sim_verr_add(v, "FieldValueForbidden", "spec.strategy.rollingUpdate",
+                   "Forbidden: may not be specified when strategy `type` is "
+                   "'Recreate'");
+  } else {
+    kd_buf q = {0};
+    sim_go_quote(type, strlen(type), &q);
+    /* kube prints the struct with %#v: a set rollingUpdate shows as a
+     * pointer address, which the sim cannot reproduce */
+    sim_verr_add(v, "FieldValueNotSupported", "spec.strategy",
+                 "Unsupported value: apps.DeploymentStrategy{Type:%s, "
+                 "RollingUpdate:(*apps.RollingUpdateDeployment)(%s)}: "
+                 "supported values: \"Recreate\", \"RollingUpdate\"",
+                 q.data ? q.data : "\"\"", has_ru ? "0xc000000000" : "nil");
+    kd_buf_free(&q);
+  }
+}
+
 static void check_service(const kd_value *obj, sim_verr *v)
 {
   const kd_value *ports = kd_value_path(obj, "spec.ports");
@@ -251,23 +382,12 @@ void sim_validate(sim *s, sim_resource *r, const kd_value *obj,
       sim_verr_add(v, "FieldValueInvalid", "spec.selector", "Invalid value: "
                    "v1.LabelSelector{...}: field is immutable");
     check_workload(obj, v);
+    if (is(r, "apps", "deployments")) check_deploy_strategy(obj, v);
   } else if (is(r, "batch", "jobs")) {
     check_containers(kd_value_path(obj, "spec.template.spec"),
                      "spec.template.spec.", v);
   } else if (is(r, "batch", "cronjobs")) {
-    const char *sched = sim_str(obj, "spec.schedule");
-    sim_cron cr;
-    kd_buf why = {0}, m = {0};
-    if (!sched)
-      sim_verr_add(v, "FieldValueRequired", "spec.schedule", "Required value");
-    else if (sim_cron_parse(sched, &cr, &why) &&
-             kd_buf_printf(&m, "Invalid value: \"%s\": %s", sched,
-                           why.data ? why.data : "") == KD_OK)
-      sim_verr_add(v, "FieldValueInvalid", "spec.schedule", "%s", m.data);
-    kd_buf_free(&why);
-    kd_buf_free(&m);
-    check_containers(kd_value_path(obj, "spec.jobTemplate.spec.template.spec"),
-                     "spec.jobTemplate.spec.template.spec.", v);
+    check_cronjob(obj, old, v);
   } else if (is(r, "", "services")) {
     check_service(obj, v);
   } else if (is(r, "apiextensions.k8s.io", "customresourcedefinitions")) {

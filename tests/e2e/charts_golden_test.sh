@@ -5,9 +5,6 @@
 # the repo root, else /work/shared); without it the test fails loudly. Ends with a summary of
 # the cases that match exactly and those that do not.
 . tests/e2e/lib.sh
-SHARED=${KDEPLOY_CHARTS:-../shared}
-[ -f "$SHARED/charts/INDEX.tsv" ] || [ -n "${KDEPLOY_CHARTS:-}" ] ||
-  SHARED=/work/shared
 if [ ! -f "$SHARED/charts/INDEX.tsv" ]; then
   fail charts_corpus "no chart corpus at $SHARED (set KDEPLOY_CHARTS to the shared/ folder)"
   exit 1

@@ -5,6 +5,11 @@ set -u
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 E2E_FAILED=0
+# The shared chart corpus (charts/, charts-expected/, charts-values/):
+# $KDEPLOY_CHARTS, else ../shared next to the checkout, else /work/shared.
+SHARED=${KDEPLOY_CHARTS:-../shared}
+[ -f "$SHARED/charts/INDEX.tsv" ] || [ -n "${KDEPLOY_CHARTS:-}" ] ||
+  SHARED=/work/shared
 
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; E2E_FAILED=$((E2E_FAILED + 1)); }
@@ -19,20 +24,21 @@ run() {
 
 # expect NAME RC_WANT [STDOUT_PATTERN [STDERR_PATTERN]] after `run`.
 expect() {
-  name=$1 want=$2
-  if [ "$RC" != "$want" ]; then
-    fail "$name" "exit code $RC, want $want; stderr: $(echo "$ERR" | head -3)"
+  # _x_ prefix: sh has no locals, and callers use $name/$want themselves.
+  _x_name=$1 _x_want=$2
+  if [ "$RC" != "$_x_want" ]; then
+    fail "$_x_name" "exit code $RC, want $_x_want; stderr: $(echo "$ERR" | head -3)"
     return
   fi
   if [ $# -ge 3 ] && [ -n "$3" ] && ! printf '%s' "$OUT" | grep -qE -- "$3"; then
-    fail "$name" "stdout does not match /$3/: $(echo "$OUT" | head -3)"
+    fail "$_x_name" "stdout does not match /$3/: $(echo "$OUT" | head -3)"
     return
   fi
   if [ $# -ge 4 ] && [ -n "$4" ] && ! printf '%s' "$ERR" | grep -qE -- "$4"; then
-    fail "$name" "stderr does not match /$4/: $(echo "$ERR" | head -3)"
+    fail "$_x_name" "stderr does not match /$4/: $(echo "$ERR" | head -3)"
     return
   fi
-  pass "$name"
+  pass "$_x_name"
 }
 
 finish() { [ "$E2E_FAILED" = 0 ]; }

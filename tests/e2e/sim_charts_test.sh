@@ -7,7 +7,7 @@
 . tests/e2e/lib.sh
 . tests/e2e/simlib.sh
 
-CHARTS=${SHARED:-/work/shared}/charts-expected
+CHARTS=$SHARED/charts-expected
 need_kubectl
 if [ ! -d "$CHARTS" ]; then
   fail charts_present "no rendered charts in $CHARTS"
@@ -36,8 +36,7 @@ run curl -s -H 'Accept: application/yaml' "$URL/openapi/v2"
 expect openapi_v2_406 0 '"code":406'
 stop_sim
 
-# docs FILE: the number of objects in a rendered manifest. (expect in lib.sh
-# sets $name and $want, so the loop uses other names.)
+# docs FILE: the number of objects in a rendered manifest.
 docs() { grep -c '^kind:' "$1"; }
 
 missing_crd() {

@@ -142,5 +142,71 @@ sed 's/"61 \* \* \* \*"/"1 2 3"/' "$TMP/bad.yaml" > "$TMP/bad3.yaml"
 run k apply -f "$TMP/bad3.yaml"
 expect bad_field_count_422 1 '' 'expected exactly 5 fields, found 3: \[1 2 3\]'
 
+# ---- spec.timeZone: IANA zones of the system tz database ----------------
+# tz NAME ZONE SCHEDULE: a CronJob NAME running SCHEDULE in ZONE ("" none)
+tz() {
+  { printf 'apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: %s}\nspec:\n' "$1"
+    printf '  schedule: "%s"\n' "$3"
+    [ -n "$2" ] && printf '  timeZone: "%s"\n' "$2"
+    printf '  jobTemplate:\n    metadata: {labels: {app: %s}}\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers: [{name: c, image: busybox, env: [{name: SIM_RUN_FOR, value: 200ms}]}]\n' "$1"
+  } > "$TMP/$1.yaml"
+  k apply -f "$TMP/$1.yaml"
+}
+run tz tz-mars Mars/Base '0 * * * *'
+expect tz_unknown_422 1 '' '^The CronJob "tz-mars" is invalid: spec.timeZone: Invalid value: "Mars/Base": unknown time zone Mars/Base$'
+run tz tz-local Local '0 * * * *'
+expect tz_local_422 1 '' 'spec.timeZone: Invalid value: "Local": timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones$'
+run tz tz-dots '../etc/passwd' '0 * * * *'
+expect tz_bad_name_422 1 '' 'spec.timeZone: Invalid value: "../etc/passwd": unknown time zone ../etc/passwd$'
+run tz tz-dir America '0 * * * *'
+expect tz_directory_422 1 '' 'spec.timeZone: Invalid value: "America": unknown time zone America$'
+run tz tz-in-sched '' 'TZ=UTC 0 * * * *'
+expect tz_in_schedule_422 1 '' '^The CronJob "tz-in-sched" is invalid: spec.schedule: Invalid value: "TZ=UTC 0 \* \* \* \*": cannot use TZ or CRON_TZ in schedule, use timeZone field instead$'
+run tz tz-bad-prefix '' 'CRON_TZ=Mars/X 0 * * * *'
+expect cron_tz_bad_location_422 1 '' '^\* spec.schedule: Invalid value: "CRON_TZ=Mars/X 0 \* \* \* \*": provided bad location Mars/X: unknown time zone Mars/X$'
+printf '%s\n' "$ERR" | grep -qxF '* spec.schedule: Invalid value: "CRON_TZ=Mars/X 0 * * * *": cannot use TZ or CRON_TZ in schedule, use timeZone field instead' &&
+  pass cron_tz_in_schedule_also_named || fail cron_tz_in_schedule_also_named "$ERR"
+run k get cronjob tz-mars
+expect tz_invalid_not_created 1 '' 'not found'
+
+# the schedule is read in the zone: this minute of Kathmandu's wall clock
+# (+05:45) is due there and not in UTC
+M=$(minute_now)
+KTM=$(TZ=Asia/Kathmandu date -d "@$((M * 60))" '+%M %H')
+run tz tz-ktm Asia/Kathmandu "$KTM * * *"
+expect tz_created 0 'cronjob.batch/tz-ktm created'
+tz tz-utc '' "$KTM * * *" >/dev/null
+set_last tz-ktm 3
+set_last tz-utc 3
+if wait_for 5 k get job "tz-ktm-$M"; then pass tz_job_at_zone_time; else
+  fail tz_job_at_zone_time "$(k get jobs 2>&1; k get events 2>&1 | tail -3)"; fi
+run k get job "tz-ktm-$M" -o jsonpath='{.metadata.annotations.batch\.kubernetes\.io/cronjob-scheduled-timestamp}'
+expect tz_scheduled_annotation_in_zone 0 "^$(TZ=Asia/Kathmandu date -d "@$((M * 60))" +%Y-%m-%dT%H:%M:%S)\\+05:45\$"
+run k get cronjob tz-ktm -o jsonpath='{.status.lastScheduleTime}'
+expect tz_last_schedule_utc 0 "^$(date -u -d "@$((M * 60))" +%Y-%m-%dT%H:%M:%SZ)\$"
+run job_count tz-utc
+expect tz_utc_not_due 0 '^0$'
+run k get cronjob tz-ktm
+expect tz_table_column 0 "tz-ktm +$KTM \\* \\* \\* +Asia/Kathmandu +False"
+
+# $ZONEINFO names the tz database, as for Go; a zone that stops loading
+# after creation holds the CronJob back with kube's UnknownTimeZone Warning
+stop_sim
+mkdir -p "$TMP/zi/Asia"
+cp /usr/share/zoneinfo/Asia/Tokyo "$TMP/zi/Asia/Tokyo"
+ZONEINFO="$TMP/zi" start_sim || fail sim_starts_zoneinfo "$(cat "$TMP/sim.err")"
+run tz tz-gone Asia/Tokyo '* * * * *'
+expect tz_from_zoneinfo 0 'cronjob.batch/tz-gone created'
+run tz tz-other Europe/Paris '* * * * *'
+expect tz_not_in_zoneinfo_422 1 '' 'spec.timeZone: Invalid value: "Europe/Paris": unknown time zone Europe/Paris$'
+rm "$TMP/zi/Asia/Tokyo"
+set_last tz-gone 3
+if wait_for 5 sh -c "$KUBECTL --kubeconfig $KC get events --field-selector involvedObject.name=tz-gone -o jsonpath='{.items[*].reason}' | grep -q UnknownTimeZone"; then
+  pass tz_unknown_event; else fail tz_unknown_event "$(k get events 2>&1 | tail -3)"; fi
+run k get events --field-selector involvedObject.name=tz-gone,reason=UnknownTimeZone -o jsonpath='{.items[0].type}: {.items[0].message}'
+expect tz_unknown_event_message 0 '^Warning: invalid timeZone: "Asia/Tokyo": unknown time zone Asia/Tokyo$'
+run job_count tz-gone
+expect tz_unknown_no_job 0 '^0$'
+
 stop_sim
 finish

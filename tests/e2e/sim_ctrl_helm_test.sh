@@ -6,14 +6,8 @@
 # --wait and is recorded as failed.
 . tests/e2e/lib.sh
 . tests/e2e/simlib.sh
-CHARTDIR=../shared/charts
-[ -d "$CHARTDIR" ] || CHARTDIR=/work/shared/charts
-
-if [ ! -x "$HELM" ] || [ ! -x "$KUBECTL" ]; then
-  fail helm_installed "tests/tools.sh could not provide helm and kubectl"
-  finish
-  exit 1
-fi
+CHARTDIR=$SHARED/charts
+need_helm
 h() { "$HELM" --kubeconfig "$KC" "$@"; }
 
 start_sim --nodes 3 || fail sim_starts "$(cat "$TMP/sim.err")"

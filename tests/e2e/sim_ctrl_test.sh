@@ -356,6 +356,17 @@ expect partition_only_high_ordinals 0 '^postgres:17 postgres:17 postgres:18 $'
 run k get controllerrevisions -l app=db -o name
 [ "$(echo "$OUT" | wc -l)" = 3 ] && pass controller_revisions || fail controller_revisions "$OUT"
 
+# OnDelete: a new template reaches a pod only when that pod is deleted
+k patch statefulset db --type=merge -p '{"spec":{"updateStrategy":{"type":"OnDelete","rollingUpdate":null}}}' >/dev/null
+k set image statefulset/db c=postgres:19 >/dev/null
+sleep 1
+run k get pods -l app=db -o jsonpath='{range .items[*]}{.spec.containers[0].image} {end}'
+expect ondelete_keeps_pods 0 '^postgres:17 postgres:17 postgres:18 $'
+k delete pod db-1 --wait=false >/dev/null
+check ondelete_recreated_pod_updated 30 '^postgres:19$' jp pod/db-1 '{.spec.containers[0].image}'
+run k get pods -l app=db -o jsonpath='{range .items[*]}{.spec.containers[0].image} {end}'
+expect ondelete_others_untouched 0 '^postgres:17 postgres:19 postgres:18 $'
+
 # ---- DaemonSet -------------------------------------------------------------------------
 cat > "$TMP/ds.yaml" <<'EOF'
 apiVersion: apps/v1

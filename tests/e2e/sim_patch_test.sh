@@ -5,8 +5,7 @@
 # shared charts applied server-side.
 . tests/e2e/lib.sh
 . tests/e2e/simlib.sh
-CHARTS=../shared/charts-expected
-[ -d "$CHARTS" ] || CHARTS=/work/shared/charts-expected
+CHARTS=$SHARED/charts-expected
 
 need_kubectl
 start_sim || fail sim_starts "no kubeconfig: $(cat "$TMP/sim.err")"
@@ -216,6 +215,45 @@ run k -n ns get deploy rel-podinfo --show-managed-fields -o jsonpath='{.metadata
 expect ssa_chart_managed 0 '^kubectl/Apply$'
 run k diff --server-side -f "$CHARTS/podinfo.yaml"
 expect ssa_diff_no_change 0
+
+# ---- Deployment strategy: rollingUpdate only with type RollingUpdate -----
+# client-side apply clears the defaulted rollingUpdate ($retainKeys of the
+# strategic patch); server-side apply does not own it, so switching to
+# Recreate over it is invalid, as with kube (null does not clear a struct)
+cat > "$TMP/strat.yaml" <<'EOF'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: strat}
+spec:
+  selector: {matchLabels: {app: strat}}
+  template:
+    metadata: {labels: {app: strat}}
+    spec:
+      containers: [{name: c, image: nginx}]
+EOF
+sed 's/^spec:/spec:\n  strategy: {type: Recreate}/' "$TMP/strat.yaml" > "$TMP/strat-recreate.yaml"
+run k apply --server-side -f "$TMP/strat.yaml"
+expect strategy_defaulted_apply 0 'serverside-applied'
+run k get deploy strat -o jsonpath='{.spec.strategy.type}/{.spec.strategy.rollingUpdate.maxSurge}'
+expect strategy_defaulted 0 '^RollingUpdate/25%$'
+run k apply --server-side -f "$TMP/strat-recreate.yaml"
+expect ssa_recreate_over_defaulted_422 1 '' "The Deployment \"strat\" is invalid: spec.strategy.rollingUpdate: Forbidden: may not be specified when strategy \`type\` is 'Recreate'"
+run k get deploy strat -o jsonpath='{.spec.strategy.type}'
+expect ssa_recreate_unchanged 0 '^RollingUpdate$'
+sed 's/strat}/strat-csa}/' "$TMP/strat.yaml" | k apply -f - >/dev/null 2>&1
+run sh -c "sed 's/strat}/strat-csa}/' '$TMP/strat-recreate.yaml' | $KUBECTL --kubeconfig $KC apply -f -"
+expect csa_recreate_retain_keys 0 'deployment.apps/strat-csa configured'
+run k get deploy strat-csa -o json
+if printf '%s' "$OUT" | grep -q '"type": "Recreate"' &&
+   ! printf '%s' "$OUT" | grep -q rollingUpdate; then
+  pass csa_recreate_drops_rolling_update
+else
+  fail csa_recreate_drops_rolling_update "$OUT"
+fi
+run sh -c "sed 's/strat}/strat-new}/' '$TMP/strat-recreate.yaml' | $KUBECTL --kubeconfig $KC apply --server-side -f -"
+expect ssa_recreate_on_create 0 'serverside-applied'
+run sh -c "sed 's/strat}/strat-bad}/; s/Recreate/BlueGreen/' '$TMP/strat-recreate.yaml' | $KUBECTL --kubeconfig $KC apply --server-side -f -"
+expect strategy_unsupported_type 1 '' 'spec.strategy: Unsupported value: apps.DeploymentStrategy\{Type:"BlueGreen", RollingUpdate:\(\*apps.RollingUpdateDeployment\)\(nil\)\}: supported values: "Recreate", "RollingUpdate"'
 
 stop_sim
 finish

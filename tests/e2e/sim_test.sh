@@ -3,8 +3,7 @@
 # CRDs, state, TLS, faults.
 . tests/e2e/lib.sh
 . tests/e2e/simlib.sh
-CHARTS=../shared/charts-expected
-[ -d "$CHARTS" ] || CHARTS=/work/shared/charts-expected
+CHARTS=$SHARED/charts-expected
 
 need_kubectl
 

@@ -19,6 +19,13 @@ need_kubectl() {
   exit 1
 }
 
+# need_helm: the same for suites that also drive the real helm.
+need_helm() {
+  [ -x "$HELM" ] && [ -x "$KUBECTL" ] && return 0
+  fail helm_installed "tests/tools.sh could not provide helm and kubectl"
+  exit 1
+}
+
 start_sim() {
   rm -f "$KC"
   "$KDEPLOY" sim --port 0 --kubeconfig "$KC" "$@" >"$TMP/sim.out" 2>"$TMP/sim.err" &

@@ -1,7 +1,8 @@
-/* tests/fuzz/json_fuzz.c: libFuzzer target for the JSON decoders; anything
+/* tests/fuzz/json_fuzz.c: libFuzzer target for the JSON decoder; anything
  * json_decode accepts must encode and decode back to an equal value, and
- * the event decoder (json_parse) must accept exactly the same inputs with
- * balanced begin/end events. */
+ * the event decoder (json_parse, which json_decode drives with its tree
+ * sink) must accept exactly the same inputs with balanced begin/end events
+ * when driven by another sink. */
 #include "json.h"
 
 #include <stdlib.h>

@@ -72,6 +72,29 @@ static void test_uint64(void)
   kd_buf_free(&out);
 }
 
+/* Number literals have no length limit in JSON: long ones read as Go reads
+ * them (the nearest float64), not as an error. */
+static void test_long_numbers(void)
+{
+  char lit[700];
+  memset(lit, '0', sizeof lit);
+  lit[0] = '1';
+  memcpy(lit + 1 + 600, ".5e-580", 7);   /* 1e600 * 1e-580 = 1e20 (+.5) */
+  lit[608] = 0;
+  check_rt(lit, 0, "100000000000000000000");
+  lit[0] = '2';
+  lit[601] = 0;                          /* 2e600: an error, as in Go */
+  {
+    kd_value v;
+    kd_error err = {0};
+    CHECK(json_decode(lit, 601, "t", &v, &err) == KD_EPARSE);
+    CHECK(strstr(err.msg, "t:1:1: number out of range of float64") != NULL);
+    CHECK(json_decode("[1e-400]", 8, "t", &v, &err) == KD_OK);
+    CHECK(v.u.arr.len == 1 && v.u.arr.items[0].u.f == 0);
+    kd_value_clear(&v);
+  }
+}
+
 static void test_floats_like_go(void)
 {
   kd_buf b = {0};
@@ -135,6 +158,7 @@ int main(void)
   RUN(test_roundtrip);
   RUN(test_big_integers);
   RUN(test_uint64);
+  RUN(test_long_numbers);
   RUN(test_floats_like_go);
   RUN(test_strings);
   RUN(test_errors);

@@ -414,8 +414,24 @@ static int64_t next_of(const char *spec, int64_t after)
   sim_cron c;
   kd_buf why = {0};
   int rc = sim_cron_parse(spec, &c, &why);
+  int64_t next = rc ? -2 : sim_cron_next(&c, after);
   kd_buf_free(&why);
-  return rc ? -2 : sim_cron_next(&c, after);
+  sim_cron_free(&c);
+  return next;
+}
+
+/* the same in zone TZ (as spec.timeZone gives it to the controller) */
+static int64_t next_in(const char *tz, const char *spec, int64_t after)
+{
+  sim_cron c;
+  kd_buf why = {0};
+  int rc = sim_cron_parse(spec, &c, &why);
+  int64_t next = -2;
+  if (rc == 0 && (c.tz = sim_tz_load(tz, &why)) != NULL)
+    next = sim_cron_next(&c, after);
+  kd_buf_free(&why);
+  sim_cron_free(&c);
+  return next;
 }
 
 static void cron_error(const char *spec, const char *want)
@@ -425,6 +441,47 @@ static void cron_error(const char *spec, const char *want)
   CHECK(sim_cron_parse(spec, &c, &why) == -1);
   CHECK_STR(why.data, want);
   kd_buf_free(&why);
+  sim_cron_free(&c);
+}
+
+static void tz_error(const char *name, const char *want)
+{
+  kd_buf why = {0};
+  sim_tz *z = sim_tz_load(name, &why);
+  CHECK(z == NULL);
+  CHECK_STR(why.data, want);
+  sim_tz_free(z);
+  kd_buf_free(&why);
+}
+
+/* schedules in IANA zones from the system tz database, DST included
+ * (expected instants from Python's zoneinfo over the same database) */
+static void test_cron_zones(void)
+{
+  const int64_t t = 1796164210;   /* 2026-12-01T22:30:10Z */
+  CHECK(next_in("Asia/Tokyo", "0 9 * * *", t) == 1796169600);  /* 00:00Z */
+  CHECK(next_of("CRON_TZ=Asia/Tokyo 0 9 * * *", t) == 1796169600);
+  CHECK(next_of("TZ=Asia/Tokyo @daily", t) == 1796223600);     /* 15:00Z */
+  CHECK(next_in("Asia/Kolkata", "0 0 * * *", t) == 1796236200); /* +05:30 */
+  CHECK(next_in("UTC", "0 9 * * *", t) == 1796202000);
+  /* Berlin, 2027-03-28: 02:30 does not exist, that day is skipped */
+  CHECK(next_in("Europe/Berlin", "30 2 * * *", 1806148800) == 1806280200);
+  /* Berlin, 2027-10-31: 02:30 comes twice and runs twice */
+  CHECK(next_in("Europe/Berlin", "30 2 * * *", 1824897600) == 1824942600);
+  CHECK(next_in("Europe/Berlin", "30 2 * * *", 1824942600) == 1824946200);
+  /* New York's noon moves from 17:00Z to 16:00Z on 2027-03-14 */
+  CHECK(next_in("America/New_York", "0 12 * * *", 1804960800) == 1805040000);
+  /* the southern summer: Sydney at +11 on New Year's day */
+  CHECK(next_in("Australia/Sydney", "0 12 1 1 *", t) == 1798765200);
+  /* past the file's transitions: its footer rule (CEST, then CET) */
+  CHECK(next_in("Europe/Berlin", "0 12 1 7 *", 2366841600) == 2382516000);
+  CHECK(next_in("Europe/Berlin", "0 12 1 12 *", 2366841600) == 2395738800);
+  cron_error("TZ=Mars/Base * * * * *",
+             "provided bad location Mars/Base: unknown time zone Mars/Base");
+  cron_error("", "empty spec string");
+  tz_error("Mars/Base", "unknown time zone Mars/Base");
+  tz_error("America", "unknown time zone America");   /* a directory */
+  tz_error("../etc/passwd", "time: invalid location name");
 }
 
 static void test_cron(void)
@@ -454,6 +511,7 @@ int main(void)
 {
   RUN(test_toolkit);
   RUN(test_cron);
+  RUN(test_cron_zones);
   RUN(test_rolling_update);
   RUN(test_jobs);
   RUN(test_gc);

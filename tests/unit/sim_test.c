@@ -425,8 +425,30 @@ static void test_namespace_finalize(void)
   sim_free(s);
 }
 
+/* a cause's message is kept whole, however long the value it quotes */
+static void test_verr_long_message(void)
+{
+  sim_verr v = {{0}};
+  char *big = malloc(5001);
+  const char *m;
+  CHECK(big != NULL);
+  if (!big) return;
+  memset(big, 'x', 5000);
+  big[5000] = 0;
+  kd_value_null(&v.causes);
+  sim_verr_add(&v, "FieldValueInvalid", "spec.schedule",
+               "Invalid value: \"%s\": end", big);
+  CHECK(v.causes.type == KD_ARR && v.causes.u.arr.len == 1);
+  m = sim_str(&v.causes.u.arr.items[0], "message");
+  CHECK(m && strlen(m) == strlen("Invalid value: \"\": end") + 5000);
+  CHECK(m && !strcmp(m + strlen(m) - 6, "\": end"));
+  kd_value_clear(&v.causes);
+  free(big);
+}
+
 int main(void)
 {
+  RUN(test_verr_long_message);
   RUN(test_http_parse);
   RUN(test_http_incomplete_and_errors);
   RUN(test_selectors);
