@@ -609,7 +609,10 @@ static int encode(const kd_value *v, int flags, kd_buf *out, int level,
   switch (v->type) {
   case KD_NULL: rc = kd_buf_add(out, "null", 4); break;
   case KD_BOOL: rc = kd_buf_adds(out, v->u.b ? "true" : "false"); break;
-  case KD_INT: rc = kd_buf_printf(out, "%lld", (long long)v->u.i); break;
+  case KD_INT:
+    rc = v->is_uint ? kd_buf_printf(out, "%llu", (unsigned long long)v->u.i)
+                    : kd_buf_printf(out, "%lld", (long long)v->u.i);
+    break;
   case KD_FLOAT:
     rc = json_format_float(v->u.f, out);
     if (rc == KD_ERANGE)

@@ -20,6 +20,12 @@ void kd_value_int(kd_value *v, int64_t i)
   v->u.i = i;
 }
 
+void kd_value_uint(kd_value *v, uint64_t u)
+{
+  kd_value_int(v, (int64_t)u);
+  v->is_uint = 1;
+}
+
 void kd_value_float(kd_value *v, double f)
 {
   kd_value_null(v);
@@ -163,11 +169,17 @@ oom:
   return KD_ENOMEM;
 }
 
+static double num_of(const kd_value *v)
+{
+  if (v->type != KD_INT) return v->u.f;
+  return v->is_uint ? (double)(uint64_t)v->u.i : (double)v->u.i;
+}
+
 static int num_equal(const kd_value *a, const kd_value *b)
 {
-  if (a->type == KD_INT && b->type == KD_INT) return a->u.i == b->u.i;
-  return (a->type == KD_INT ? (double)a->u.i : a->u.f) ==
-         (b->type == KD_INT ? (double)b->u.i : b->u.f);
+  if (a->type == KD_INT && b->type == KD_INT)   /* a uint64 above 2^63 is no int64 */
+    return a->u.i == b->u.i && (a->is_uint == b->is_uint || a->u.i >= 0);
+  return num_of(a) == num_of(b);
 }
 
 int kd_value_equal(const kd_value *a, const kd_value *b)

@@ -16,6 +16,8 @@ typedef struct kd_member kd_member;
 
 struct kd_value {
   kd_type type;
+  unsigned char is_uint;   /* KD_INT only: u.i holds the bits of a uint64
+                              (Go's uint64 from the template engine) */
   union {
     int b;
     int64_t i;
@@ -37,6 +39,7 @@ struct kd_member {
 void kd_value_null(kd_value *v);
 void kd_value_bool(kd_value *v, int b);
 void kd_value_int(kd_value *v, int64_t i);
+void kd_value_uint(kd_value *v, uint64_t u);   /* KD_INT with is_uint */
 void kd_value_float(kd_value *v, double f);
 int kd_value_str(kd_value *v, const char *s, size_t len);
 void kd_value_arr(kd_value *v);

@@ -766,7 +766,8 @@ static int emit_node(emitter *e, const kd_value *v, int map_ctx,
     emit_scalar(e, v->u.b ? "true" : "false", v->u.b ? 4 : 5, PLAIN, simple_key, 1);
     return KD_OK;
   case KD_INT:
-    n = snprintf(num, sizeof num, "%lld", (long long)v->u.i);
+    n = v->is_uint ? snprintf(num, sizeof num, "%llu", (unsigned long long)v->u.i)
+                   : snprintf(num, sizeof num, "%lld", (long long)v->u.i);
     emit_scalar(e, num, (size_t)n, PLAIN, simple_key, 1);
     return KD_OK;
   case KD_FLOAT: {

@@ -183,6 +183,19 @@ static void quote_string(kd_buf *o, const char *s, size_t n, int ascii_only)
   kd_buf_addc(o, '"');
 }
 
+void tpl_go_quote(kd_buf *o, const char *s, size_t n)
+{
+  quote_string(o, s, n, 0);
+}
+
+void tpl_go_quote_rune(kd_buf *o, int32_t r)
+{
+  if (r > TPL_MAX_RUNE || (r >= 0xD800 && r <= 0xDFFF)) r = TPL_RUNE_ERROR;
+  kd_buf_addc(o, '\'');
+  escape_rune(o, r, '\'', 0);
+  kd_buf_addc(o, '\'');
+}
+
 /* fmt_c: %c of an integer */
 static void fmt_c(pp *p, uint64_t u)
 {

@@ -103,7 +103,7 @@ FN(fn_gen_private_key)
   EVP_PKEY *k = NULL;
   kd_buf b = {0};
   int rc;
-  if (L(0) == 0 || !strcmp(S(0), "rsa")) k = EVP_RSA_gen(4096);
+  if (L(0) == 0 || !strcmp(S(0), "rsa")) k = tpl_rsa_keygen(4096);
   else if (!strcmp(S(0), "dsa")) k = gen_dsa();
   else if (!strcmp(S(0), "ecdsa")) k = EVP_EC_gen("P-256");
   else if (!strcmp(S(0), "ed25519")) k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
@@ -490,7 +490,7 @@ static int generate(tpl_call *c, cert_spec *sp, tpl_val ca, int has_ca,
   if (keypem) {
     if (!(key = parse_key_pem(tpl_sdata(*keypem), tpl_slen(*keypem), &msg)))
       rc = tpl_call_fail(c, "parsing private key: %s", msg.data ? msg.data : "");
-  } else if (!(key = EVP_RSA_gen(2048))) {
+  } else if (!(key = tpl_rsa_keygen(2048))) {
     rc = tpl_call_fail(c, "error generating rsa key");
   }
   if (rc == KD_OK)
@@ -523,7 +523,7 @@ static int cert_ready(certificate *ct)
   EVP_PKEY *key;
   int rc;
   if (ct->cert) return KD_OK;
-  if (!(key = EVP_RSA_gen(2048))) return KD_ENOMEM;
+  if (!(key = tpl_rsa_keygen(2048))) return KD_ENOMEM;
   rc = make_cert(NULL, &sp, key, NULL, key, ct->serial, ct->now, &cert, &kp);
   EVP_PKEY_free(key);
   if (rc == KD_OK && (!(ct->cert = kd_buf_take(&cert, NULL)) ||

@@ -146,7 +146,8 @@ static void element(enc *e, tpl_val v)
   switch (v.kind) {
   case TPL_BOOL: ws(e, v.u.b ? "true" : "false"); break;
   case TPL_INT:
-    snprintf(num, sizeof num, "%lld", (long long)v.u.i);
+    if (v.sub == TPL_GO_UINT64) snprintf(num, sizeof num, "%llu", (unsigned long long)v.u.i);
+    else snprintf(num, sizeof num, "%lld", (long long)v.u.i);
     ws(e, num);
     break;
   case TPL_FLOAT: float_elem(e, v.u.f); break;

@@ -101,6 +101,13 @@ int tpl_deep_equal(tpl_val a, tpl_val b);
 int tpl_list_copy(tpl_val l, size_t from, size_t to, tpl_val *out);
 /* Fails C with Go's nil-pointer panic text (reflect on a nil value). */
 int tpl_nil_deref(tpl_call *c);
+/* A new RSA key of BITS bits (>= 1024), e = 65537, made as Go's crypto/rsa
+ * makes Helm's (tpl_rsa.c). Returns an owned EVP_PKEY, or NULL. */
+struct evp_pkey_st *tpl_rsa_keygen(int bits);
+/* Go's strconv.Quote of S (%q of a string) and QuoteRune (%q of a rune),
+ * appended to O (tpl_fmt.c). */
+void tpl_go_quote(kd_buf *o, const char *s, size_t n);
+void tpl_go_quote_rune(kd_buf *o, int32_t r);
 /* ---- Go's regexp on PCRE2 (tpl_regex.c) -------------------------------- */
 
 typedef struct tpl_regex tpl_regex;

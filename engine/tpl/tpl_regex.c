@@ -5,7 +5,22 @@
  * captures numbered as Go numbers them (names kept here, not in PCRE2),
  * flags (?imsU) restated in full before the atom they apply to. Matching
  * is leftmost-first in both. Compiled with DOLLAR_ENDONLY and
- * ALT_CIRCUMFLEX so ^ and $ behave as Go's in both line modes. */
+ * ALT_CIRCUMFLEX so ^ and $ behave as Go's in both line modes.
+ *
+ * Loops differ. Go's matchers never revisit an instruction at the same
+ * input position, so an iteration of x* / x+ that matches empty after an
+ * earlier iteration ends at the loop's own position is a dead thread: the
+ * other alternatives of x are tried, then the loop exits. PCRE2 instead
+ * accepts such an iteration and leaves the loop. Go compiles x+ as
+ * "x; L: split(x, out)", x* of a nullable x as (x+)? and x{n,} as
+ * x{n-1}x+, so its rule is: the first iteration of the + loop may be
+ * empty (and ends it), any later empty one fails. A group under an
+ * unlimited repeat that can match empty is written that way here, with a
+ * hidden capture E at the loop's entry, one H around each iteration and a
+ * callout after it that fails an empty H not starting at E. Go's
+ * captures are named gN in the PCRE2 pattern, the hidden ones eK/hK, so
+ * x{n,}'s second copy of x (translated again) may reuse the gN names:
+ * for each Go group the last one set in pattern order is the latest. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "tpl_int.h"
 
@@ -22,6 +37,8 @@ typedef struct {
   int flags, emitted;   /* the flags to restore at ')' */
   int capture;
   long pmax;            /* the enclosing group's repeat product so far */
+  size_t src_at, out_at; /* where the group starts in the pattern, in out */
+  int ncap_at;          /* captures before it */
 } frame;
 
 typedef struct {
@@ -37,6 +54,10 @@ typedef struct {
   long atom_p;          /* repeat product of that operand (Go's repeatIsValid) */
   long pmax;            /* largest product in the current group */
   size_t last_repeat;   /* start of the previous token when a repeat, or -1 */
+  int nloop;            /* rewritten loops so far (their K in eK/hK) */
+  int grp;              /* the operand is the group below */
+  size_t grp_src, grp_end, grp_out;
+  int grp_ncap, grp_flags;
 } tr;
 
 static int fail(tr *t, const char *code, const char *expr, size_t n)
@@ -342,11 +363,12 @@ static int parse_class(tr *t, size_t *i)
 static void atom(tr *t, long p)
 {
   t->have_atom = 1;
+  t->grp = 0;
   t->atom_p = p;
   if (p > t->pmax) t->pmax = p;
 }
 
-static int push_frame(tr *t, int capture)
+static int push_frame(tr *t, int capture, size_t src_at)
 {
   if (t->depth >= MAX_NEST)
     return fail(t, "expression nests too deeply", t->s, t->len);
@@ -361,6 +383,9 @@ static int push_frame(tr *t, int capture)
   t->st[t->depth].emitted = t->emitted;
   t->st[t->depth].capture = capture;
   t->st[t->depth].pmax = t->pmax;
+  t->st[t->depth].src_at = src_at;
+  t->st[t->depth].out_at = t->out->len;
+  t->st[t->depth].ncap_at = t->ncap;
   t->depth++;
   t->pmax = 0;
   t->have_atom = 0;
@@ -376,14 +401,14 @@ static int valid_capture_name(const char *n, size_t len)
   return 1;
 }
 
-static int open_capture(tr *t, const char *name, size_t nlen)
+static int open_capture(tr *t, const char *name, size_t nlen, size_t src_at)
 {
   int rc;
   sync_flags(t);
-  if ((rc = push_frame(t, 1)) != KD_OK) return rc;
+  if ((rc = push_frame(t, 1, src_at)) != KD_OK) return rc;
   t->ncap++;
   if (kd_buf_add(&t->names, name, nlen) || kd_buf_addc(&t->names, 0)) t->oom = 1;
-  emit(t, "(");
+  if (kd_buf_printf(t->out, "(?<g%d>", t->ncap)) t->oom = 1;
   return KD_OK;
 }
 
@@ -401,7 +426,7 @@ static int perl_flags(tr *t, size_t *i)
     end = (size_t)(gt - s);
     if (!valid_capture_name(s + begin, end - begin))
       return fail(t, "invalid named capture", s, end + 1);
-    if ((rc = open_capture(t, s + begin, end - begin)) != KD_OK) return rc;
+    if ((rc = open_capture(t, s + begin, end - begin, *i)) != KD_OK) return rc;
     *i += end + 1;
     return KD_OK;
   }
@@ -425,7 +450,7 @@ static int perl_flags(tr *t, size_t *i)
       if (neg && !saw) break;
       if (c == ':') {
         sync_flags(t);
-        if ((rc = push_frame(t, 0)) != KD_OK) return rc;
+        if ((rc = push_frame(t, 0, *i)) != KD_OK) return rc;
         emit(t, "(?:");
       }
       t->flags = flags;
@@ -450,6 +475,12 @@ static int close_group(tr *t)
   t->emitted = f->emitted;   /* PCRE2 restores its flags at ')' too */
   t->pmax = f->pmax;
   atom(t, p);
+  t->grp = 1;
+  t->grp_src = f->src_at;
+  t->grp_end = t->i;
+  t->grp_out = f->out_at;
+  t->grp_ncap = f->ncap_at;
+  t->grp_flags = f->flags;
   return KD_OK;
 }
 
@@ -486,6 +517,81 @@ static int parse_repeat(tr *t, size_t i, long *min, long *max, size_t *end)
   return 1;
 }
 
+static int translate(tr *t);
+
+#define PCRE_OPTS (PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY | \
+                   PCRE2_ALT_CIRCUMFLEX | PCRE2_NEVER_BACKSLASH_C | PCRE2_DUPNAMES)
+
+/* Whether the PCRE2 text X of a group may match empty: 1 unless PCRE2's
+ * lower bound on its match length is above 0 (a failed compile counts as
+ * nullable: the rewrite is correct for any operand, only slower). */
+static int may_be_empty(const char *x, size_t n)
+{
+  int err;
+  PCRE2_SIZE off;
+  uint32_t min = 0;
+  pcre2_code *c = pcre2_compile((PCRE2_SPTR)x, n, PCRE_OPTS, &err, &off, NULL);
+  if (!c) return 1;
+  pcre2_pattern_info(c, PCRE2_INFO_MINLENGTH, &min);
+  pcre2_code_free(c);
+  return min == 0;
+}
+
+/* Translates the group operand again into DST (x{n,}'s second copy of x),
+ * with the flags and capture numbers it had; loops in it get new K. */
+static int translate_again(tr *t, kd_buf *dst)
+{
+  tr sub;
+  int rc;
+  memset(&sub, 0, sizeof sub);
+  sub.s = t->s;
+  sub.len = t->grp_end;
+  sub.i = t->grp_src;
+  sub.out = dst;
+  sub.msg = t->msg;
+  sub.flags = sub.emitted = t->grp_flags;
+  sub.ncap = t->grp_ncap;
+  sub.nloop = t->nloop;
+  rc = translate(&sub);
+  t->nloop = sub.nloop;
+  free(sub.st);
+  kd_buf_free(&sub.names);
+  return rc;
+}
+
+/* Writes the repeat MIN,inf (LAZY: the Go operator ends in '?') of the
+ * group just written (out from grp_out, which may match empty) with Go's
+ * loop rules (see the top
+ * of the file): (?:x){MIN-1} then the + loop, made optional for MIN 0. */
+static int go_loop(tr *t, long min, int lazy)
+{
+  kd_buf x = {0}, again = {0};
+  const char *q = lazy ? "?" : "";
+  int k, rc = KD_OK;
+  size_t xlen = t->out->len - t->grp_out;
+  if (kd_buf_add(&x, t->out->data + t->grp_out, xlen)) {
+    t->oom = 1;
+    return KD_OK;
+  }
+  t->out->len = t->grp_out;
+  if (min >= 2) {
+    if (kd_buf_printf(t->out, "(?:%.*s){%ld}", (int)x.len, x.data, min - 1)) t->oom = 1;
+    if ((rc = translate_again(t, &again)) != KD_OK) goto done;
+    kd_buf_free(&x);
+    x = again;
+    again.data = NULL;
+  }
+  k = t->nloop++;
+  if (kd_buf_printf(t->out, "(?:(?<e%d>)(?:(?<h%d>%.*s)(?C{%d}))+%s)%s%s", k, k,
+                    (int)x.len, x.data, k, q, min == 0 ? "?" : "",
+                    min == 0 ? q : ""))
+    t->oom = 1;
+done:
+  kd_buf_free(&x);
+  kd_buf_free(&again);
+  return rc;
+}
+
 /* Go's (*parser).repeat for the operator at START..*END (MIN/MAX for {}:
  * -2 for * + ?). */
 static int repeat(tr *t, size_t start, size_t *end, long min, long max)
@@ -511,8 +617,13 @@ static int repeat(tr *t, size_t start, size_t *end, long min, long max)
     t->atom_p = p;
     if (p > t->pmax) t->pmax = p;
   }
-  if (kd_buf_add(t->out, t->s + start, after - start)) t->oom = 1;
   *end = after;
+  if (t->grp && (t->s[start] == '*' || t->s[start] == '+' ||
+                 (t->s[start] == '{' && max < 0)) &&
+      may_be_empty(t->out->data + t->grp_out, t->out->len - t->grp_out))
+    return go_loop(t, t->s[start] == '*' ? 0 : t->s[start] == '+' ? 1 : min,
+                   after > start && t->s[after - 1] == '?' && after - start > 1);
+  if (kd_buf_add(t->out, t->s + start, after - start)) t->oom = 1;
   return KD_OK;
 }
 
@@ -532,7 +643,7 @@ static int translate(tr *t)
         break;
       }
       t->i++;
-      rc = open_capture(t, "", 0);
+      rc = open_capture(t, "", 0, tok);
       break;
     case '|':
       emit(t, "|");
@@ -671,6 +782,10 @@ struct tpl_regex {
   pcre2_match_data *md;
   pcre2_match_context *mctx;
   int ncap;
+  uint32_t npcre;   /* PCRE2's capture groups */
+  int *go_group;    /* go_group[p]: the Go group of PCRE2 group p, 0 hidden */
+  int nloop;
+  int *loop;        /* loop[2K], loop[2K+1]: PCRE2 groups eK and hK */
   char **names;   /* names[i] of capture i (1..ncap), "" when unnamed */
   kd_buf name_data;
   int refs;       /* holders, the cache counting as one */
@@ -693,6 +808,8 @@ static void regex_destroy(tpl_regex *re)
   pcre2_match_data_free(re->md);
   pcre2_match_context_free(re->mctx);
   free(re->names);
+  free(re->go_group);
+  free(re->loop);
   kd_buf_free(&re->name_data);
   free(re->pat);
   free(re);
@@ -725,6 +842,59 @@ tpl_regex *tpl_regex_new(const char *pat, size_t len, kd_buf *msg)
   return re;
 }
 
+/* The callout after an iteration of loop K (see the top of the file):
+ * fails (1) when the iteration hK matched empty and did not start where
+ * the loop was entered (eK). */
+static int loop_callout(pcre2_callout_block *cb, void *data)
+{
+  const tpl_regex *re = data;
+  PCRE2_SIZE i, hs, he;
+  int k = 0, e, h;
+  for (i = 0; i < cb->callout_string_length; i++)
+    k = k * 10 + (cb->callout_string[i] - '0');
+  if (k < 0 || k >= re->nloop) return 0;
+  e = re->loop[2 * k];
+  h = re->loop[2 * k + 1];
+  if ((uint32_t)h >= cb->capture_top || (uint32_t)e >= cb->capture_top) return 0;
+  hs = cb->offset_vector[2 * h];
+  he = cb->offset_vector[2 * h + 1];
+  return hs == he && hs != cb->offset_vector[2 * e];
+}
+
+/* Fills go_group and loop from the names of PCRE2's groups. */
+static int map_groups(tpl_regex *re)
+{
+  uint32_t count = 0, size = 0, i;
+  PCRE2_SPTR table = NULL;
+  pcre2_pattern_info(re->code, PCRE2_INFO_CAPTURECOUNT, &re->npcre);
+  pcre2_pattern_info(re->code, PCRE2_INFO_NAMECOUNT, &count);
+  pcre2_pattern_info(re->code, PCRE2_INFO_NAMEENTRYSIZE, &size);
+  pcre2_pattern_info(re->code, PCRE2_INFO_NAMETABLE, &table);
+  if (!(re->go_group = calloc((size_t)re->npcre + 1, sizeof *re->go_group)))
+    return KD_ENOMEM;
+  for (i = 0; i < count; i++) {
+    PCRE2_SPTR ent = table + (size_t)i * size;
+    int num = (ent[0] << 8) | ent[1];
+    const char *name = (const char *)ent + 2;
+    long v = strtol(name + 1, NULL, 10);
+    if (name[0] == 'g') {
+      re->go_group[num] = (int)v;
+    } else if (v >= re->nloop) {
+      int *n = realloc(re->loop, 2 * ((size_t)v + 1) * sizeof *n);
+      if (!n) return KD_ENOMEM;
+      re->loop = n;
+      re->nloop = (int)v + 1;
+    }
+  }
+  for (i = 0; i < count; i++) {
+    PCRE2_SPTR ent = table + (size_t)i * size;
+    const char *name = (const char *)ent + 2;
+    if (name[0] != 'g')
+      re->loop[2 * strtol(name + 1, NULL, 10) + (name[0] == 'h')] = (ent[0] << 8) | ent[1];
+  }
+  return KD_OK;
+}
+
 static tpl_regex *compile(const char *pat, size_t len, kd_buf *msg)
 {
   tpl_regex *re = calloc(1, sizeof *re);
@@ -739,10 +909,8 @@ static tpl_regex *compile(const char *pat, size_t len, kd_buf *msg)
     goto fail;
   if (!(cctx = pcre2_compile_context_create(NULL))) goto fail;
   pcre2_set_newline(cctx, PCRE2_NEWLINE_LF);
-  re->code = pcre2_compile((PCRE2_SPTR)out.data, out.len,
-                           PCRE2_UTF | PCRE2_MATCH_INVALID_UTF |
-                           PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_CIRCUMFLEX |
-                           PCRE2_NEVER_BACKSLASH_C, &err, &off, cctx);
+  re->code = pcre2_compile((PCRE2_SPTR)out.data, out.len, PCRE_OPTS, &err,
+                           &off, cctx);
   pcre2_compile_context_free(cctx);
   if (!re->code) {   /* what Go accepts and PCRE2 cannot hold */
     kd_buf_printf(msg, "error parsing regexp: expression too large: `%.*s`",
@@ -751,9 +919,11 @@ static tpl_regex *compile(const char *pat, size_t len, kd_buf *msg)
   }
   if (!(re->md = pcre2_match_data_create_from_pattern(re->code, NULL)) ||
       !(re->mctx = pcre2_match_context_create(NULL)) ||
-      !(re->names = calloc((size_t)re->ncap + 1, sizeof *re->names)))
+      !(re->names = calloc((size_t)re->ncap + 1, sizeof *re->names)) ||
+      map_groups(re) != KD_OK)
     goto fail;
   pcre2_set_match_limit(re->mctx, 50000000);
+  if (re->nloop) pcre2_set_callout(re->mctx, loop_callout, re);
   p = re->name_data.data ? re->name_data.data : "";
   re->names[0] = "";
   for (i = 1; i <= re->ncap; i++) {
@@ -787,10 +957,14 @@ int tpl_regex_exec(tpl_regex *re, const char *s, size_t len, size_t start,
   if (rc == PCRE2_ERROR_NOMEMORY) return KD_ENOMEM;
   if (rc < 0) return KD_ERANGE;
   ov = pcre2_get_ovector_pointer(re->md);
-  for (i = 0; i < rc && i <= re->ncap; i++) {
-    if (ov[2 * i] == PCRE2_UNSET) continue;
-    m[2 * i] = (long)ov[2 * i];
-    m[2 * i + 1] = (long)ov[2 * i + 1];
+  m[0] = (long)ov[0];
+  m[1] = (long)ov[1];
+  /* in pattern order, so that a later copy of a Go group wins */
+  for (i = 1; i < rc && (uint32_t)i <= re->npcre; i++) {
+    int g = re->go_group[i];
+    if (!g || ov[2 * i] == PCRE2_UNSET) continue;
+    m[2 * g] = (long)ov[2 * i];
+    m[2 * g + 1] = (long)ov[2 * i + 1];
   }
   return 1;
 }

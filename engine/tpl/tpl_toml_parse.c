@@ -1,9 +1,10 @@
-/* engine/tpl/tpl_toml_parse.c: Helm's fromToml, a TOML 1.0 reader giving
- * what BurntSushi/toml decodes into map[string]interface{}: int64
- * integers, float64, strings, bools, time.Time for date-times (local
- * ones in BurntSushi's "datetime-local", "date-local", "time-local"
- * zones), lists and maps. Errors are "toml: line N (last key "k"): ..."
- * as BurntSushi words its common ones; its rarer lexer messages differ. */
+/* engine/tpl/tpl_toml_parse.c: Helm's fromToml, a TOML reader giving
+ * what BurntSushi/toml (v1, TOML 1.1 features on) decodes into
+ * map[string]interface{}: int64 integers, float64, strings, bools,
+ * time.Time for date-times (local ones in BurntSushi's "datetime-local",
+ * "date-local", "time-local" zones; seconds optional), lists and maps.
+ * Errors are "toml: line N (last key "k"): ..." in BurntSushi's words. An
+ * error at the end of the input is on the line of its last character. */
 #include "tpl_time.h"
 
 #include <math.h>
@@ -23,18 +24,67 @@ typedef struct {
   int depth;
 } parser;
 
+/* the message M (MLEN bytes, may hold NULs) on LINE */
+static int fail_line(parser *p, int line, const char *m, size_t mlen)
+{
+  p->msg->len = 0;
+  if (p->i >= p->n) {   /* BurntSushi reports EOF on the last character */
+    size_t k;
+    line = 1;
+    for (k = 0; k + 1 < p->n; k++) line += p->s[k] == '\n';
+  }
+  if (p->last_key.len)
+    kd_buf_printf(p->msg, "toml: line %d (last key \"%s\"): ", line, p->last_key.data);
+  else
+    kd_buf_printf(p->msg, "toml: line %d: ", line);
+  kd_buf_add(p->msg, m, mlen);
+  kd_buf_adds(p->msg, "");
+  return KD_EPARSE;
+}
+
 static int fail(parser *p, const char *fmt, const char *arg)
 {
   kd_buf m = {0};
-  p->msg->len = 0;
+  int rc;
   kd_buf_printf(&m, fmt, arg ? arg : "");
-  if (p->last_key.len)
-    kd_buf_printf(p->msg, "toml: line %d (last key \"%s\"): %s", p->line,
-                  p->last_key.data, m.data ? m.data : "");
-  else
-    kd_buf_printf(p->msg, "toml: line %d: %s", p->line, m.data ? m.data : "");
+  rc = fail_line(p, p->line, m.data ? m.data : "", m.len);
   kd_buf_free(&m);
-  return KD_EPARSE;
+  return rc;
+}
+
+/* BurntSushi's lexer refuses these anywhere: C0 controls but tab, LF and
+ * CR before LF; DEL */
+static int is_ctrl(const parser *p, size_t i)
+{
+  unsigned char c = (unsigned char)p->s[i];
+  if (c == '\r') return i + 1 >= p->n || p->s[i + 1] != '\n';
+  return (c < 0x20 && c != '\t' && c != '\n') || c == 0x7f;
+}
+
+static int fail_ctrl(parser *p)
+{
+  char m[64];
+  snprintf(m, sizeof m, "TOML files cannot contain control characters: '0x%02x'",
+           (unsigned char)p->s[p->i]);
+  return fail(p, "%s", m);
+}
+
+/* PRE, the character at the cursor as Go's %q shows a rune ('\x00' at
+ * the end), POST; with NL_AFTER on the next line when that is a newline
+ * (BurntSushi's table-name states have consumed it, its key state not) */
+static int fail_got(parser *p, const char *pre, const char *post, int nl_after)
+{
+  kd_buf m = {0};
+  int32_t r = 0;
+  int rc;
+  if (p->i < p->n && is_ctrl(p, p->i)) return fail_ctrl(p);
+  if (p->i < p->n) tpl_utf8_decode(p->s + p->i, p->n - p->i, &r);
+  kd_buf_adds(&m, pre);
+  tpl_go_quote_rune(&m, r);
+  kd_buf_adds(&m, post);
+  rc = fail_line(p, p->line + (nl_after && r == '\n'), m.data ? m.data : "", m.len);
+  kd_buf_free(&m);
+  return rc;
 }
 
 static int peek(parser *p) { return p->i < p->n ? (unsigned char)p->s[p->i] : -1; }
@@ -44,20 +94,28 @@ static void skip_ws(parser *p)
   while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t')) p->i++;
 }
 
-static void skip_comment(parser *p)
+/* a comment; control characters in it are errors (naming no key at the
+ * top level, where the key before it is done) */
+static int skip_comment(parser *p)
 {
-  if (peek(p) == '#')
-    while (p->i < p->n && p->s[p->i] != '\n') p->i++;
+  if (peek(p) != '#') return KD_OK;
+  for (; p->i < p->n && p->s[p->i] != '\n'; p->i++)
+    if (is_ctrl(p, p->i)) {
+      if (!p->depth) p->last_key.len = 0;
+      return fail_ctrl(p);
+    }
+  return KD_OK;
 }
 
-/* whitespace, comments and newlines (inside arrays) */
-static void skip_all(parser *p)
+/* whitespace, comments and newlines (inside arrays and inline tables) */
+static int skip_all(parser *p)
 {
   for (;;) {
+    int rc;
     skip_ws(p);
-    skip_comment(p);
+    if ((rc = skip_comment(p)) != KD_OK) return rc;
     if (peek(p) == '\r' && p->i + 1 < p->n && p->s[p->i + 1] == '\n') p->i++;
-    if (peek(p) != '\n') return;
+    if (peek(p) != '\n') return KD_OK;
     p->i++;
     p->line++;
   }
@@ -71,19 +129,64 @@ static int hexval(int ch)
   return -1;
 }
 
+/* the LEN hex digits of \x, \u or \U at the cursor into B. A missing digit
+ * fails as BurntSushi's lexer does, quoting the string from CONTENT up to
+ * the offending character; a code point that is no rune goes to *BAD (its
+ * digits as written), for the parser's error after the string. */
+static int unicode_escape(parser *p, size_t content, int len, kd_buf *b, kd_buf *bad)
+{
+  int32_t r = 0;
+  int k;
+  char enc[4];
+  for (k = 0; k < len; k++) {
+    int h = p->i < p->n ? hexval((unsigned char)p->s[p->i]) : -1;
+    if (h < 0) {
+      kd_buf m = {0};
+      int rc, nl = p->i < p->n && p->s[p->i] == '\n';
+      if (p->i < p->n && is_ctrl(p, p->i)) return fail_ctrl(p);
+      kd_buf_printf(&m, "expected %s hexadecimal digits after '\\%c', but got ",
+                    len == 2 ? "two" : len == 4 ? "four" : "eight",
+                    len == 2 ? 'x' : len == 4 ? 'u' : 'U');
+      tpl_go_quote(&m, p->s + content, (p->i < p->n ? p->i + 1 : p->n) - content);
+      kd_buf_adds(&m, " instead");
+      rc = fail_line(p, p->line + nl, m.data, m.len);
+      kd_buf_free(&m);
+      return rc;
+    }
+    r = r * 16 + h;
+    p->i++;
+  }
+  if ((r >= 0xD800 && r <= 0xDFFF) || r > 0x10FFFF || r < 0) {
+    if (!bad->len && kd_buf_add(bad, p->s + p->i - len, (size_t)len)) return KD_ENOMEM;
+    return kd_buf_adds(bad, "") ? KD_ENOMEM : KD_OK;
+  }
+  kd_buf_add(b, enc, (size_t)tpl_utf8_encode(enc, r));
+  return KD_OK;
+}
+
 /* a basic ("...") or literal ('...') string, single or multi-line */
 static int parse_string(parser *p, kd_buf *b)
 {
   char q = p->s[p->i];
   int multi = p->n - p->i >= 3 && p->s[p->i + 1] == q && p->s[p->i + 2] == q;
+  int rc = KD_OK;
+  size_t content;
+  kd_buf bad = {0};   /* a \u escape of no rune: an error once lexed */
   p->i += multi ? 3 : 1;
+  content = p->i;
   if (multi && peek(p) == '\n') p->i++, p->line++;
   else if (multi && peek(p) == '\r' && p->i + 1 < p->n && p->s[p->i + 1] == '\n') p->i += 2, p->line++;
   for (;;) {
     int ch = peek(p);
-    if (ch < 0)   /* the delimiter quoted as BurntSushi/toml does */
-      return fail(p, "unexpected EOF; expected %s",
-                  q == '"' ? (multi ? "'\"\"\"'" : "'\"'") : (multi ? "\"'''\"" : "\"'\""));
+    if (ch < 0) {   /* the delimiter quoted as BurntSushi/toml does */
+      rc = fail(p, "unexpected EOF; expected %s",
+                q == '"' ? (multi ? "'\"\"\"'" : "'\"'") : (multi ? "\"'''\"" : "\"'\""));
+      break;
+    }
+    if (is_ctrl(p, p->i)) {
+      rc = fail_ctrl(p);
+      break;
+    }
     if (ch == q) {
       if (!multi) {
         p->i++;
@@ -98,7 +201,10 @@ static int parse_string(parser *p, kd_buf *b)
       }
     }
     if (ch == '\n') {
-      if (!multi) return fail(p, "strings cannot contain newlines", NULL);
+      if (!multi) {
+        rc = fail(p, "strings cannot contain newlines", NULL);
+        break;
+      }
       p->line++;
     }
     if (ch == '\\' && q == '"') {
@@ -112,6 +218,8 @@ static int parse_string(parser *p, kd_buf *b)
       case 'r': kd_buf_addc(b, '\r'); break;
       case '"': kd_buf_addc(b, '"'); break;
       case '\\': kd_buf_addc(b, '\\'); break;
+      case 'e': kd_buf_addc(b, 0x1b); break;   /* \e and \xHH: TOML 1.1 */
+      case 'x': len = 2; break;
       case 'u': len = 4; break;
       case 'U': len = 8; break;
       default:
@@ -125,26 +233,21 @@ static int parse_string(parser *p, kd_buf *b)
         }
         {
           char esc[3] = {'\\', (char)e, 0};
-          return fail(p, "invalid escape in string '%s'", esc);
+          rc = fail(p, "invalid escape in string '%s'", esc);
         }
       }
-      if (len) {
-        int32_t r = 0, k;
-        char enc[4];
-        for (k = 0; k < len; k++) {
-          int h = p->i < p->n ? hexval((unsigned char)p->s[p->i]) : -1;
-          if (h < 0) return fail(p, "invalid unicode escape: %s", "\\u");
-          r = r * 16 + h;
-          p->i++;
-        }
-        kd_buf_add(b, enc, (size_t)tpl_utf8_encode(enc, r));
-      }
+      if (rc == KD_OK && len) rc = unicode_escape(p, content, len, b, &bad);
+      if (rc != KD_OK) break;
       continue;
     }
     kd_buf_addc(b, (char)ch);
     p->i++;
   }
-  return kd_buf_adds(b, "") ? KD_ENOMEM : KD_OK;
+  if (rc == KD_OK && bad.len)
+    rc = fail(p, "Escaped character '\\u%s' is not valid UTF-8.", bad.data);
+  kd_buf_free(&bad);
+  if (rc == KD_OK && kd_buf_adds(b, "")) rc = KD_ENOMEM;
+  return rc;
 }
 
 static int bare(int ch)
@@ -153,8 +256,10 @@ static int bare(int ch)
          (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
 }
 
-/* a dotted key: parts NUL-separated in K, *NPARTS of them */
-static int parse_key(parser *p, kd_buf *k, int *nparts)
+/* a dotted key (TABLE: a table name): parts NUL-separated in K, *NPARTS
+ * of them. A part may be an empty bare key, as in BurntSushi's lexer: the
+ * character after it is then the error. */
+static int parse_key(parser *p, kd_buf *k, int *nparts, int table)
 {
   *nparts = 0;
   k->len = 0;
@@ -172,11 +277,16 @@ static int parse_key(parser *p, kd_buf *k, int *nparts)
     } else if (bare(peek(p))) {
       while (bare(peek(p))) kd_buf_addc(k, p->s[p->i++]);
     } else {
-      char got[8];
-      if (peek(p) < 0) return fail(p, "unexpected EOF; expected key name", NULL);
-      if (peek(p) == '=') return fail(p, "unexpected '=': key name appears blank", NULL);
-      snprintf(got, sizeof got, "%c", peek(p));
-      return fail(p, "bare keys cannot contain '%s'", got);
+      int ch = peek(p);
+      if (ch >= 0 && is_ctrl(p, p->i)) return fail_ctrl(p);
+      if (table && (ch < 0 || ch == ']'))
+        return fail(p, "unexpected end of table name (table names cannot be empty)", NULL);
+      if (table && ch == '.')
+        return fail(p, "unexpected table separator (table names cannot be empty)", NULL);
+      if (!table && (ch < 0 || ch == '='))
+        return fail(p, *nparts ? "unexpected '='" : "unexpected '=': key name appears blank", NULL);
+      if (!table && ch == '.')
+        return fail(p, *nparts ? "unexpected '.'" : "unexpected '.': keys cannot start with a '.'", NULL);
     }
     kd_buf_addc(k, 0);
     (*nparts)++;
@@ -231,13 +341,20 @@ static int fail_token(parser *p, const char *fmt)
   return rc;
 }
 
+static int two_digits(const char *s, int *v)
+{
+  if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9') return 0;
+  *v = (s[0] - '0') * 10 + (s[1] - '0');
+  return 1;
+}
+
 static int parse_datetime(parser *p, tpl_val *out)
 {
   const char *s = p->s + p->i;
   size_t n = p->n - p->i, k = 0;
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0, has_date = 0, has_time = 0;
   int32_t ns = 0, off = 0;
-  int has_off = 0;
+  int has_off = 0, has_sec = 0;
   if (n >= 10 && s[4] == '-' && s[7] == '-' && sscanf(s, "%4d-%2d-%2d", &y, &mo, &d) == 3) {
     has_date = 1;
     k = 10;
@@ -245,11 +362,16 @@ static int parse_datetime(parser *p, tpl_val *out)
                                                       s[k + 1] >= '0' && s[k + 1] <= '9')))
       k++;
   }
-  if (n - k >= 8 && s[k + 2] == ':' && s[k + 5] == ':' &&
-      sscanf(s + k, "%2d:%2d:%2d", &h, &mi, &se) == 3) {
+  if (n - k >= 5 && two_digits(s + k, &h) && s[k + 2] == ':' && two_digits(s + k + 3, &mi)) {
     has_time = 1;
-    k += 8;
-    if (k < n && s[k] == '.') {
+    k += 5;
+    if (k < n && s[k] == ':') {   /* seconds: optional since TOML 1.1 */
+      if (n - k < 3 || !two_digits(s + k + 1, &se))
+        return fail_token(p, "invalid datetime: \"%s\"");
+      k += 3;
+      has_sec = 1;
+    }
+    if (has_sec && k < n && s[k] == '.') {
       int dig = 0;
       k++;
       while (k < n && s[k] >= '0' && s[k] <= '9') {
@@ -272,6 +394,20 @@ static int parse_datetime(parser *p, tpl_val *out)
     return fail_token(p, "invalid datetime: \"%s\"");
   }
   if (!has_date && !has_time) return 0;
+  {   /* BurntSushi lexes a run of these as the datetime, then parses it */
+    size_t e = 0;
+    while (e < n && s[e] && strchr("0123456789-:Tt .Zz+", s[e])) e++;
+    while (e > k && s[e - 1] == ' ') e--;
+    if (e != k) {
+      kd_buf w = {0};
+      int rc;
+      kd_buf_add(&w, s, e);
+      kd_buf_adds(&w, "");
+      rc = fail(p, "invalid datetime: \"%s\"", w.data);
+      kd_buf_free(&w);
+      return rc;
+    }
+  }
   if (has_date && (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60))
     return fail_token(p, "invalid datetime: \"%s\"");
   p->i += k;
@@ -289,12 +425,42 @@ static int parse_datetime(parser *p, tpl_val *out)
   }
 }
 
+/* 0x, 0o, 0b at the cursor must be followed by a digit of the base;
+ * BurntSushi names the character after the prefix (a NUL at the end) */
+static int base_prefix(parser *p)
+{
+  char base = p->s[p->i + 1];
+  size_t at = p->i + 2;
+  int ch = at < p->n ? (unsigned char)p->s[at] : 0;
+  int ok = base == 'x' ? hexval(ch) >= 0 : base == 'o' ? ch >= '0' && ch <= '7'
+                                                       : ch == '0' || ch == '1';
+  kd_buf m = {0};
+  int rc, w = 1;
+  int32_t r;
+  if (ok) return KD_OK;
+  if (at < p->n && is_ctrl(p, at)) {
+    p->i = at;
+    return fail_ctrl(p);
+  }
+  if (at < p->n) w = tpl_utf8_decode(p->s + at, p->n - at, &r);
+  kd_buf_printf(&m, "not a%s number: '0%c", base == 'x' ? " hexadecimal"
+                : base == 'o' ? "n octal" : " binary", base);
+  if (at < p->n) kd_buf_add(&m, p->s + at, (size_t)w);
+  else kd_buf_addc(&m, 0);
+  kd_buf_addc(&m, '\'');
+  rc = fail_line(p, p->line, m.data, m.len);
+  kd_buf_free(&m);
+  return rc;
+}
+
 /* integers and floats with TOML's underscores, prefixes, inf and nan */
 static int parse_number(parser *p, tpl_val *out)
 {
   size_t st = p->i, k;
   kd_buf b = {0};
   int is_float = 0, rc = KD_OK;
+  if (p->n - st >= 2 && p->s[st] == '0' && strchr("xob", p->s[st + 1]))
+    if ((rc = base_prefix(p)) != KD_OK) return rc;
   while (p->i < p->n && (bare(p->s[p->i]) || p->s[p->i] == '.' || p->s[p->i] == '+')) p->i++;
   for (k = st; k < p->i; k++) {
     char ch = p->s[k];
@@ -357,20 +523,54 @@ static int parse_number(parser *p, tpl_val *out)
   return rc;
 }
 
+/* PRE, the character at the cursor as BurntSushi's runeOrEOF shows it
+ * ('c' unescaped, "end of file"), POST */
+static int expected_got(parser *p, const char *pre, const char *post)
+{
+  kd_buf m = {0};
+  int rc;
+  int32_t r;
+  if (p->i < p->n && is_ctrl(p, p->i)) return fail_ctrl(p);
+  kd_buf_adds(&m, pre);
+  if (p->i >= p->n) {
+    kd_buf_adds(&m, "end of file");
+  } else {
+    kd_buf_addc(&m, '\'');
+    kd_buf_add(&m, p->s + p->i, (size_t)tpl_utf8_decode(p->s + p->i, p->n - p->i, &r));
+    kd_buf_addc(&m, '\'');
+  }
+  kd_buf_adds(&m, post);
+  rc = fail_line(p, p->line, m.data ? m.data : "", m.len);
+  kd_buf_free(&m);
+  return rc;
+}
+
+/* what follows a key that is not '=' */
+static int key_separator_error(parser *p)
+{
+  if (peek(p) < 0) return fail(p, "unexpected EOF; expected key separator '='", NULL);
+  p->last_key.len = 0;   /* "a b = 1": no key named */
+  return fail_got(p, "expected '.' or '=', but got ", " instead", 0);
+}
+
 static int parse_array(parser *p, tpl_val *out)
 {
   int rc = tpl_list_new(out, 4);
   p->i++;
   while (rc == KD_OK) {
     tpl_val v;
-    skip_all(p);
+    if ((rc = skip_all(p)) != KD_OK) break;
     if (peek(p) == ']') {
       p->i++;
       return KD_OK;
     }
+    if (peek(p) == ',') {
+      rc = fail(p, "unexpected comma", NULL);
+      break;
+    }
     if ((rc = parse_value(p, &v)) != KD_OK) break;
     if ((rc = tpl_list_push(*out, v)) != KD_OK) break;
-    skip_all(p);
+    if ((rc = skip_all(p)) != KD_OK) break;
     if (peek(p) == ',') {
       p->i++;
       continue;
@@ -379,10 +579,7 @@ static int parse_array(parser *p, tpl_val *out)
       p->i++;
       return KD_OK;
     }
-    rc = peek(p) < 0 ? fail(p, "expected a comma (',') or array terminator (']'), "
-                               "but got end of file", NULL)
-                     : fail(p, "expected a comma (',') or array terminator (']'), "
-                               "but got '%s'", (char[2]){(char)peek(p), 0});
+    rc = expected_got(p, "expected a comma (',') or array terminator (']'), but got ", "");
   }
   tpl_unref(*out);
   *out = tpl_nil();
@@ -391,30 +588,54 @@ static int parse_array(parser *p, tpl_val *out)
 
 static int set_key(parser *p, tpl_val table, const kd_buf *k, int nparts, tpl_val v);
 
+/* LAST_KEY = OUTER.K: BurntSushi names keys in inline tables in full */
+static void inner_key(parser *p, const kd_buf *outer, const kd_buf *k, int nparts)
+{
+  kd_buf part = {0};
+  set_last_key(p, k, nparts);
+  kd_buf_add(&part, p->last_key.data, p->last_key.len);
+  p->last_key.len = 0;
+  if (outer->len) {
+    kd_buf_add(&p->last_key, outer->data, outer->len);
+    kd_buf_addc(&p->last_key, '.');
+  }
+  kd_buf_add(&p->last_key, part.data, part.len);
+  kd_buf_adds(&p->last_key, "");
+  kd_buf_free(&part);
+}
+
+/* {k = v, ...}; newlines and comments inside are TOML 1.1 */
 static int parse_inline_table(parser *p, tpl_val *out)
 {
   int rc = tpl_map_new(out);
-  kd_buf k = {0};
+  kd_buf k = {0}, outer = {0};
+  kd_buf_add(&outer, p->last_key.data, p->last_key.len);
   p->i++;
   while (rc == KD_OK) {
     int np;
     tpl_val v;
-    skip_ws(p);
+    if ((rc = skip_all(p)) != KD_OK) break;
     if (peek(p) == '}') {   /* {} or a trailing comma, as BurntSushi/toml allows */
       p->i++;
       break;
     }
-    if ((rc = parse_key(p, &k, &np)) != KD_OK) break;
+    if (peek(p) == ',') {
+      rc = fail(p, "unexpected comma", NULL);
+      break;
+    }
+    if ((rc = parse_key(p, &k, &np, 0)) != KD_OK) break;
+    inner_key(p, &outer, &k, np);
     skip_ws(p);
     if (peek(p) != '=') {
-      rc = fail(p, "expected key separator '='", NULL);
+      rc = key_separator_error(p);
       break;
     }
     p->i++;
     skip_ws(p);
     if ((rc = parse_value(p, &v)) != KD_OK) break;
     if ((rc = set_key(p, *out, &k, np, v)) != KD_OK) break;
-    skip_ws(p);
+    inner_key(p, &outer, &k, np);
+    if ((rc = skip_all(p)) != KD_OK) break;
     if (peek(p) == ',') {
       p->i++;
       continue;
@@ -423,9 +644,15 @@ static int parse_inline_table(parser *p, tpl_val *out)
       p->i++;
       break;
     }
-    rc = fail(p, "expected a comma or an inline table terminator '}'", NULL);
+    rc = expected_got(p, "expected a comma or an inline table terminator '}', but got ",
+                      " instead");
   }
   kd_buf_free(&k);
+  if (rc == KD_OK) {
+    p->last_key.len = 0;
+    kd_buf_add(&p->last_key, outer.data, outer.len);
+  }
+  kd_buf_free(&outer);
   if (rc != KD_OK) {
     tpl_unref(*out);
     *out = tpl_nil();
@@ -471,6 +698,11 @@ static int parse_value(parser *p, tpl_val *out)
     size_t e = p->i;
     kd_buf w = {0};
     while (e < p->n && bare((unsigned char)p->s[e])) e++;
+    if (e < p->n && is_ctrl(p, e)) {
+      p->i = e;
+      p->depth--;
+      return fail_ctrl(p);
+    }
     kd_buf_add(&w, p->s + p->i, e - p->i);
     kd_buf_adds(&w, "");
     rc = fail(p, "expected value but found \"%s\" instead", w.data);
@@ -545,13 +777,18 @@ static int header(parser *p, int array)
     rc = fail(p, "unexpected end of table name (table names cannot be empty)", NULL);
     goto done;
   }
-  if ((rc = parse_key(p, &k, &np)) != KD_OK) goto done;
+  if ((rc = parse_key(p, &k, &np, 1)) != KD_OK) goto done;
   skip_ws(p);
-  if (peek(p) != ']' || (array && (p->i + 1 >= p->n || p->s[p->i + 1] != ']'))) {
-    rc = fail(p, array ? "expected ']]' to close the table array" : "expected ']' to close the table", NULL);
+  if (peek(p) != ']') {
+    rc = fail_got(p, "expected '.' or ']' to end table name, but got ", " instead", 1);
     goto done;
   }
-  p->i += array ? 2 : 1;
+  p->i++;
+  if (array && peek(p) != ']') {
+    rc = fail_got(p, "expected end of table array name delimiter ']', but got ", " instead", 1);
+    goto done;
+  }
+  p->i += array;
   set_last_key(p, &k, np);
   kd_buf_add(&name, p->last_key.data, p->last_key.len);
   kd_buf_adds(&name, "");
@@ -608,13 +845,16 @@ done:
 
 static int end_of_line(parser *p)
 {
+  int rc;
+  if (p->i < p->n && is_ctrl(p, p->i)) return fail_ctrl(p);   /* still in the value */
   skip_ws(p);
-  skip_comment(p);
+  if ((rc = skip_comment(p)) != KD_OK) return rc;
   if (peek(p) == '\r' && p->i + 1 < p->n && p->s[p->i + 1] == '\n') p->i++;
   if (peek(p) < 0) return KD_OK;
   if (peek(p) != '\n') {
     char got[2] = {(char)peek(p), 0};
     p->last_key.len = 0;
+    if (is_ctrl(p, p->i)) return fail_ctrl(p);
     return fail(p, "expected a top-level item to end with a newline, comment, or EOF, "
                    "but got '%s' instead", got);
   }
@@ -638,28 +878,25 @@ int tpl_toml_parse(const char *s, size_t n, tpl_val *out, kd_buf *msg)
   while (rc == KD_OK) {
     int np;
     tpl_val v;
-    skip_all(&p);
+    if ((rc = skip_all(&p)) != KD_OK) break;
     if (peek(&p) < 0) break;
     if (peek(&p) == '[') {
       int array = p.i + 1 < p.n && p.s[p.i + 1] == '[';
       if ((rc = header(&p, array)) == KD_OK) rc = end_of_line(&p);
       continue;
     }
-    if ((rc = parse_key(&p, &k, &np)) != KD_OK) break;
+    if ((rc = parse_key(&p, &k, &np, 0)) != KD_OK) break;
     set_last_key(&p, &k, np);
     skip_ws(&p);
     if (peek(&p) != '=') {
-      rc = peek(&p) < 0 ? fail(&p, "unexpected EOF; expected key separator '='", NULL)
-                        : (p.last_key.len = 0,   /* "a b = 1": no key named */
-                           fail(&p, "expected '.' or '=', but got '%s' instead",
-                                (char[2]){(char)peek(&p), 0}));
+      rc = key_separator_error(&p);
       break;
     }
     p.i++;
     skip_ws(&p);
     if ((rc = parse_value(&p, &v)) != KD_OK) break;
     if ((rc = set_key(&p, p.cur, &k, np, v)) != KD_OK) break;
-    rc = end_of_line(&p);
+    if ((rc = end_of_line(&p)) == KD_OK) p.last_key.len = 0;   /* the key is done */
   }
   kd_buf_free(&k);
   kd_buf_free(&p.last_key);

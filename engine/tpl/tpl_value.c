@@ -402,8 +402,12 @@ static int from_kd(const kd_value *v, int flags, tpl_val *out, int depth)
   case KD_NULL: return KD_OK;
   case KD_BOOL: *out = tpl_bool(v->u.b); return KD_OK;
   case KD_INT:
-    *out = (flags & TPL_FROM_KD_FLOATS) ? tpl_float((double)v->u.i)
-                                        : tpl_int64(v->u.i);
+    if (v->is_uint)
+      *out = (flags & TPL_FROM_KD_FLOATS) ? tpl_float((double)(uint64_t)v->u.i)
+                                          : tpl_uint64((uint64_t)v->u.i);
+    else
+      *out = (flags & TPL_FROM_KD_FLOATS) ? tpl_float((double)v->u.i)
+                                          : tpl_int64(v->u.i);
     return KD_OK;
   case KD_FLOAT: *out = tpl_float(v->u.f); return KD_OK;
   case KD_STR: return tpl_str_new(out, v->u.str.s, v->u.str.len);
@@ -472,7 +476,10 @@ static int to_kd(tpl_val v, kd_value *out, int depth)
   switch (v.kind) {
   case TPL_NIL: return KD_OK;
   case TPL_BOOL: kd_value_bool(out, v.u.b); return KD_OK;
-  case TPL_INT: kd_value_int(out, v.u.i); return KD_OK;
+  case TPL_INT:
+    if (v.sub == TPL_GO_UINT64) kd_value_uint(out, (uint64_t)v.u.i);
+    else kd_value_int(out, v.u.i);
+    return KD_OK;
   case TPL_FLOAT: kd_value_float(out, v.u.f); return KD_OK;
   case TPL_STR:
     if (v.sub == TPL_STR_BYTES) return bytes_to_kd(v, out);

@@ -1,5 +1,6 @@
 /* tests/unit/json_test.c: engine/json decoding and encoding. */
 #include "json.h"
+#include "yaml.h"
 #include "test.h"
 
 #include <math.h>
@@ -47,6 +48,28 @@ static void test_big_integers(void)
   /* beyond int64: a float, like Go's float64 */
   CHECK(json_decode("18446744073709551616", 20, "t", &v, &err) == KD_OK);
   CHECK(v.type == KD_FLOAT);
+}
+
+/* a uint64 (Go's semver parts) prints unsigned; it equals no int64 */
+static void test_uint64(void)
+{
+  kd_value u, i, f;
+  kd_buf out = {0};
+  kd_error err = {0};
+  kd_value_uint(&u, UINT64_MAX);
+  CHECK(json_encode(&u, 0, &out, &err) == KD_OK);
+  CHECK_STR(out.data, "18446744073709551615");
+  out.len = 0;
+  CHECK(yaml_encode(&u, &out, &err) == KD_OK);
+  CHECK_STR(out.data, "18446744073709551615\n");
+  kd_value_int(&i, -1);
+  CHECK(!kd_value_equal(&u, &i));
+  kd_value_float(&f, 18446744073709551615.0);
+  CHECK(kd_value_equal(&u, &f));
+  kd_value_uint(&u, 5);
+  kd_value_int(&i, 5);
+  CHECK(kd_value_equal(&u, &i));
+  kd_buf_free(&out);
 }
 
 /* Number literals have no length limit in JSON: long ones read as Go reads
@@ -134,6 +157,7 @@ int main(void)
 {
   RUN(test_roundtrip);
   RUN(test_big_integers);
+  RUN(test_uint64);
   RUN(test_long_numbers);
   RUN(test_floats_like_go);
   RUN(test_strings);
