@@ -46,6 +46,21 @@ static int key_cmp(const void *a, const void *b)
   return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
 }
 
+/* The members of object V by key, as fmt prints a Go map: *OUT is owned
+ * (NULL when V is empty). */
+static int sorted_members(const kd_value *v, const kd_member ***out)
+{
+  const kd_member **m = NULL;
+  size_t i;
+  *out = NULL;
+  if (!v->u.obj.len) return KD_OK;
+  if (!(m = malloc(v->u.obj.len * sizeof *m))) return KD_ENOMEM;
+  for (i = 0; i < v->u.obj.len; i++) m[i] = &v->u.obj.m[i];
+  qsort(m, v->u.obj.len, sizeof *m, key_cmp);
+  *out = m;
+  return KD_OK;
+}
+
 int sim_go_value(const kd_value *v, kd_buf *b)
 {
   size_t i;
@@ -65,10 +80,7 @@ int sim_go_value(const kd_value *v, kd_buf *b)
     return rc ? rc : kd_buf_addc(b, ']');
   case KD_OBJ: {
     const kd_member **m = NULL;
-    if (v->u.obj.len && !(m = malloc(v->u.obj.len * sizeof *m)))
-      return KD_ENOMEM;
-    for (i = 0; i < v->u.obj.len; i++) m[i] = &v->u.obj.m[i];
-    if (m) qsort(m, v->u.obj.len, sizeof *m, key_cmp);
+    if (sorted_members(v, &m)) return KD_ENOMEM;
     rc = kd_buf_adds(b, "map[");
     for (i = 0; i < v->u.obj.len && !rc; i++) {
       if (i) rc = kd_buf_addc(b, ' ');
@@ -102,10 +114,7 @@ int sim_go_value_sharp(const kd_value *v, kd_buf *b)
     return rc ? rc : kd_buf_addc(b, '}');
   case KD_OBJ: {
     const kd_member **m = NULL;
-    if (v->u.obj.len && !(m = malloc(v->u.obj.len * sizeof *m)))
-      return KD_ENOMEM;
-    for (i = 0; i < v->u.obj.len; i++) m[i] = &v->u.obj.m[i];
-    if (m) qsort(m, v->u.obj.len, sizeof *m, key_cmp);
+    if (sorted_members(v, &m)) return KD_ENOMEM;
     rc = kd_buf_adds(b, "map[string]interface {}{");
     for (i = 0; i < v->u.obj.len && !rc; i++) {
       if (i) rc = kd_buf_adds(b, ", ");
