@@ -17,7 +17,8 @@ typedef struct {
   size_t n, i;
   int line;
   kd_buf *msg;
-  kd_buf last_key;
+  kd_buf last_key;       /* named in errors: the table's name, then the key */
+  kd_buf table_key;      /* the dotted name of the current [table], or "" */
   tpl_val root, cur;     /* the table keys go into now */
   kd_buf defined;        /* NUL-separated "\x1f"-joined paths of [tables] */
   kd_buf arrays;         /* the same, of the arrays made by [[tables]] */
@@ -303,15 +304,26 @@ static const char *part_at(const kd_buf *k, int i)
   return s;
 }
 
-static void set_last_key(parser *p, const kd_buf *k, int nparts)
+/* appends the NPARTS parts of key K to OUT, dotted and NUL-terminated */
+static void join_key(kd_buf *out, const kd_buf *k, int nparts)
 {
   int i;
-  p->last_key.len = 0;
   for (i = 0; i < nparts; i++) {
-    if (i) kd_buf_addc(&p->last_key, '.');
-    kd_buf_adds(&p->last_key, part_at(k, i));
+    if (i) kd_buf_addc(out, '.');
+    kd_buf_adds(out, part_at(k, i));
   }
-  kd_buf_adds(&p->last_key, "");
+  kd_buf_adds(out, "");
+}
+
+/* LAST_KEY = TABLE.K: BurntSushi names a key with the [table] it is in */
+static void set_last_key(parser *p, const kd_buf *k, int nparts)
+{
+  p->last_key.len = 0;
+  if (p->table_key.len) {
+    kd_buf_add(&p->last_key, p->table_key.data, p->table_key.len);
+    kd_buf_addc(&p->last_key, '.');
+  }
+  join_key(&p->last_key, k, nparts);
 }
 
 static int parse_value(parser *p, tpl_val *out);
@@ -588,20 +600,16 @@ static int parse_array(parser *p, tpl_val *out)
 
 static int set_key(parser *p, tpl_val table, const kd_buf *k, int nparts, tpl_val v);
 
-/* LAST_KEY = OUTER.K: BurntSushi names keys in inline tables in full */
+/* LAST_KEY = OUTER.K: BurntSushi names keys in inline tables in full
+ * (OUTER already holds the table's name) */
 static void inner_key(parser *p, const kd_buf *outer, const kd_buf *k, int nparts)
 {
-  kd_buf part = {0};
-  set_last_key(p, k, nparts);
-  kd_buf_add(&part, p->last_key.data, p->last_key.len);
   p->last_key.len = 0;
   if (outer->len) {
     kd_buf_add(&p->last_key, outer->data, outer->len);
     kd_buf_addc(&p->last_key, '.');
   }
-  kd_buf_add(&p->last_key, part.data, part.len);
-  kd_buf_adds(&p->last_key, "");
-  kd_buf_free(&part);
+  join_key(&p->last_key, k, nparts);
 }
 
 /* {k = v, ...}; newlines and comments inside are TOML 1.1 */
@@ -633,8 +641,8 @@ static int parse_inline_table(parser *p, tpl_val *out)
     p->i++;
     skip_ws(p);
     if ((rc = parse_value(p, &v)) != KD_OK) break;
+    inner_key(p, &outer, &k, np);   /* the value may have named others */
     if ((rc = set_key(p, *out, &k, np, v)) != KD_OK) break;
-    inner_key(p, &outer, &k, np);
     if ((rc = skip_all(p)) != KD_OK) break;
     if (peek(p) == ',') {
       p->i++;
@@ -728,12 +736,14 @@ static int path_in(const kd_buf *set, const char *path)
   return 0;
 }
 
-/* sets K (dotted, NPARTS) in TABLE to V, making the tables on the way */
+/* sets K (dotted, NPARTS) in TABLE to V, making the tables on the way;
+ * the caller has named K in LAST_KEY, which errors name keys relative to */
 static int set_key(parser *p, tpl_val table, const kd_buf *k, int nparts, tpl_val v)
 {
   int i, rc;
   tpl_val t = table;
-  set_last_key(p, k, nparts);
+  size_t prefix = p->last_key.len - strlen(part_at(k, 0));
+  for (i = 1; i < nparts; i++) prefix -= 1 + strlen(part_at(k, i));
   for (i = 0; i < nparts - 1; i++) {
     const char *part = part_at(k, i);
     const tpl_val *sub = tpl_map_gets(t, part);
@@ -746,11 +756,8 @@ static int set_key(parser *p, tpl_val table, const kd_buf *k, int nparts, tpl_va
       sub = tpl_map_gets(t, part);
     } else if (sub->kind != TPL_MAP) {   /* named up to the value in the way */
       kd_buf name = {0};
-      int j;
-      for (j = 0; j <= i; j++) {
-        if (j) kd_buf_addc(&name, '.');
-        kd_buf_adds(&name, part_at(k, j));
-      }
+      kd_buf_add(&name, p->last_key.data, prefix);
+      join_key(&name, k, i + 1);
       rc = fail(p, "Key '%s' has already been defined.", name.data);
       kd_buf_free(&name);
       tpl_unref(v);
@@ -789,15 +796,21 @@ static int header(parser *p, int array)
     goto done;
   }
   p->i += array;
-  set_last_key(p, &k, np);
-  kd_buf_add(&name, p->last_key.data, p->last_key.len);
-  kd_buf_adds(&name, "");
-  p->last_key.len = 0;   /* BurntSushi names no key for table errors */
+  join_key(&name, &k, np);
+  /* BurntSushi names in a header's errors the table before it while it
+   * walks the parts, then the parent of the new table */
+  p->last_key.len = 0;
+  kd_buf_add(&p->last_key, p->table_key.data, p->table_key.len);
+  kd_buf_adds(&p->last_key, "");
   for (i = 0; i < np; i++) {
     const char *part = part_at(&k, i);
     const tpl_val *sub = tpl_map_gets(t, part);
     if (i) kd_buf_addc(&path, '\x1f');
     kd_buf_adds(&path, part);
+    if (i == np - 1) {
+      p->last_key.len = 0;
+      join_key(&p->last_key, &k, np - 1);
+    }
     if (i == np - 1 && array) {
       tpl_val m;
       if (!sub) {
@@ -820,12 +833,19 @@ static int header(parser *p, int array)
       tpl_val m;
       if ((rc = tpl_map_new(&m)) || (rc = tpl_map_sets(t, part, m))) goto done;
       sub = tpl_map_gets(t, part);
-    } else if (sub->kind == TPL_LIST && i < np - 1 && tpl_list_len(*sub) &&
+    } else if (sub->kind == TPL_LIST && i < np - 1 && path_in(&p->arrays, path.data) &&
+               tpl_list_len(*sub) &&
                tpl_list_at(*sub, tpl_list_len(*sub) - 1).kind == TPL_MAP) {
+      /* only [[tables]] are extended so: an inline [{...}] is a value */
       t = tpl_list_at(*sub, tpl_list_len(*sub) - 1);   /* the last [[entry]] */
       continue;
-    } else if (sub->kind != TPL_MAP ||
-               (i == np - 1 && path_in(&p->defined, path.data))) {
+    } else if (sub->kind != TPL_MAP && i < np - 1) {
+      kd_buf prefix = {0};
+      join_key(&prefix, &k, i + 1);
+      rc = fail(p, "Key '%s' was already created as a hash.", prefix.data);
+      kd_buf_free(&prefix);
+      goto done;
+    } else if (sub->kind != TPL_MAP || (i == np - 1 && path_in(&p->defined, path.data))) {
       rc = fail(p, "Key '%s' has already been defined.", name.data);
       goto done;
     }
@@ -836,6 +856,9 @@ static int header(parser *p, int array)
     kd_buf_addc(&p->defined, 0);
   }
   p->cur = t;
+  p->table_key.len = 0;   /* the keys that follow are named after it */
+  kd_buf_add(&p->table_key, name.data, name.len);
+  p->last_key.len = 0;
 done:
   kd_buf_free(&k);
   kd_buf_free(&path);
@@ -895,11 +918,13 @@ int tpl_toml_parse(const char *s, size_t n, tpl_val *out, kd_buf *msg)
     p.i++;
     skip_ws(&p);
     if ((rc = parse_value(&p, &v)) != KD_OK) break;
+    set_last_key(&p, &k, np);   /* the value may have named others */
     if ((rc = set_key(&p, p.cur, &k, np, v)) != KD_OK) break;
     if ((rc = end_of_line(&p)) == KD_OK) p.last_key.len = 0;   /* the key is done */
   }
   kd_buf_free(&k);
   kd_buf_free(&p.last_key);
+  kd_buf_free(&p.table_key);
   kd_buf_free(&p.defined);
   kd_buf_free(&p.arrays);
   if (rc != KD_OK) {
