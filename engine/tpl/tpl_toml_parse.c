@@ -744,6 +744,7 @@ static int set_key(parser *p, tpl_val table, const kd_buf *k, int nparts, tpl_va
   tpl_val t = table;
   size_t prefix = p->last_key.len - strlen(part_at(k, 0));
   for (i = 1; i < nparts; i++) prefix -= 1 + strlen(part_at(k, i));
+  if (prefix > p->last_key.len) prefix = 0;   /* (wrapped: K not named last) */
   for (i = 0; i < nparts - 1; i++) {
     const char *part = part_at(k, i);
     const tpl_val *sub = tpl_map_gets(t, part);
