@@ -166,6 +166,7 @@ static int check_elems(tcheck *c, const char *strct, dest d,
   size_t i, n = v->type == KD_OBJ ? v->u.obj.len : v->u.arr.len;
   const char *sname = sub ? sim_strict_struct(sub) : NULL;
   int rc = KD_OK;
+  if (sub && !sname) sname = "?";
   for (i = 0; i < n && !rc && !c->found; i++) {
     kd_value *e = v->type == KD_OBJ ? &v->u.obj.m[i].val : &v->u.arr.items[i];
     if (e->type == KD_NULL) continue;
@@ -196,8 +197,9 @@ static int check_field(tcheck *c, const sk_field *f, const char *strct,
   int rc;
   if (v->type == KD_NULL) return KD_OK;
   if (f->sub) {
+    if (!sname) sname = "?"; /* a table missing from struct_names */
     d = f->type == 'L' ? D_STRUCT_LIST : D_STRUCT;
-    rc = check(c, strct, d, sname ? sname : "?", v);
+    rc = check(c, strct, d, sname, v);
     if (rc || c->found) return rc;
     return d == D_STRUCT ? check_struct(c, f->sub, sname, v, 0)
                          : check_elems(c, strct, D_STRUCT, f->sub, v);
