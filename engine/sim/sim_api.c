@@ -129,8 +129,10 @@ static int decode_body(sim *s, sim_conn *c, sim_req *req, int yaml_ok,
   if (!ct || media_is(ct, "application/json") || media_is(ct, "*/*"))
     rc = json_decode(data, req->body.len, "body", out, &err);
   else if (yaml_ok && (media_is(ct, "application/yaml") ||
-                       media_is(ct, "application/apply-patch+yaml")))
+                       media_is(ct, "application/apply-patch+yaml"))) {
     rc = yaml_decode(data, req->body.len, "body", out, &err);
+    if (rc == KD_OK) sim_types_yaml_numbers(out);
+  }
   else if (media_is(ct, "application/vnd.kubernetes.protobuf")) {
     rc = sim_proto_decode(data, req->body.len, out, &err);
     if (rc == KD_EINVAL) {

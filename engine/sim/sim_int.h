@@ -343,6 +343,22 @@ int sim_unknown_fields(sim *s, sim_conn *c, const sim_resource *r,
 int sim_unknown_fields_patch(sim *s, sim_conn *c, const sim_resource *r,
                              kd_value *obj, int mode, const kd_value *smp);
 
+/* sim_types.c: the first value of OBJ (served through built-in resource
+ * R) that its Go field cannot hold, worded as kube's JSON decoder does for
+ * create, update, merge and JSON patches (CONV 0: "json: cannot unmarshal
+ * string into Go struct field DeploymentSpec.spec.replicas of type
+ * int32") or as its unstructured converter does for strategic merge
+ * patches (CONV 1: "unrecognized type: int32"; integral floats of integer
+ * fields become integers in OBJ), appended to MSG. Returns 1 when found,
+ * 0 when none (always for kinds without tables and custom resources),
+ * KD_ENOMEM. */
+int sim_type_error(const sim_resource *r, kd_value *obj, int conv,
+                   kd_buf *msg);
+/* A YAML body as kube reads it: YAMLToJSON re-encodes floats with Go's
+ * shortest form, so an integral one (3.0) reaches the JSON decoder as an
+ * integer (3). Turns V's integral floats into integers. */
+void sim_types_yaml_numbers(kd_value *v);
+
 /* sim_gofmt.c: Go's %v of decoded JSON (map[k:v] sorted, [a b], <nil>)
  * and strconv.Quote, appended to B. KD_OK or KD_ENOMEM. */
 int sim_go_value(const kd_value *v, kd_buf *b);

@@ -18,26 +18,18 @@
  * error. */
 #include "sim_int.h"
 #include "sim_patch_int.h"
+#include "sim_strict_int.h"
 
 #include "json.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct sk_field {
-  const char *name;
-  const struct sk_field *sub; /* struct fields of the value (or of each
-                                 element of a list); NULL: not checked */
-  char type;                  /* scalar type server-side apply checks:
-                                 's' string, 'n' number, 'b' boolean,
-                                 'u' any scalar (int-or-string, time),
-                                 'm' map of strings, 'l' list of strings;
-                                 0: not checked (structs, quantities) */
-} sk_field;
-
 #define END {NULL, NULL, 0}
 #define S(n) {n, NULL, 's'}
 #define N(n) {n, NULL, 'n'}
+#define N64(n) {n, NULL, 'N'}
+#define MY(n) {n, NULL, 'y'}
 #define B(n) {n, NULL, 'b'}
 #define MS(n) {n, NULL, 'm'}
 #define LS(n) {n, NULL, 'l'}
@@ -49,9 +41,9 @@ static const sk_field owner_ref[] = {
   B("blockOwnerDeletion"), END};
 static const sk_field object_meta[] = {
   S("name"), S("generateName"), S("namespace"), S("selfLink"), S("uid"),
-  S("resourceVersion"), N("generation"), U("creationTimestamp"),
-  U("deletionTimestamp"), N("deletionGracePeriodSeconds"),
-  MS("labels"), MS("annotations"), {"ownerReferences", owner_ref, 0},
+  S("resourceVersion"), N64("generation"), U("creationTimestamp"),
+  U("deletionTimestamp"), N64("deletionGracePeriodSeconds"),
+  MS("labels"), MS("annotations"), {"ownerReferences", owner_ref, 'L'},
   LS("finalizers"), {"managedFields", NULL, 0}, END};
 static const sk_field label_selector[] = {
   MS("matchLabels"), {"matchExpressions", NULL, 0}, END};
@@ -69,19 +61,19 @@ static const sk_field volume_mount[] = {
   S("subPath"), S("mountPropagation"), S("subPathExpr"), END};
 static const sk_field container[] = {
   S("name"), S("image"), LS("command"), LS("args"), S("workingDir"),
-  {"ports", container_port, 0}, {"envFrom", NULL, 0}, {"env", env_var, 0},
+  {"ports", container_port, 'L'}, {"envFrom", NULL, 0}, {"env", env_var, 'L'},
   {"resources", resources, 0}, {"resizePolicy", NULL, 0},
-  S("restartPolicy"), {"volumeMounts", volume_mount, 0},
+  S("restartPolicy"), {"volumeMounts", volume_mount, 'L'},
   {"volumeDevices", NULL, 0}, {"livenessProbe", NULL, 0},
   {"readinessProbe", NULL, 0}, {"startupProbe", NULL, 0},
   {"lifecycle", NULL, 0}, S("terminationMessagePath"),
   S("terminationMessagePolicy"), S("imagePullPolicy"),
   {"securityContext", NULL, 0}, B("stdin"), B("stdinOnce"), B("tty"), END};
 static const sk_field pod_spec[] = {
-  {"volumes", NULL, 0}, {"initContainers", container, 0},
-  {"containers", container, 0}, {"ephemeralContainers", NULL, 0},
-  S("restartPolicy"), N("terminationGracePeriodSeconds"),
-  N("activeDeadlineSeconds"), S("dnsPolicy"), MS("nodeSelector"),
+  {"volumes", NULL, 0}, {"initContainers", container, 'L'},
+  {"containers", container, 'L'}, {"ephemeralContainers", NULL, 0},
+  S("restartPolicy"), N64("terminationGracePeriodSeconds"),
+  N64("activeDeadlineSeconds"), S("dnsPolicy"), MS("nodeSelector"),
   S("serviceAccountName"), S("serviceAccount"),
   B("automountServiceAccountToken"), S("nodeName"), B("hostNetwork"),
   B("hostPID"), B("hostIPC"), B("shareProcessNamespace"),
@@ -122,7 +114,7 @@ static const sk_field ds_spec[] = {
   {"updateStrategy", NULL, 0}, N("minReadySeconds"),
   N("revisionHistoryLimit"), END};
 static const sk_field job_spec[] = {
-  N("parallelism"), N("completions"), N("activeDeadlineSeconds"),
+  N("parallelism"), N("completions"), N64("activeDeadlineSeconds"),
   {"podFailurePolicy", NULL, 0}, {"successPolicy", NULL, 0},
   N("backoffLimit"), N("backoffLimitPerIndex"), N("maxFailedIndexes"),
   {"selector", label_selector, 0}, B("manualSelector"),
@@ -132,7 +124,7 @@ static const sk_field job_spec[] = {
 static const sk_field job_template[] = {
   {"metadata", object_meta, 0}, {"spec", job_spec, 0}, END};
 static const sk_field cronjob_spec[] = {
-  S("schedule"), S("timeZone"), N("startingDeadlineSeconds"),
+  S("schedule"), S("timeZone"), N64("startingDeadlineSeconds"),
   S("concurrencyPolicy"), B("suspend"), {"jobTemplate", job_template, 0},
   N("successfulJobsHistoryLimit"), N("failedJobsHistoryLimit"), END};
 
@@ -141,7 +133,7 @@ static const sk_field service_port[] = {
   S("name"), S("protocol"), S("appProtocol"), N("port"),
   U("targetPort"), N("nodePort"), END};
 static const sk_field service_spec[] = {
-  {"ports", service_port, 0}, MS("selector"), S("clusterIP"),
+  {"ports", service_port, 'L'}, MS("selector"), S("clusterIP"),
   LS("clusterIPs"), S("type"), LS("externalIPs"), S("sessionAffinity"),
   S("loadBalancerIP"), LS("loadBalancerSourceRanges"), S("externalName"),
   S("externalTrafficPolicy"), N("healthCheckNodePort"),
@@ -163,9 +155,9 @@ static const sk_field top_ds[] = {SPEC_STATUS(ds_spec)};
 static const sk_field top_job[] = {SPEC_STATUS(job_spec)};
 static const sk_field top_cronjob[] = {SPEC_STATUS(cronjob_spec)};
 static const sk_field top_configmap[] = {
-  TOP_META, MS("data"), MS("binaryData"), B("immutable"), END};
+  TOP_META, MS("data"), MY("binaryData"), B("immutable"), END};
 static const sk_field top_secret[] = {
-  TOP_META, MS("data"), MS("stringData"), S("type"), B("immutable"),
+  TOP_META, MY("data"), MS("stringData"), S("type"), B("immutable"),
   END};
 static const sk_field top_sa[] = {
   TOP_META, {"secrets", NULL, 0}, {"imagePullSecrets", NULL, 0},
@@ -222,6 +214,8 @@ static const struct {
    top_webhooks},
   {"apiextensions.k8s.io", "CustomResourceDefinition", top_plain},
 };
+
+static const sk_field *kind_fields(const sim_resource *r);
 
 static const sk_field *known(const sk_field *t, const char *key, size_t klen)
 {
@@ -290,7 +284,8 @@ static int check_scalar(walk *w, const walk_paths *p, char type, const kd_value 
 {
   kd_buf b = {0};
   int rc = KD_OK;
-  if (type == 'n' && v->type != KD_INT && v->type != KD_FLOAT) {
+  if ((type == 'n' || type == 'N') && v->type != KD_INT &&
+      v->type != KD_FLOAT) {
     if (kd_buf_adds(&b, go_type(v))) return KD_ENOMEM;
     rc = type_error(w, p, "expected numeric (int or float), got %s", &b);
   } else if (type == 's' && v->type != KD_STR) {
@@ -389,14 +384,47 @@ static int check_obj(walk *w, const sk_field *t, const sim_schema *st,
     } else if (f->sub) {
       rc = check_value(w, f->sub, ct, &m->val, p);
     } else if (w->errs && f->type && m->val.type != KD_NULL) {
-      rc = f->type == 'm' || f->type == 'l'
-               ? check_strings(w, ct, f->type, &m->val, p)
+      /* a map of bytes is a map of (base64) strings to the typed converter */
+      rc = f->type == 'm' || f->type == 'y' || f->type == 'l'
+               ? check_strings(w, ct, f->type == 'l' ? 'l' : 'm', &m->val, p)
                : check_scalar(w, p, f->type, &m->val);
     }
     cut(p, pm, tm);
     if (!removed) i++;
   }
   return rc;
+}
+
+/* the Go names of the structs the tables describe, for the decoder's
+ * "Go struct field DeploymentSpec.spec.replicas" */
+static const struct {
+  const sk_field *t;
+  const char *go;
+} struct_names[] = {
+  {owner_ref, "OwnerReference"}, {object_meta, "ObjectMeta"},
+  {label_selector, "LabelSelector"}, {container_port, "ContainerPort"},
+  {env_var, "EnvVar"}, {resources, "ResourceRequirements"},
+  {volume_mount, "VolumeMount"}, {container, "Container"},
+  {pod_spec, "PodSpec"}, {pod_template, "PodTemplateSpec"},
+  {rolling_update, "RollingUpdateDeployment"},
+  {deploy_strategy, "DeploymentStrategy"}, {deploy_spec, "DeploymentSpec"},
+  {rs_spec, "ReplicaSetSpec"}, {sts_spec, "StatefulSetSpec"},
+  {ds_spec, "DaemonSetSpec"}, {job_spec, "JobSpec"},
+  {job_template, "JobTemplateSpec"}, {cronjob_spec, "CronJobSpec"},
+  {service_port, "ServicePort"}, {service_spec, "ServiceSpec"},
+};
+
+const char *sim_strict_struct(const sk_field *t)
+{
+  size_t i;
+  for (i = 0; i < sizeof struct_names / sizeof struct_names[0]; i++)
+    if (struct_names[i].t == t) return struct_names[i].go;
+  return NULL;
+}
+
+const sk_field *sim_strict_fields(const sim_resource *r)
+{
+  return r->crd ? NULL : kind_fields(r);
 }
 
 static const sk_field *kind_fields(const sim_resource *r)
@@ -515,26 +543,23 @@ static int typed_message(const sim_resource *r, const kd_value *obj,
   return rc;
 }
 
-/* Strict's answer to a merge, JSON or strategic patch, as kube's patch
- * handler words it: 422 Invalid of an empty kind and name with one cause
- * on field "patch", whose value is the strategic patch SMP as Go's %v or,
- * SMP NULL, the patched object OBJ as JSON, and whose detail is the strict
- * decoding error. */
+/* The answer of kube's patch handler when the patched object does not
+ * decode: 422 Invalid of an empty kind and name with one cause on field
+ * "patch", whose value is the strategic patch SMP as Go's %v or, SMP NULL,
+ * the patched object OBJ as JSON, and whose detail is DETAIL (the
+ * decoder's or converter's error). */
 static void patch_invalid(sim *s, sim_conn *c, const kd_value *obj,
-                          const kd_value *smp, const kd_buf *paths, int n)
+                          const kd_value *smp, const char *detail)
 {
   kd_buf value = {0}, body = {0}, m = {0};
   kd_value det, *arr = NULL, *cause;
-  const char *p = paths->data;
-  int i, rc;
+  int rc;
   kd_value_obj(&det);
   rc = smp ? sim_go_value(smp, &value)
            : json_encode(obj, JSON_SORT_KEYS | JSON_ESCAPE_HTML, &value, NULL);
   if (!rc) rc = kd_buf_adds(&body, "Invalid value: ");
   if (!rc) rc = sim_go_quote(value.data ? value.data : "", value.len, &body);
-  if (!rc) rc = kd_buf_adds(&body, ": strict decoding error: ");
-  for (i = 0; i < n && !rc; i++, p += strlen(p) + 1)
-    rc = kd_buf_printf(&body, "%sunknown field \"%s\"", i ? ", " : "", p);
+  if (!rc) rc = kd_buf_printf(&body, ": %s", detail);
   if (!rc) rc = kd_buf_printf(&m, " \"\" is invalid: patch: %s", body.data);
   if (!rc) arr = kd_obj_add(&det, "causes", 6);
   if (arr) {
@@ -554,6 +579,31 @@ static void patch_invalid(sim *s, sim_conn *c, const kd_value *obj,
   kd_buf_free(&value);
   kd_buf_free(&body);
   kd_buf_free(&m);
+}
+
+/* A value its Go field cannot hold: before unknown fields under every
+ * fieldValidation, as kube's decoders fail before they list those (a
+ * create or update answers 400 BadRequest, a patch 422 Invalid). Returns
+ * 1 when answered. */
+static int type_mismatch(sim *s, sim_conn *c, const sim_resource *r,
+                         kd_value *obj, int patched, const kd_value *smp)
+{
+  kd_buf d = {0}, m = {0};
+  int rc = sim_type_error(r, obj, patched && smp, &d);
+  if (rc == 1 && patched) {
+    patch_invalid(s, c, obj, smp, d.data);
+  } else if (rc == 1) {
+    if (kd_buf_printf(&m, "%s in version \"%s\" cannot be handled as a %s: "
+                      "%s", r->kind, r->version, r->kind, d.data))
+      rc = KD_ENOMEM;
+    else
+      sim_send_status(s, c, 400, "BadRequest", m.data, NULL);
+  }
+  if (rc < 0) sim_send_status(s, c, 500, "InternalError", "out of memory",
+                              NULL);
+  kd_buf_free(&d);
+  kd_buf_free(&m);
+  return rc != 0;
 }
 
 static int unknown_fields(sim *s, sim_conn *c, const sim_resource *r,
@@ -578,11 +628,12 @@ static int unknown_fields(sim *s, sim_conn *c, const sim_resource *r,
 {
   kd_buf paths = {0}, m = {0}, errs = {0};
   const char *p;
-  int i, rc, nerrs = 0;
+  int i, rc, nerrs = 0, n;
+  if (!apply && type_mismatch(s, c, r, obj, patched, smp)) return 1;
   /* apply: unknown fields are errors of the typed converter whatever
    * fieldValidation says ("Apply Patch requests already require strict
    * schemas", kubernetes/kubernetes#105916) */
-  int n = strict_walk(r, obj, !apply && mode != SIM_FV_STRICT, &paths,
+  n = strict_walk(r, obj, !apply && mode != SIM_FV_STRICT, &paths,
                       apply ? &errs : NULL, &nerrs);
   if (n < 0) {
     kd_buf_free(&paths);
@@ -607,8 +658,13 @@ static int unknown_fields(sim *s, sim_conn *c, const sim_resource *r,
     return 0;
   }
   if (mode == SIM_FV_STRICT && patched) {
-    patch_invalid(s, c, obj, smp, &paths, n);
+    rc = kd_buf_adds(&m, "strict decoding error: ");
+    for (i = 0, p = paths.data; i < n && !rc; i++, p += strlen(p) + 1)
+      rc = kd_buf_printf(&m, "%sunknown field \"%s\"", i ? ", " : "", p);
+    if (rc) sim_send_status(s, c, 500, "InternalError", "out of memory", NULL);
+    else patch_invalid(s, c, obj, smp, m.data);
     kd_buf_free(&paths);
+    kd_buf_free(&m);
     return 1;
   }
   if (mode == SIM_FV_STRICT) {

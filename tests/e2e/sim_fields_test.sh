@@ -155,6 +155,70 @@ run curl -s -X PATCH -H 'Content-Type: application/apply-patch+yaml' \
   "$URL/api/v1/namespaces/default/configmaps/owned?fieldManager=m"
 expect ssa_meta_errors 0 '"message":"failed to create typed patch object \(/owned; /v1, Kind=ConfigMap\): errors:\\n  .metadata.labels.tier: expected string, got &value.valueUnstructured\{Value:1\}\\n  .metadata.finalizers\[=7\]: expected string, got &value.valueUnstructured\{Value:7\}\\n  .metadata.ownerReferences\[uid=\\"u1\\"\].controller: expected boolean, got &\{yes\}","code":500'
 
+# ---- values the Go types cannot hold: kube's decoders reject them ---------
+# create/update: the JSON decoder's error in a 400 BadRequest; merge/JSON
+# patch: the same error as the detail of a 422 Invalid on "patch";
+# strategic patch: the unstructured converter's wording, which takes 3.0.
+DEP='{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"typed"},"spec":{"replicas":REPL,"selector":{"matchLabels":{"app":"t"}},"template":{"metadata":{"labels":{"app":"t"}},"spec":{"containers":[{"name":"c","image":"nginx"ENV}]}}}}'
+deps="$URL/apis/apps/v1/namespaces/default/deployments"
+dep() { printf '%s' "$DEP" | sed "s/REPL/$1/; s/ENV/${2-}/"; }
+send() { # METHOD URL CONTENT-TYPE BODY: body and status code on the last line
+  run curl -s -w '\n%{http_code}' -X "$1" -H "Content-Type: $3" --data "$4" "$2"
+}
+DEC='json: cannot unmarshal'
+send POST "$deps" application/json "$(dep '"3"')"
+expect type_create_400 0 '"message":"Deployment in version \\"v1\\" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32","reason":"BadRequest","code":400'
+printf '%s' "$OUT" | tail -1 | grep -qx 400 && pass type_create_http_400 ||
+  fail type_create_http_400 "$OUT"
+run curl -s -o /dev/null -w '%{http_code}' "$deps/typed"
+expect type_create_nothing_stored 0 '^404$'
+send POST "$deps" application/json "$(dep 3.0)"
+expect type_create_float_int32 0 "$DEC number 3.0 into Go struct field DeploymentSpec.spec.replicas of type int32\".*\"code\":400"
+# YAML bodies reach the decoder through YAMLToJSON: 3.0 is re-encoded 3
+send POST "$deps?dryRun=All" application/yaml "$(dep 3.0 | sed 's/"typed"/"typed-y"/')"
+expect type_yaml_integral_float 0 '"spec":\{"replicas":3,'
+send POST "$deps" application/yaml "$(dep 3.5)"
+expect type_yaml_fraction 0 "$DEC number 3.5 into Go struct field DeploymentSpec.spec.replicas of type int32\".*\"code\":400"
+send POST "$deps" application/json "$(dep 3000000000)"
+expect type_create_int32_overflow 0 "$DEC number 3000000000 into Go struct field DeploymentSpec.spec.replicas"
+send POST "$deps" application/json "$(dep 1 ',"env":[{"name":"N","value":8080}]')"
+expect type_create_nested 0 "$DEC number into Go struct field EnvVar.spec.template.spec.containers.env.value of type string\""
+send POST "$deps" application/json "$(dep 1 ',"ports":"80"')"
+expect type_create_list_of_structs 0 "$DEC string into Go struct field Container.spec.template.spec.containers.ports of type \[\]v1.ContainerPort\""
+send POST "$deps?fieldValidation=Strict" application/json \
+  "$(dep '"3"' ',"imagee":"x"')"
+expect type_error_before_unknown_fields 0 "$DEC string into Go struct field DeploymentSpec.spec.replicas of type int32\",\"reason\":\"BadRequest\""
+send POST "$URL/api/v1/namespaces/default/configmaps" application/json \
+  '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-typed"},"data":{"a":"x","b":1}}'
+expect type_create_map_value 0 'ConfigMap in version \\"v1\\" cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct field ConfigMap.data of type string"'
+send POST "$deps" application/json "$(dep 1)"
+expect type_valid_create 0 '"name":"typed"'
+send PUT "$deps/typed" application/json \
+  "$(dep 1 | sed 's/"name":"typed"}/"name":"typed","labels":"a=b"}/')"
+expect type_update_400 0 "cannot be handled as a Deployment: $DEC string into Go struct field ObjectMeta.metadata.labels of type map\[string\]string\".*\"code\":400"
+send PATCH "$deps/typed" application/merge-patch+json '{"spec":{"replicas":"5"}}'
+expect type_merge_patch_422 0 '"message":" \\"\\" is invalid: patch: Invalid value: \\"\{.*\\": json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32","reason":"Invalid","details":\{"causes":\[\{"reason":"FieldValueInvalid","message":"Invalid value: .*","field":"patch"\}\]\},"code":422'
+send PATCH "$deps/typed" application/json-patch+json \
+  '[{"op":"add","path":"/spec/paused","value":"yes"}]'
+expect type_json_patch_422 0 "$DEC string into Go struct field DeploymentSpec.spec.paused of type bool\".*\"code\":422"
+send PATCH "$deps/typed" application/strategic-merge-patch+json '{"spec":{"replicas":"5"}}'
+expect type_smp_422 0 '"message":" \\"\\" is invalid: patch: Invalid value: \\"map\[spec:map\[replicas:5\]\]\\": unrecognized type: int32","reason":"Invalid".*"code":422'
+send PATCH "$deps/typed" application/strategic-merge-patch+json '{"spec":{"replicas":2.5}}'
+expect type_smp_fraction 0 'Invalid value: \\"map\[spec:map\[replicas:2.5\]\]\\": cannot convert float64 to int32"'
+send PATCH "$deps/typed" application/strategic-merge-patch+json '{"spec":{"template":"x"}}'
+expect type_smp_struct 0 ': cannot restore struct from: string"'
+send PATCH "$deps/typed" application/strategic-merge-patch+json '{"spec":{"replicas":4.0}}'
+expect type_smp_integral_float_taken 0 '"spec":\{"replicas":4,'
+printf '%s' "$OUT" | tail -1 | grep -qx 200 && pass type_smp_integral_float_200 ||
+  fail type_smp_integral_float_200 "$OUT"
+run curl -s "$deps/typed"
+expect type_smp_stored_int 0 '"spec":\{"replicas":4,'
+dep '"3"' | sed 's/"typed"/"typed-k"/' > "$TMP/typed.json"
+run k create --validate=false -f "$TMP/typed.json"
+expect type_kubectl_create 1 '' 'Error from server \(BadRequest\): error when creating ".*typed.json": Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32'
+run k patch deploy typed --type=merge -p '{"spec":{"paused":1}}'
+expect type_kubectl_patch 1 '' 'json: cannot unmarshal number into Go struct field DeploymentSpec.spec.paused of type bool'
+
 # ---- list items -----------------------------------------------------------
 run curl -s "$URL/api/v1/namespaces/default/configmaps"
 if printf '%s' "$OUT" | grep -q '"items":\[{"metadata":{"name":"c1"' &&
