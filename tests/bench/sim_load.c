@@ -105,37 +105,52 @@ static void send_req(conn *c, const char *mode)
   c->waiting = 1;
 }
 
+/* One poll of the CONNS connections: reads what arrived and calls
+ * ANSWERED(c, status, ud) for each complete response. Returns poll's
+ * result (0 when nothing came within TIMEOUT_MS). */
+static int pump(conn *cs, struct pollfd *p, int conns, int timeout_ms,
+                void (*answered)(conn *c, int status, void *ud), void *ud)
+{
+  int i, ready;
+  for (i = 0; i < conns; i++) { p[i].fd = cs[i].fd; p[i].events = POLLIN; }
+  if ((ready = poll(p, (nfds_t)conns, timeout_ms)) <= 0) return ready;
+  for (i = 0; i < conns; i++) {
+    ssize_t r;
+    int st;
+    if (!(p[i].revents & POLLIN)) continue;
+    r = recv(cs[i].fd, cs[i].buf + cs[i].len, sizeof cs[i].buf - cs[i].len, 0);
+    if (r <= 0) { fprintf(stderr, "connection closed\n"); exit(2); }
+    cs[i].len += (size_t)r;
+    while (take_response(&cs[i], &st)) answered(&cs[i], st, ud);
+  }
+  return ready;
+}
+
+typedef struct { const char *mode; long done, bad; } rps_run;
+
+static void rps_answered(conn *c, int status, void *ud)
+{
+  rps_run *run = ud;
+  run->done++;
+  if (status >= 300) run->bad++;
+  send_req(c, run->mode);
+}
+
 /* Runs CONNS keep-alive connections for SECONDS; prints requests/s. */
 static void rps(int port, int conns, double secs, const char *mode)
 {
   conn *cs = calloc((size_t)conns, sizeof *cs);
   struct pollfd *p = calloc((size_t)conns, sizeof *p);
-  long done = 0, bad = 0;
+  rps_run run = {mode, 0, 0};
   double t0 = now(), t;
   int i;
   for (i = 0; i < conns; i++) {
     cs[i].fd = dial(port);
     send_req(&cs[i], mode);
   }
-  while ((t = now()) - t0 < secs) {
-    for (i = 0; i < conns; i++) { p[i].fd = cs[i].fd; p[i].events = POLLIN; }
-    if (poll(p, (nfds_t)conns, 1000) <= 0) continue;
-    for (i = 0; i < conns; i++) {
-      ssize_t r;
-      int st;
-      if (!(p[i].revents & POLLIN)) continue;
-      r = recv(cs[i].fd, cs[i].buf + cs[i].len, sizeof cs[i].buf - cs[i].len, 0);
-      if (r <= 0) { fprintf(stderr, "connection closed\n"); exit(2); }
-      cs[i].len += (size_t)r;
-      while (take_response(&cs[i], &st)) {
-        done++;
-        if (st >= 300) bad++;
-        send_req(&cs[i], mode);
-      }
-    }
-  }
-  printf("requests %ld\nerrors %ld\nseconds %.2f\nrps %.0f\n", done, bad,
-         t - t0, done / (t - t0));
+  while ((t = now()) - t0 < secs) pump(cs, p, conns, 1000, rps_answered, &run);
+  printf("requests %ld\nerrors %ld\nseconds %.2f\nrps %.0f\n", run.done, run.bad,
+         t - t0, run.done / (t - t0));
   for (i = 0; i < conns; i++) close(cs[i].fd);
   free(cs);
   free(p);
@@ -155,53 +170,57 @@ static void send_get(conn *c, int port, const char *path, const char *token)
   c->waiting = 1;
 }
 
+typedef struct {
+  int port;
+  const char *token;
+  char **list;
+  size_t n, next, done, bad;
+} paths_run;
+
+static void paths_answered(conn *c, int status, void *ud)
+{
+  paths_run *run = ud;
+  run->done++;
+  if (status != 200) run->bad++;
+  c->waiting = 0;
+  if (run->next < run->n) send_get(c, run->port, run->list[run->next++], run->token);
+}
+
 static void paths(int port, int conns, const char *file, const char *token)
 {
   FILE *f = fopen(file, "r");
-  char line[1024], **list = NULL;
-  size_t n = 0, next = 0, done = 0, bad = 0;
+  char line[1024];
+  paths_run run = {port, token, NULL, 0, 0, 0, 0};
   conn *cs = calloc((size_t)conns, sizeof *cs);
   struct pollfd *p = calloc((size_t)conns, sizeof *p);
   double t0;
+  size_t j;
   int i;
   if (!f) { perror(file); exit(2); }
   while (fgets(line, sizeof line, f)) {
     line[strcspn(line, "\r\n")] = 0;
     if (!line[0]) continue;
-    list = realloc(list, (n + 1) * sizeof *list);
-    list[n++] = strdup(line);
+    run.list = realloc(run.list, (run.n + 1) * sizeof *run.list);
+    run.list[run.n++] = strdup(line);
   }
   fclose(f);
   t0 = now();
-  for (i = 0; i < conns && next < n; i++) {
+  for (i = 0; i < conns && run.next < run.n; i++) {
     cs[i].fd = dial(port);
-    send_get(&cs[i], port, list[next++], token);
+    send_get(&cs[i], port, run.list[run.next++], token);
   }
   conns = i;
-  while (done < n) {
-    for (i = 0; i < conns; i++) { p[i].fd = cs[i].fd; p[i].events = POLLIN; }
-    if (poll(p, (nfds_t)conns, 5000) <= 0) { fprintf(stderr, "no answer\n"); exit(2); }
-    for (i = 0; i < conns; i++) {
-      ssize_t r;
-      int st;
-      if (!(p[i].revents & POLLIN)) continue;
-      r = recv(cs[i].fd, cs[i].buf + cs[i].len, sizeof cs[i].buf - cs[i].len, 0);
-      if (r <= 0) { fprintf(stderr, "connection closed\n"); exit(2); }
-      cs[i].len += (size_t)r;
-      while (take_response(&cs[i], &st)) {
-        done++;
-        if (st != 200) bad++;
-        cs[i].waiting = 0;
-        if (next < n) send_get(&cs[i], port, list[next++], token);
-      }
+  while (run.done < run.n)
+    if (pump(cs, p, conns, 5000, paths_answered, &run) <= 0) {
+      fprintf(stderr, "no answer\n");
+      exit(2);
     }
-  }
   t0 = now() - t0;
-  printf("requests %zu\nerrors %zu\nseconds %.4f\nrps %.0f\n", done, bad, t0,
-         (double)done / t0);
+  printf("requests %zu\nerrors %zu\nseconds %.4f\nrps %.0f\n", run.done, run.bad, t0,
+         (double)run.done / t0);
   for (i = 0; i < conns; i++) close(cs[i].fd);
-  for (next = 0; next < n; next++) free(list[next]);
-  free(list);
+  for (j = 0; j < run.n; j++) free(run.list[j]);
+  free(run.list);
   free(cs);
   free(p);
 }
