@@ -360,14 +360,51 @@ static int two_digits(const char *s, int *v)
   return 1;
 }
 
+/* BurntSushi lexes as a datetime the run of datetime characters (a space
+ * only before a digit) at S; its parse error names the run with z, t and
+ * the space written Z, T, T, as it rewrites the text before parsing it. */
+static size_t datetime_run(const char *s, size_t n)
+{
+  size_t e = 0;
+  while (e < n && s[e] && strchr("0123456789-:Tt.Zz+ ", s[e]) &&
+         (s[e] != ' ' || (e + 1 < n && s[e + 1] >= '0' && s[e + 1] <= '9')))
+    e++;
+  return e;
+}
+
+static int fail_datetime(parser *p)
+{
+  size_t i, e = datetime_run(p->s + p->i, p->n - p->i);
+  kd_buf w = {0};
+  int rc;
+  kd_buf_add(&w, p->s + p->i, e);
+  for (i = 0; i < w.len; i++)
+    if (w.data[i] == 'z') w.data[i] = 'Z';
+    else if (w.data[i] == 't' || w.data[i] == ' ') w.data[i] = 'T';
+  rc = fail(p, "invalid datetime: \"%s\"", w.data ? w.data : "");
+  kd_buf_free(&w);
+  return rc;
+}
+
+/* digits then '-' or ':': what BurntSushi's lexer takes for a datetime */
+static int lexed_as_datetime(const char *s, size_t n)
+{
+  size_t e = 0;
+  while (e < n && s[e] >= '0' && s[e] <= '9') e++;
+  return e > 0 && e < n && (s[e] == '-' || s[e] == ':');
+}
+
 static int parse_datetime(parser *p, tpl_val *out)
 {
   const char *s = p->s + p->i;
   size_t n = p->n - p->i, k = 0;
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0, has_date = 0, has_time = 0;
   int32_t ns = 0, off = 0;
-  int has_off = 0, has_sec = 0;
-  if (n >= 10 && s[4] == '-' && s[7] == '-' && sscanf(s, "%4d-%2d-%2d", &y, &mo, &d) == 3) {
+  int has_off = 0, has_sec = 0, yh = 0, yl = 0, oh = 0, om = 0;
+  /* digits read in place: the input is not NUL-terminated (no sscanf) */
+  if (n >= 10 && two_digits(s, &yh) && two_digits(s + 2, &yl) && s[4] == '-' &&
+      two_digits(s + 5, &mo) && s[7] == '-' && two_digits(s + 8, &d)) {
+    y = yh * 100 + yl;
     has_date = 1;
     k = 10;
     if (k + 1 < n && (s[k] == 'T' || s[k] == 't' || (s[k] == ' ' && k + 1 < n &&
@@ -379,7 +416,7 @@ static int parse_datetime(parser *p, tpl_val *out)
     k += 5;
     if (k < n && s[k] == ':') {   /* seconds: optional since TOML 1.1 */
       if (n - k < 3 || !two_digits(s + k + 1, &se))
-        return fail_token(p, "invalid datetime: \"%s\"");
+        return fail_datetime(p);
       k += 3;
       has_sec = 1;
     }
@@ -395,33 +432,20 @@ static int parse_datetime(parser *p, tpl_val *out)
     if (has_date && k < n && (s[k] == 'Z' || s[k] == 'z')) {
       has_off = 1;
       k++;
-    } else if (has_date && n - k >= 6 && (s[k] == '+' || s[k] == '-') && s[k + 3] == ':') {
-      int oh = 0, om = 0;
-      sscanf(s + k + 1, "%2d:%2d", &oh, &om);
+    } else if (has_date && n - k >= 6 && (s[k] == '+' || s[k] == '-') && s[k + 3] == ':' &&
+               two_digits(s + k + 1, &oh) && two_digits(s + k + 4, &om)) {
       off = (oh * 60 + om) * 60 * (s[k] == '-' ? -1 : 1);
       has_off = 1;
       k += 6;
     }
   } else if (has_date && s[k - 1] == 'T') {
-    return fail_token(p, "invalid datetime: \"%s\"");
+    return fail_datetime(p);
   }
-  if (!has_date && !has_time) return 0;
-  {   /* BurntSushi lexes a run of these as the datetime, then parses it */
-    size_t e = 0;
-    while (e < n && s[e] && strchr("0123456789-:Tt .Zz+", s[e])) e++;
-    while (e > k && s[e - 1] == ' ') e--;
-    if (e != k) {
-      kd_buf w = {0};
-      int rc;
-      kd_buf_add(&w, s, e);
-      kd_buf_adds(&w, "");
-      rc = fail(p, "invalid datetime: \"%s\"", w.data);
-      kd_buf_free(&w);
-      return rc;
-    }
-  }
+  if (!has_date && !has_time) return lexed_as_datetime(s, n) ? fail_datetime(p) : 0;
+  /* BurntSushi lexes the whole run as the datetime, then parses it */
+  if (datetime_run(s, n) != k) return fail_datetime(p);
   if (has_date && (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60))
-    return fail_token(p, "invalid datetime: \"%s\"");
+    return fail_datetime(p);
   p->i += k;
   {
     int64_t sec = (has_date ? tpl_days_from_civil(y, mo, d) : tpl_days_from_civil(0, 1, 1)) * 86400 +
