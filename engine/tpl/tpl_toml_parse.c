@@ -136,7 +136,7 @@ static int hexval(int ch)
  * digits as written), for the parser's error after the string. */
 static int unicode_escape(parser *p, size_t content, int len, kd_buf *b, kd_buf *bad)
 {
-  int32_t r = 0;
+  uint32_t r = 0;   /* unsigned: eight digits can exceed INT32_MAX */
   int k;
   char enc[4];
   for (k = 0; k < len; k++) {
@@ -154,14 +154,14 @@ static int unicode_escape(parser *p, size_t content, int len, kd_buf *b, kd_buf 
       kd_buf_free(&m);
       return rc;
     }
-    r = r * 16 + h;
+    r = r * 16 + (uint32_t)h;
     p->i++;
   }
-  if ((r >= 0xD800 && r <= 0xDFFF) || r > 0x10FFFF || r < 0) {
+  if ((r >= 0xD800 && r <= 0xDFFF) || r > 0x10FFFF) {
     if (!bad->len && kd_buf_add(bad, p->s + p->i - len, (size_t)len)) return KD_ENOMEM;
     return kd_buf_adds(bad, "") ? KD_ENOMEM : KD_OK;
   }
-  kd_buf_add(b, enc, (size_t)tpl_utf8_encode(enc, r));
+  kd_buf_add(b, enc, (size_t)tpl_utf8_encode(enc, (int32_t)r));
   return KD_OK;
 }
 
