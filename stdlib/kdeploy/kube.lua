@@ -350,12 +350,13 @@ function kube.ref(x)
     namespace = x.namespace or md.namespace }
 end
 
--- One concatenation per path (this runs for every request).
 local function rpath(r, ns, name, sub)
-  local g = r.group
-  return (g == "" and "/api/" or "/apis/") .. g .. (g == "" and "" or "/") .. r.version ..
-    ((r.namespaced and ns and ns ~= "") and ("/namespaces/" .. urlencode(ns)) or "") ..
-    "/" .. r.resource .. (name and ("/" .. urlencode(name)) or "") .. (sub and ("/" .. sub) or "")
+  local p = r.group == "" and ("/api/" .. r.version) or ("/apis/" .. r.group .. "/" .. r.version)
+  if r.namespaced and ns and ns ~= "" then p = p .. "/namespaces/" .. urlencode(ns) end
+  p = p .. "/" .. r.resource
+  if name then p = p .. "/" .. urlencode(name) end
+  if sub then p = p .. "/" .. sub end
+  return p
 end
 
 --- The API path of ref (an object or {apiVersion, kind, name, namespace}):
