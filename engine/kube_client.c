@@ -255,7 +255,9 @@ static void finish_error(kube_call *call, const kd_error *e, const char *reason)
 
 /* Exec plugins run without blocking the loop: the first call needing
  * credentials starts the plugin, it and any later ones wait in auth_head,
- * and a timer reads the plugin's output until it exits. A waiting call's
+ * and a watch on its stdout reads the output as it comes. At EOF it has
+ * exited, or (rarely) closed stdout and runs on: a timer then waits for
+ * its exit. A waiting call's
  * timeout runs meanwhile (auth_timeout); when the last waiting call is
  * gone the plugin is killed. */
 static int cred_valid(const kube_client *c)
@@ -267,28 +269,38 @@ static int cred_valid(const kube_client *c)
 static void stop_plugin(kube_client *c)
 {
   if (c->exec_timer) loop_timer_cancel(c->l, c->exec_timer);
-  c->exec_timer = 0;
+  if (c->exec_watch) loop_fd_cancel(c->l, c->exec_watch);
+  c->exec_timer = c->exec_watch = 0;
   kube_exec_proc_free(c->exec_proc);
   c->exec_proc = NULL;
 }
 
-static void exec_tick(void *ctx)
+static void exec_tick(void *ctx);
+
+/* The plugin has not answered yet: keeps its stdout watched while open,
+ * else waits for its exit on a timer backing off to 50 ms. 0 when out of
+ * memory. */
+static int exec_wait_more(kube_client *c)
 {
-  kube_client *c = ctx;
+  if (kube_exec_fd(c->exec_proc) >= 0) return 1;   /* the watch stays */
+  if (c->exec_watch) loop_fd_cancel(c->l, c->exec_watch);
+  c->exec_watch = 0;
+  c->exec_wait = c->exec_wait == 0 ? 0.001 : c->exec_wait < 0.025 ? c->exec_wait * 2 : 0.05;
+  return (c->exec_timer = loop_timer(c->l, c->exec_wait, exec_tick, c)) != 0;
+}
+
+static void exec_check(kube_client *c)
+{
   kube_cred cred;
   kd_error err = {0};
   kube_call *waiting;
-  int rc;
-  c->exec_timer = 0;
-  rc = kube_exec_poll(c->exec_proc, &cred, &err);
+  int rc = kube_exec_poll(c->exec_proc, &cred, &err);
   if (rc == 1) {
-    c->exec_wait = c->exec_wait < 0.025 ? c->exec_wait * 2 : 0.05;
-    if ((c->exec_timer = loop_timer(c->l, c->exec_wait, exec_tick, c))) return;
+    if (exec_wait_more(c)) return;
     kd_error_set(&err, KD_ENOMEM, "out of memory");
     rc = KD_ENOMEM;
   }
-  kube_exec_proc_free(c->exec_proc);
-  c->exec_proc = NULL;
+  stop_plugin(c);
   if (rc == KD_OK) {
     kube_cred_clear(&c->cred);
     c->cred = cred;
@@ -311,6 +323,15 @@ static void exec_tick(void *ctx)
   }
   c->cred_fresh = 0;
 }
+
+static void exec_tick(void *ctx)
+{
+  kube_client *c = ctx;
+  c->exec_timer = 0;
+  exec_check(c);
+}
+
+static void exec_readable(void *ctx) { exec_check(ctx); }
 
 static void unpark(kube_call *call)
 {
@@ -347,8 +368,8 @@ static int await_cred(kube_call *call, kd_error *err)
   double left = call->deadline ? call->deadline - loop_now() : 0;
   if (!c->exec_proc) {
     if (!(c->exec_proc = kube_exec_start(c->conn, isatty(0), err))) return KD_EEXEC;
-    c->exec_wait = 0.001;
-    if (!(c->exec_timer = loop_timer(c->l, c->exec_wait, exec_tick, c))) {
+    c->exec_wait = 0;
+    if (!(c->exec_watch = loop_fd(c->l, kube_exec_fd(c->exec_proc), exec_readable, c))) {
       stop_plugin(c);
       return kd_error_set(err, KD_ENOMEM, "out of memory");
     }

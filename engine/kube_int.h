@@ -63,8 +63,9 @@ struct kube_client {
   kube_cred cred;             /* exec plugin result */
   int have_cred;
   kube_exec_proc *exec_proc;  /* the plugin while it runs */
-  loop_id exec_timer;         /* polls its output */
-  double exec_wait;           /* the next poll interval */
+  loop_id exec_watch;         /* reads its output as it comes */
+  loop_id exec_timer;         /* waits for its exit after EOF */
+  double exec_wait;           /* the next wait interval */
   int cred_fresh;             /* just fetched: use it even if expired */
   kube_call *auth_head;       /* calls waiting for it (via anext) */
   unsigned auth_gen;          /* bumped whenever the token changes */

@@ -1,4 +1,4 @@
-/* engine/loop.c: curl multi + timer heap + self-pipe signals. */
+/* engine/loop.c: curl multi + timer heap + fd watches + self-pipe signals. */
 #define _GNU_SOURCE   /* pipe2 */
 #include "loop.h"
 
@@ -25,6 +25,13 @@ typedef struct xfer {
   struct xfer *prev, *next;   /* every transfer in the multi handle */
 } xfer;
 
+typedef struct fdwatch {
+  int fd;
+  loop_id id;
+  loop_fd_fn fn;
+  void *ctx;
+} fdwatch;
+
 typedef struct sigwatch {
   int signo;
   loop_id id;
@@ -40,6 +47,10 @@ struct loop {
   size_t ntimers, tcap;
   size_t nxfers;
   xfer *xfers;
+  fdwatch *fds;
+  size_t nfds, fcap;
+  struct curl_waitfd *waitfds;   /* the poll set: signal pipe + fds */
+  size_t wcap;
   sigwatch *sigs;
   size_t nsigs;
 };
@@ -93,6 +104,8 @@ void loop_free(loop *l)
   for (i = 0; i < l->nsigs; i++) sigaction(l->sigs[i].signo, &l->sigs[i].old, NULL);
   curl_multi_cleanup(l->multi);
   free(l->sigs);
+  free(l->fds);
+  free(l->waitfds);
   free(l->timers);
   free(l->ready);
   free(l);
@@ -132,7 +145,7 @@ size_t loop_take_ready(loop *l, loop_id *out, size_t max)
 
 size_t loop_ready_count(const loop *l) { return l->nready; }
 
-size_t loop_pending(const loop *l) { return l->nxfers + l->ntimers + l->nsigs; }
+size_t loop_pending(const loop *l) { return l->nxfers + l->ntimers + l->nfds + l->nsigs; }
 
 void loop_wakeup(loop *l) { curl_multi_wakeup(l->multi); }
 
@@ -289,6 +302,90 @@ static void dispatch_done(loop *l)
   }
 }
 
+/* ---- fd watches ----------------------------------------------------------- */
+
+/* Makes the poll set big enough for the signal pipe and every fd watch
+ * the watch array has room for, so that loop_run never allocates it. */
+static int poll_room(loop *l)
+{
+  size_t need = l->fcap + 1;
+  struct curl_waitfd *p;
+  if (l->wcap >= need) return KD_OK;
+  if (!(p = realloc(l->waitfds, need * sizeof *p))) return KD_ENOMEM;
+  l->waitfds = p;
+  l->wcap = need;
+  return KD_OK;
+}
+
+loop_id loop_fd(loop *l, int fd, loop_fd_fn fn, void *ctx)
+{
+  fdwatch *w;
+  if (fd < 0 || !fn) return 0;
+  if (l->nfds == l->fcap) {
+    size_t cap = l->fcap ? l->fcap * 2 : 4;
+    fdwatch *p = realloc(l->fds, cap * sizeof *p);
+    if (!p) return 0;
+    l->fds = p;
+    l->fcap = cap;
+  }
+  if (poll_room(l)) return 0;
+  w = &l->fds[l->nfds++];
+  w->fd = fd;
+  w->id = loop_new_id(l);
+  w->fn = fn;
+  w->ctx = ctx;
+  return w->id;
+}
+
+int loop_fd_cancel(loop *l, loop_id id)
+{
+  size_t i;
+  for (i = 0; i < l->nfds; i++) {
+    if (l->fds[i].id == id) {
+      l->fds[i] = l->fds[--l->nfds];
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Fills the extra descriptors for curl_multi_poll: the signal pipe while
+ * a signal is watched, then every fd watch. Returns how many. */
+static unsigned poll_set(loop *l)
+{
+  unsigned n = 0;
+  size_t i;
+  if (sig_pipe[0] >= 0 && l->nsigs) {
+    l->waitfds[n].fd = sig_pipe[0];
+    l->waitfds[n].events = CURL_WAIT_POLLIN;
+    l->waitfds[n++].revents = 0;
+  }
+  for (i = 0; i < l->nfds; i++) {
+    l->waitfds[n].fd = l->fds[i].fd;
+    l->waitfds[n].events = CURL_WAIT_POLLIN;
+    l->waitfds[n++].revents = 0;
+  }
+  return n;
+}
+
+/* Runs the callback of every watch whose fd the last poll found ready. A
+ * callback may cancel or add watches, so each one is looked up again by
+ * its fd; readiness is only a hint (callbacks read non-blocking). */
+static void dispatch_fds(loop *l, unsigned n)
+{
+  unsigned i;
+  size_t j;
+  for (i = 0; i < n; i++) {
+    int fd = l->waitfds[i].fd;
+    if (!l->waitfds[i].revents || fd == sig_pipe[0]) continue;
+    for (j = 0; j < l->nfds; j++)
+      if (l->fds[j].fd == fd) {
+        l->fds[j].fn(l->fds[j].ctx);
+        break;
+      }
+  }
+}
+
 /* ---- signals -------------------------------------------------------------- */
 
 static void on_signal(int signo)
@@ -308,6 +405,7 @@ int loop_signal(loop *l, int signo, loop_id id, kd_error *err)
     return kd_error_set(err, KD_EINVAL, "loop: bad signal number %d", signo);
   if (sig_pipe[0] < 0 && pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
     return kd_error_set(err, KD_EIO, "loop: pipe: %s", strerror(errno));
+  if (poll_room(l)) return kd_error_set(err, KD_ENOMEM, "loop: out of memory");
   p = realloc(l->sigs, (l->nsigs + 1) * sizeof *p);
   if (!p) return kd_error_set(err, KD_ENOMEM, "loop: out of memory");
   l->sigs = p;
@@ -365,7 +463,7 @@ int loop_run(loop *l, double timeout, kd_error *err)
   double deadline = timeout >= 0 ? loop_now() + timeout : -1;
   for (;;) {
     int running = 0, numfds = 0;
-    struct curl_waitfd extra = {sig_pipe[0], CURL_WAIT_POLLIN, 0};
+    unsigned nextra;
     CURLMcode mc = curl_multi_perform(l->multi, &running);
     double now;
     if (mc != CURLM_OK)
@@ -377,9 +475,10 @@ int loop_run(loop *l, double timeout, kd_error *err)
     if (loop_pending(l) == 0) return 0;
     now = loop_now();
     if (deadline >= 0 && now >= deadline) return 0;
-    mc = curl_multi_poll(l->multi, &extra, sig_pipe[0] >= 0 && l->nsigs ? 1 : 0,
-                         wait_ms(l, now, deadline), &numfds);
+    nextra = poll_set(l);
+    mc = curl_multi_poll(l->multi, l->waitfds, nextra, wait_ms(l, now, deadline), &numfds);
     if (mc != CURLM_OK)
       return kd_error_set(err, KD_EIO, "loop: %s", curl_multi_strerror(mc));
+    dispatch_fds(l, nextra);
   }
 }

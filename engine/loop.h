@@ -47,6 +47,15 @@ int loop_add(loop *l, CURL *easy, loop_done_fn fn, void *ctx, kd_error *err);
 /* Stops a transfer added with loop_add; its callback never runs. */
 void loop_remove(loop *l, CURL *easy);
 
+/* File-descriptor watches. FN(CTX) runs inside loop_run each time FD is
+ * readable (or at EOF, or on error: FN reads and finds out); it may cancel
+ * its own or other watches. FD stays the caller's. Returns the watch's id,
+ * or 0 when out of memory. */
+typedef void (*loop_fd_fn)(void *ctx);
+loop_id loop_fd(loop *l, int fd, loop_fd_fn fn, void *ctx);
+/* Stops a watch; returns 1 when it was active, 0 otherwise. */
+int loop_fd_cancel(loop *l, loop_id id);
+
 /* Marks ID ready each time signal SIGNO arrives (handler installed with
  * sigaction; the previous disposition is restored by loop_free). */
 int loop_signal(loop *l, int signo, loop_id id, kd_error *err);
@@ -57,7 +66,8 @@ int loop_signal(loop *l, int signo, loop_id id, kd_error *err);
  * pending at all). Returns the number of ready ids (>= 0) or KD_E* + ERR. */
 int loop_run(loop *l, double timeout, kd_error *err);
 
-/* Transfers + timers + signal watches that can still make an id ready. */
+/* Transfers + timers + fd and signal watches that can still make an id
+ * ready. */
 size_t loop_pending(const loop *l);
 /* Wakes up loop_run from another thread. */
 void loop_wakeup(loop *l);

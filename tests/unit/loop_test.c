@@ -1,9 +1,11 @@
 /* tests/unit/loop_test.c: engine/loop: ready queue, timers, transfers
- * (file:// URLs, no server needed), signals. */
+ * (file:// URLs, no server needed), fd watches, signals. */
 #include "loop.h"
 #include "test.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -185,6 +187,64 @@ static void test_signal_marks_id_ready(void)
   loop_free(l);
 }
 
+/* fd watches: a pipe's read end, read by its callback until EOF */
+typedef struct {
+  loop *l;
+  int fd, calls, eof;
+  loop_id watch, done;
+  kd_buf got;
+} piperead;
+
+static void on_readable(void *ctx)
+{
+  piperead *p = ctx;
+  char buf[8];
+  ssize_t n;
+  p->calls++;
+  while ((n = read(p->fd, buf, sizeof buf)) > 0) kd_buf_add(&p->got, buf, (size_t)n);
+  if (n == 0) {
+    p->eof = 1;
+    CHECK(loop_fd_cancel(p->l, p->watch) == 1);
+    CHECK(loop_ready(p->l, p->done) == KD_OK);
+  }
+}
+
+static void test_fd_watch_reads_until_eof(void)
+{
+  kd_error err = {0};
+  loop *l = loop_new(&err);
+  int fds[2];
+  loop_id got;
+  piperead p;
+  double t0;
+  memset(&p, 0, sizeof p);
+  CHECK(pipe(fds) == 0);
+  CHECK(fcntl(fds[0], F_SETFL, O_NONBLOCK) == 0);
+  p.l = l;
+  p.fd = fds[0];
+  p.done = loop_new_id(l);
+  p.watch = loop_fd(l, fds[0], on_readable, &p);
+  CHECK(p.watch != 0 && loop_pending(l) == 1);
+  CHECK(loop_run(l, 0.02, &err) == 0);           /* nothing written: no call */
+  CHECK(p.calls == 0);
+  CHECK(write(fds[1], "first part, ", 12) == 12);
+  CHECK(loop_run(l, 0.5, &err) == 0);            /* read, still open */
+  CHECK(p.calls >= 1 && p.eof == 0);
+  CHECK(write(fds[1], "then EOF", 8) == 8);
+  close(fds[1]);
+  t0 = loop_now();
+  CHECK(loop_run(l, 5, &err) == 1);
+  CHECK(loop_now() - t0 < 1);                    /* woken by the fd, not a timeout */
+  CHECK(loop_take_ready(l, &got, 1) == 1 && got == p.done);
+  CHECK(p.eof == 1 && p.got.len == 20 && memcmp(p.got.data, "first part, then EOF", 20) == 0);
+  CHECK(loop_pending(l) == 0);
+  CHECK(loop_fd_cancel(l, p.watch) == 0);
+  CHECK(loop_fd(l, -1, on_readable, &p) == 0);
+  close(fds[0]);
+  kd_buf_free(&p.got);
+  loop_free(l);
+}
+
 int main(void)
 {
   curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -195,6 +255,7 @@ int main(void)
   RUN(test_transfers_complete_with_callbacks);
   RUN(test_removed_transfer_never_calls_back);
   RUN(test_signal_marks_id_ready);
+  RUN(test_fd_watch_reads_until_eof);
   curl_global_cleanup();
   TEST_EXIT();
 }
