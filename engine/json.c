@@ -23,11 +23,18 @@ static int fail(parser *ps, const char *at, const char *what)
   return kd_error_at(ps->err, KD_EPARSE, ps->source, line, col, "%s", what);
 }
 
-static void skip_ws(parser *ps)
+static void skip_ws_run(parser *ps)
 {
   while (ps->p < ps->end &&
          (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
     ps->p++;
+}
+
+/* Compact JSON (what API servers send) has no whitespace to skip: one
+ * test then. */
+static inline void skip_ws(parser *ps)
+{
+  if (ps->p < ps->end && (unsigned char)*ps->p <= ' ') skip_ws_run(ps);
 }
 
 static int hexval(int c)
@@ -110,17 +117,41 @@ static const unsigned char stops[256] = {
   ['"'] = 1, ['\\'] = 1,
 };
 
+/* The bytes of X that are '"', '\\' or below 0x20, as their high bits:
+ * the classic has-zero-byte and has-less-than tests, exact for the lowest
+ * flagged byte (a borrow only flags bytes above a true match). */
+static inline uint64_t stop_bits(uint64_t x)
+{
+  const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+  uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+  return (((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & highs;
+}
+
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define WORD_SCAN 1   /* the lowest flagged byte is the first in memory */
+#endif
+
+/* The first byte at or after Q (before END) that ends a plain run. */
+static inline const char *scan_plain(const char *q, const char *end)
+{
+#ifdef WORD_SCAN
+  for (; end - q >= 8; q += 8) {   /* eight bytes a round */
+    uint64_t x, m;
+    memcpy(&x, q, 8);
+    if ((m = stop_bits(x)) != 0) return q + __builtin_ctzll(m) / 8;
+  }
+#endif
+  while (q < end && !stops[(unsigned char)*q]) q++;
+  return q;
+}
+
 /* Scans a string at ps->p (on the opening quote) that has no escapes:
  * returns 1 with S and LEN set to the text in the input and ps->p past the
  * closing quote, or 0 (ps->p unchanged) when the slow path is needed. */
-static int plain_string(parser *ps, const char **s, size_t *len)
+static inline int plain_string(parser *ps, const char **s, size_t *len)
 {
-  const char *q = ps->p + 1, *end = ps->end;
-  /* four bytes a round: most strings are names and short values */
-  while (end - q >= 4 && !(stops[(unsigned char)q[0]] | stops[(unsigned char)q[1]] |
-                           stops[(unsigned char)q[2]] | stops[(unsigned char)q[3]]))
-    q += 4;
-  while (q < end && !stops[(unsigned char)*q]) q++;
+  const char *q = scan_plain(ps->p + 1, ps->end);
   if (q >= ps->end || *q != '"') return 0;
   *s = ps->p + 1;
   *len = (size_t)(q - *s);
@@ -213,13 +244,16 @@ static int match_word(parser *ps, const char *w)
   return 1;
 }
 
-/* ---- event decoding ---------------------------------------------------- */
+/* ---- event and tape decoding --------------------------------------------
+ * One walker for both: it calls SINK, or records into TAPE when there is
+ * no sink (a branch per value is cheaper than an indirect call). */
 
 typedef struct {
   parser ps;
-  const json_sink *sink;
+  const json_sink *sink;   /* NULL: recording TAPE */
   void *ud;
   kd_buf *scratch;
+  json_tape *tape;
 } walker;
 
 static int sink_fail(walker *w, int rc)
@@ -231,18 +265,73 @@ static int sink_fail(walker *w, int rc)
   return rc;
 }
 
-/* A string at ps->p (on the quote) handed to the sink: borrowed from the
- * input when it has no escapes, else unescaped into the scratch buffer. */
+static __attribute__((noinline)) int tape_grow(walker *w)
+{
+  if (kd_buf_reserve(&w->tape->tokens, sizeof(json_token)))
+    return kd_error_set(w->ps.err, KD_ENOMEM, "out of memory");
+  return KD_OK;
+}
+
+/* Appends a token of TYPE to the tape (NULL: out of memory, ERR set). */
+static inline json_token *tape_add(walker *w, int type)
+{
+  kd_buf *b = &w->tape->tokens;
+  json_token *t;
+  if (b->len + sizeof *t >= b->size && tape_grow(w)) return NULL;
+  t = (json_token *)(void *)(b->data + b->len);
+  b->len += sizeof *t;
+  t->type = (unsigned char)type;
+  return t;
+}
+
+/* A leaf without payload (null, true, false). */
+static int walk_word(walker *w, int type)
+{
+  int rc;
+  if (!w->sink) return tape_add(w, type) ? KD_OK : KD_ENOMEM;
+  rc = type == JSON_T_NULL ? w->sink->null(w->ud)
+                           : w->sink->boolean(w->ud, type == JSON_T_TRUE);
+  return rc ? sink_fail(w, rc) : KD_OK;
+}
+
+/* A string with escapes: unescaped into the tape's text, or the scratch
+ * buffer handed to the sink. */
+static __attribute__((noinline)) int walk_escaped(walker *w)
+{
+  int rc;
+  if (!w->sink) {
+    kd_buf *text = &w->tape->text;
+    size_t off = text->len;
+    json_token *t;
+    if ((rc = parse_string(&w->ps, text)) != KD_OK) return rc;
+    if (!(t = tape_add(w, JSON_T_STR))) return KD_ENOMEM;
+    t->n = text->len - off;
+    t->u.off = off;
+    t->escaped = 1;
+    return KD_OK;
+  }
+  w->scratch->len = 0;
+  if ((rc = parse_string(&w->ps, w->scratch)) != KD_OK) return rc;
+  rc = w->sink->string(w->ud, w->scratch->data ? w->scratch->data : "",
+                       w->scratch->len);
+  return rc ? sink_fail(w, rc) : KD_OK;
+}
+
+/* A string at ps->p (on the quote): borrowed from the input when it has
+ * no escapes. */
 static __attribute__((noinline)) int walk_string(walker *w)
 {
   const char *str;
   size_t slen;
   int rc;
-  if (!plain_string(&w->ps, &str, &slen)) {
-    w->scratch->len = 0;
-    if ((rc = parse_string(&w->ps, w->scratch)) != KD_OK) return rc;
-    str = w->scratch->data ? w->scratch->data : "";
-    slen = w->scratch->len;
+  if (!plain_string(&w->ps, &str, &slen)) return walk_escaped(w);
+  if (!w->sink) {
+    json_token *t = tape_add(w, JSON_T_STR);
+    if (!t) return KD_ENOMEM;
+    t->n = slen;
+    t->u.s = str;
+    t->escaped = 0;
+    return KD_OK;
   }
   return (rc = w->sink->string(w->ud, str, slen)) ? sink_fail(w, rc) : KD_OK;
 }
@@ -252,24 +341,56 @@ static __attribute__((noinline)) int walk_number(walker *w)
   kd_value v;
   int rc = parse_number(&w->ps, &v);
   if (rc) return rc;
+  if (!w->sink) {
+    json_token *t = tape_add(w, v.type == KD_INT ? JSON_T_INT : JSON_T_FLOAT);
+    if (!t) return KD_ENOMEM;
+    if (v.type == KD_INT) t->u.i = v.u.i;
+    else t->u.f = v.u.f;
+    return KD_OK;
+  }
   rc = v.type == KD_INT ? w->sink->integer(w->ud, v.u.i) : w->sink->number(w->ud, v.u.f);
   return rc ? sink_fail(w, rc) : KD_OK;
 }
 
 static int walk_value(walker *w, int depth);
 
+/* The container's opening event; *AT is its token's index on a tape. */
+static int container_begin(walker *w, int array, int depth, size_t *at)
+{
+  int rc;
+  if (!w->sink) {
+    json_token *t;
+    *at = w->tape->tokens.len / sizeof *t;
+    if (!(t = tape_add(w, array ? JSON_T_ARR : JSON_T_OBJ))) return KD_ENOMEM;
+    t->n = 0;
+    if ((size_t)depth + 1 > w->tape->max_depth) w->tape->max_depth = (size_t)depth + 1;
+    return KD_OK;
+  }
+  return (rc = w->sink->begin(w->ud, array)) ? sink_fail(w, rc) : KD_OK;
+}
+
+static int container_end(walker *w, int array, size_t at, size_t n)
+{
+  int rc;
+  if (!w->sink) {
+    ((json_token *)(void *)w->tape->tokens.data)[at].n = n;
+    return KD_OK;
+  }
+  return (rc = w->sink->end(w->ud, array, n)) ? sink_fail(w, rc) : KD_OK;
+}
+
 static int walk_container(walker *w, int array, int depth)
 {
   parser *ps = &w->ps;
-  size_t n = 0;
+  size_t n = 0, at = 0;
   char close = array ? ']' : '}';
   int rc;
-  if ((rc = w->sink->begin(w->ud, array))) return sink_fail(w, rc);
+  if ((rc = container_begin(w, array, depth, &at))) return rc;
   ps->p++;
   skip_ws(ps);
   if (ps->p < ps->end && *ps->p == close) {
     ps->p++;
-    return (rc = w->sink->end(w->ud, array, 0)) ? sink_fail(w, rc) : KD_OK;
+    return container_end(w, array, at, 0);
   }
   for (;;) {
     skip_ws(ps);
@@ -283,20 +404,20 @@ static int walk_container(walker *w, int array, int depth)
       ps->p++;
     }
     if ((rc = walk_value(w, depth + 1))) return rc;
-    if ((rc = w->sink->item(w->ud, array, n++))) return sink_fail(w, rc);
+    if (w->sink && (rc = w->sink->item(w->ud, array, n))) return sink_fail(w, rc);
+    n++;
     skip_ws(ps);
     if (ps->p < ps->end && *ps->p == ',') { ps->p++; continue; }
     if (ps->p < ps->end && *ps->p == close) { ps->p++; break; }
     return fail(ps, ps->p, array ? "expected ',' or ']' in array"
                                  : "expected ',' or '}' in object");
   }
-  return (rc = w->sink->end(w->ud, array, n)) ? sink_fail(w, rc) : KD_OK;
+  return container_end(w, array, at, n);
 }
 
 static int walk_value(walker *w, int depth)
 {
   parser *ps = &w->ps;
-  int rc;
   if (depth > JSON_MAX_DEPTH) return fail(ps, ps->p, "nesting too deep");
   skip_ws(ps);
   if (ps->p >= ps->end) return fail(ps, ps->p, "unexpected end of input");
@@ -304,18 +425,29 @@ static int walk_value(walker *w, int depth)
   case '{': return walk_container(w, 0, depth);
   case '[': return walk_container(w, 1, depth);
   case '"': return walk_string(w);
-  case 't': case 'f':
-    if (match_word(ps, "true")) rc = w->sink->boolean(w->ud, 1);
-    else if (match_word(ps, "false")) rc = w->sink->boolean(w->ud, 0);
-    else break;
-    return rc ? sink_fail(w, rc) : KD_OK;
+  case 't':
+    if (match_word(ps, "true")) return walk_word(w, JSON_T_TRUE);
+    break;
+  case 'f':
+    if (match_word(ps, "false")) return walk_word(w, JSON_T_FALSE);
+    break;
   case 'n':
-    if (!match_word(ps, "null")) break;
-    return (rc = w->sink->null(w->ud)) ? sink_fail(w, rc) : KD_OK;
+    if (match_word(ps, "null")) return walk_word(w, JSON_T_NULL);
+    break;
   default:
     if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9')) return walk_number(w);
   }
   return fail(ps, ps->p, "invalid character, expected a value");
+}
+
+static int walk_document(walker *w)
+{
+  int rc = walk_value(w, 0);
+  if (rc == KD_OK) {
+    skip_ws(&w->ps);
+    if (w->ps.p < w->ps.end) rc = fail(&w->ps, w->ps.p, "unexpected data after JSON value");
+  }
+  return rc;
 }
 
 int json_parse(const char *data, size_t len, const char *source,
@@ -324,14 +456,28 @@ int json_parse(const char *data, size_t len, const char *source,
 {
   kd_buf own = {0};
   walker w = {{data, data, data + len, source ? source : "<json>", err},
-              sink, ud, scratch ? scratch : &own};
-  int rc = walk_value(&w, 0);
-  if (rc == KD_OK) {
-    skip_ws(&w.ps);
-    if (w.ps.p < w.ps.end) rc = fail(&w.ps, w.ps.p, "unexpected data after JSON value");
-  }
+              sink, ud, scratch ? scratch : &own, NULL};
+  int rc = walk_document(&w);
   kd_buf_free(&own);
   return rc;
+}
+
+int json_tape_parse(const char *data, size_t len, const char *source,
+                    json_tape *tape, kd_error *err)
+{
+  walker w = {{data, data, data + len, source ? source : "<json>", err},
+              NULL, NULL, NULL, tape};
+  tape->tokens.len = 0;
+  tape->text.len = 0;
+  tape->max_depth = 0;
+  return walk_document(&w);
+}
+
+void json_tape_free(json_tape *tape)
+{
+  kd_buf_free(&tape->tokens);
+  kd_buf_free(&tape->text);
+  tape->max_depth = 0;
 }
 
 /* ---- decoding into a kd_value: json_parse with a tree-building sink --- */

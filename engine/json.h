@@ -38,6 +38,52 @@ int json_parse(const char *data, size_t len, const char *source,
                const json_sink *sink, void *ud, kd_buf *scratch,
                kd_error *err);
 
+/* Tape decoding: the same grammar and numbers again, recorded as one flat
+ * array of tokens in document order, with no callback per value; a
+ * container's token (first) carries its member count, so a builder can
+ * size it before its members; an object's members are a key (a string
+ * token) then the value. Strings without escapes are borrowed from DATA,
+ * which must outlive the tape's use; unescaped ones are in TEXT. The
+ * buffers are the caller's, reused by the next parse and freed by
+ * json_tape_free. On error the tape's contents are unspecified. */
+enum {
+  JSON_T_NULL, JSON_T_FALSE, JSON_T_TRUE, JSON_T_INT, JSON_T_FLOAT,
+  JSON_T_STR, JSON_T_ARR, JSON_T_OBJ
+};
+
+typedef struct json_token {
+  size_t n;                 /* STR: the length; ARR, OBJ: the members */
+  union {
+    int64_t i;
+    double f;
+    const char *s;          /* STR in DATA */
+    size_t off;             /* STR unescaped: its offset in the tape's text */
+  } u;
+  unsigned char type;       /* JSON_T_* */
+  unsigned char escaped;    /* STR: u.off, not u.s */
+} json_token;
+
+typedef struct json_tape {
+  kd_buf tokens;            /* json_token[] */
+  kd_buf text;              /* unescaped strings */
+  size_t max_depth;         /* the most containers open at once */
+} json_tape;
+
+int json_tape_parse(const char *data, size_t len, const char *source,
+                    json_tape *tape, kd_error *err);
+void json_tape_free(json_tape *tape);
+
+static inline const json_token *json_tape_tokens(const json_tape *tape)
+{
+  return (const json_token *)(const void *)tape->tokens.data;
+}
+
+static inline const char *json_token_str(const json_tape *tape,
+                                         const json_token *t)
+{
+  return t->escaped ? tape->text.data + t->u.off : t->u.s;
+}
+
 enum {
   JSON_PRETTY = 1,       /* newline + indent (2 spaces), like toPrettyJson */
   JSON_SORT_KEYS = 2,    /* object keys in byte order, like Go maps */

@@ -2,154 +2,221 @@
 #include "kdeploy_lua.h"
 #include "json.h"
 
+#include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
-#define SCRATCH_MT "kdeploy.json.scratch"
-
 /* ---- decoding straight into Lua -------------------------------------------
- * Values are pushed on the Lua stack as they are parsed; a container is a
- * placeholder followed by its pending members, which become a table sized
- * exactly when the container ends (or every CHUNK members, so that a huge
- * array does not need a huge stack). */
+ * Two passes. json_tape_parse first records the document as a flat tape of
+ * tokens, strings borrowed from the input: no Lua work happens there, so a
+ * malformed text costs no Lua allocation, and every container's member
+ * count is known before it is built. The tape is then replayed into tables
+ * created at their final size, members set as they come: the Lua stack
+ * holds only the open tables and their pending keys (two slots a nesting
+ * level), however large the containers are.
+ *
+ * The tape, the build's frames and a string cache live in one decoder box
+ * that Lua frees (so nothing leaks when an allocation error is raised
+ * midway). The box is kept in the registry between decodes and taken out
+ * while one runs: a decode started meanwhile (from a __gc metamethod run
+ * by an allocation) makes its own, and a box lost to an error is
+ * collected. */
 
-#define CHUNK 1024
+#define DECODER_KEY "kdeploy.json.decoder"
+#define DECODER_MT "kdeploy.json.decoder"
+/* Buffers above this size are freed after a decode rather than kept. */
+#define KEEP_BYTES ((size_t)1 << 20)
+
+/* Kubernetes objects repeat the same short strings (keys above all:
+ * "metadata", "name", "f:spec", "."): a direct-mapped cache of the Lua
+ * strings made for them saves hashing and interning each again. Entry I's
+ * string is kept alive at index I + 1 of a table, the box's user value. */
+#define CACHE_SLOTS 512          /* a power of two */
+#define CACHE_MAX_LEN 40         /* Lua's short strings (LUAI_MAXSHORTLEN) */
 
 typedef struct {
-  lua_State *L;
-  int null_idx, array_mt;    /* absolute stack indexes */
-} jbuild;
+  const char *s;       /* the cached Lua string's bytes */
+  size_t len;
+} cached;
 
-static int room(lua_State *L) { return lua_checkstack(L, 4) ? KD_OK : KD_ERANGE; }
+typedef struct {
+  size_t left;         /* members still to set */
+  lua_Integer next;    /* arrays: the next index */
+  int array;
+} frame;
 
-static int b_null(void *ud)
+typedef struct {
+  json_tape tape;
+  kd_buf frames;       /* frame[]: the open containers */
+  int cache_idx;       /* the cache's table, an absolute stack index */
+  cached cache[CACHE_SLOTS];
+} decoder;
+
+/* A cheap hash of S (1 <= LEN <= CACHE_MAX_LEN): its ends and its length. */
+static unsigned cache_slot(const char *s, size_t len)
 {
-  jbuild *b = ud;
-  if (room(b->L)) return KD_ERANGE;
-  lua_pushvalue(b->L, b->null_idx);
-  return KD_OK;
-}
-
-static int b_bool(void *ud, int v)
-{
-  jbuild *b = ud;
-  if (room(b->L)) return KD_ERANGE;
-  lua_pushboolean(b->L, v);
-  return KD_OK;
-}
-
-static int b_int(void *ud, int64_t v)
-{
-  jbuild *b = ud;
-  if (room(b->L)) return KD_ERANGE;
-  lua_pushinteger(b->L, (lua_Integer)v);
-  return KD_OK;
-}
-
-static int b_num(void *ud, double v)
-{
-  jbuild *b = ud;
-  if (room(b->L)) return KD_ERANGE;
-  lua_pushnumber(b->L, v);
-  return KD_OK;
-}
-
-static int b_str(void *ud, const char *s, size_t len)
-{
-  jbuild *b = ud;
-  if (room(b->L)) return KD_ERANGE;
-  lua_pushlstring(b->L, s, len);
-  return KD_OK;
-}
-
-static int b_begin(void *ud, int array)
-{
-  jbuild *b = ud;
-  (void)array;
-  if (room(b->L)) return KD_ERANGE;
-  lua_pushboolean(b->L, 0);   /* placeholder for the table */
-  return KD_OK;
-}
-
-/* Moves the PENDING members on top of the stack into the container's table
- * (made now, sized for them, if the placeholder is still there); DONE
- * members were moved before. */
-static void flush(lua_State *L, int array, size_t pending, size_t done)
-{
-  int t = lua_gettop(L) - (int)(array ? pending : 2 * pending);
-  size_t i;
-  if (lua_type(L, t) != LUA_TTABLE) {
-    lua_createtable(L, array ? (int)pending : 0, array ? 0 : (int)pending);
-    lua_replace(L, t);
+  uint64_t a, b;
+  if (len >= 8) {
+    memcpy(&a, s, 8);
+    memcpy(&b, s + len - 8, 8);
+  } else if (len >= 4) {
+    uint32_t x, y;
+    memcpy(&x, s, 4);
+    memcpy(&y, s + len - 4, 4);
+    a = x;
+    b = y;
+  } else {
+    a = (unsigned char)s[0] | (unsigned)(unsigned char)s[len / 2] << 8;
+    b = (unsigned char)s[len - 1];
   }
-  if (array) {
-    for (i = pending; i > 0; i--) lua_rawseti(L, t, (lua_Integer)(done + i));
+  a = (a ^ (b * 0x9E3779B97F4A7C15u) ^ len) * 0xFF51AFD7ED558CCDu;
+  return (unsigned)(a >> 55) & (CACHE_SLOTS - 1);
+}
+
+static void push_string(lua_State *L, decoder *d, const json_token *t)
+{
+  const char *s = json_token_str(&d->tape, t);
+  size_t len = t->n;
+  unsigned i;
+  cached *c;
+  if (len == 0 || len > CACHE_MAX_LEN) {
+    lua_pushlstring(L, s, len);
     return;
   }
-  for (i = 0; i < pending; i++) {   /* in order: a repeated key's last wins */
-    lua_pushvalue(L, t + 1 + 2 * (int)i);
-    lua_pushvalue(L, t + 2 + 2 * (int)i);
-    lua_rawset(L, t);
+  i = cache_slot(s, len);
+  c = &d->cache[i];
+  if (c->len == len && memcmp(c->s, s, len) == 0) {
+    lua_rawgeti(L, d->cache_idx, (lua_Integer)i + 1);
+    return;
   }
-  lua_settop(L, t);
+  c->s = lua_pushlstring(L, s, len);
+  c->len = len;
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, d->cache_idx, (lua_Integer)i + 1);
 }
 
-static int b_item(void *ud, int array, size_t index)
+/* Replays the tape: leaves the root value on top of the stack, which has
+ * room for it. NULL_IDX and ARRAY_MT are absolute stack indexes. */
+static void build(lua_State *L, decoder *d, int null_idx, int array_mt)
 {
-  jbuild *b = ud;
-  if ((index + 1) % CHUNK == 0) flush(b->L, array, CHUNK, index + 1 - CHUNK);
-  return KD_OK;
-}
-
-static int b_end(void *ud, int array, size_t count)
-{
-  jbuild *b = ud;
-  size_t pending = count % CHUNK;
-  if (pending || count == 0) flush(b->L, array, pending, count - pending);
-  if (array) {
-    lua_pushvalue(b->L, b->array_mt);
-    lua_setmetatable(b->L, -2);
+  const json_token *t = json_tape_tokens(&d->tape);
+  frame *open = (frame *)(void *)d->frames.data, *f;
+  size_t depth = 0;
+  for (;;) {
+    if (depth > 0 && !open[depth - 1].array) push_string(L, d, t++);   /* key */
+    switch (t->type) {
+    case JSON_T_NULL: lua_pushvalue(L, null_idx); break;
+    case JSON_T_FALSE: lua_pushboolean(L, 0); break;
+    case JSON_T_TRUE: lua_pushboolean(L, 1); break;
+    case JSON_T_INT: lua_pushinteger(L, (lua_Integer)t->u.i); break;
+    case JSON_T_FLOAT: lua_pushnumber(L, (lua_Number)t->u.f); break;
+    case JSON_T_STR: push_string(L, d, t); break;
+    default: {
+      int array = t->type == JSON_T_ARR;
+      int n = t->n > INT_MAX ? INT_MAX : (int)t->n;   /* a size hint */
+      lua_createtable(L, array ? n : 0, array ? 0 : n);
+      if (array) {
+        lua_pushvalue(L, array_mt);
+        lua_setmetatable(L, -2);
+      }
+      if (t->n > 0) {   /* its members come next */
+        f = &open[depth++];
+        f->left = t->n;
+        f->next = 1;
+        f->array = array;
+        t++;
+        continue;
+      }
+    }
+    }
+    t++;
+    /* the value on top is a member of the innermost open container */
+    while (depth > 0) {
+      f = &open[depth - 1];
+      if (f->array) lua_rawseti(L, -2, f->next++);
+      else lua_rawset(L, -3);
+      if (--f->left > 0) break;
+      depth--;   /* complete: the container is now the value on top */
+    }
+    if (depth == 0) return;
   }
-  return KD_OK;
 }
 
-static int scratch_gc(lua_State *L)
+static void trim(kd_buf *b)
 {
-  kd_buf_free(luaL_checkudata(L, 1, SCRATCH_MT));
+  if (b->size > KEEP_BYTES) kd_buf_free(b);
+}
+
+static int decoder_gc(lua_State *L)
+{
+  decoder *d = luaL_checkudata(L, 1, DECODER_MT);
+  json_tape_free(&d->tape);
+  kd_buf_free(&d->frames);
   return 0;
+}
+
+/* Pushes the kept decoder (taking it out of the registry) or a new one,
+ * then its cache table. */
+static decoder *take_decoder(lua_State *L)
+{
+  decoder *d;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, DECODER_KEY) == LUA_TUSERDATA) {
+    lua_pushnil(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, DECODER_KEY);
+    d = lua_touserdata(L, -1);
+    lua_getiuservalue(L, -1, 1);
+  } else {
+    lua_pop(L, 1);
+    d = lua_newuserdatauv(L, sizeof *d, 1);
+    memset(d, 0, sizeof *d);
+    if (luaL_newmetatable(L, DECODER_MT)) {
+      lua_pushcfunction(L, decoder_gc);
+      lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    lua_createtable(L, CACHE_SLOTS, 0);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, -3, 1);
+  }
+  d->cache_idx = lua_gettop(L);
+  return d;
+}
+
+/* Room for the build: its frames, and two stack slots a nesting level. */
+static int make_room(lua_State *L, decoder *d, const char *source, kd_error *err)
+{
+  size_t depth = d->tape.max_depth;
+  if (depth > (size_t)(INT_MAX - 8) / 2 || !lua_checkstack(L, 2 * (int)depth + 8))
+    return kd_error_set(err, KD_ERANGE, "%s: value too large to decode",
+                        source ? source : "<json>");
+  d->frames.len = 0;
+  if (kd_buf_reserve(&d->frames, depth * sizeof(frame)))
+    return kd_error_set(err, KD_ENOMEM, "out of memory");
+  return KD_OK;
 }
 
 int kd_lua_pushjson(lua_State *L, const char *data, size_t len,
                     const char *source, kd_error *err)
 {
-  static const json_sink sink = {b_null, b_bool, b_int, b_num, b_str,
-                                 b_begin, b_item, b_end};
   int base = lua_gettop(L), rc;
-  jbuild b;
-  kd_buf *scratch;
-  /* Room for the pending members at once (a guess from the size): the
-   * stack of a fresh task would otherwise grow by doubling, copying
-   * itself three or four times for a typical object. */
-  luaL_checkstack(L, len < 8192 ? (int)(len / 16) + 8 : 520, "decoding JSON");
-  b.L = L;
+  decoder *d;
+  luaL_checkstack(L, 10, "decoding JSON");
   kd_lua_pushnull(L);
-  b.null_idx = lua_gettop(L);
   luaL_getmetatable(L, KD_ARRAY_MT);
-  b.array_mt = lua_gettop(L);
-  /* unescaped strings live in a box Lua frees, even after an error */
-  scratch = lua_newuserdatauv(L, sizeof *scratch, 0);
-  memset(scratch, 0, sizeof *scratch);
-  if (luaL_newmetatable(L, SCRATCH_MT)) {
-    lua_pushcfunction(L, scratch_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
-  rc = json_parse(data, len, source, &sink, &b, scratch, err);
-  kd_buf_free(scratch);
+  d = take_decoder(L);   /* base + 3, its cache at base + 4 */
+  rc = json_tape_parse(data, len, source, &d->tape, err);
+  if (rc == KD_OK) rc = make_room(L, d, source, err);
+  if (rc == KD_OK) build(L, d, base + 1, base + 2);
+  trim(&d->tape.tokens);
+  trim(&d->tape.text);
+  trim(&d->frames);
+  lua_pushvalue(L, base + 3);   /* the decoder, kept for the next decode */
+  lua_setfield(L, LUA_REGISTRYINDEX, DECODER_KEY);
   if (rc != KD_OK) {
     lua_settop(L, base);
     return rc;
   }
-  lua_replace(L, base + 1);   /* the value where the null was */
+  lua_replace(L, base + 1);     /* the value where the null was */
   lua_settop(L, base + 1);
   return KD_OK;
 }

@@ -153,6 +153,36 @@ static void test_deep_nesting_rejected(void)
   free(s);
 }
 
+/* The tape: document order, member counts on the containers, strings
+ * borrowed from the input or unescaped into the tape's text. */
+static void test_tape(void)
+{
+  const char *in = "{\"a\":[1,2.5,\"x\\ny\"],\"b\":{},\"c\":[null,true,false]}";
+  json_tape tape = {{0}, {0}, 0};
+  kd_error err = {0};
+  const json_token *t;
+  CHECK(json_tape_parse(in, strlen(in), "t", &tape, &err) == KD_OK);
+  CHECK(tape.tokens.len == 13 * sizeof(json_token));
+  CHECK(tape.max_depth == 2);
+  t = json_tape_tokens(&tape);
+  CHECK(t[0].type == JSON_T_OBJ && t[0].n == 3);
+  CHECK(t[1].type == JSON_T_STR && t[1].n == 1 && !t[1].escaped && t[1].u.s == in + 2);
+  CHECK(t[2].type == JSON_T_ARR && t[2].n == 3);
+  CHECK(t[3].type == JSON_T_INT && t[3].u.i == 1);
+  CHECK(t[4].type == JSON_T_FLOAT && t[4].u.f == 2.5);
+  CHECK(t[5].type == JSON_T_STR && t[5].escaped && t[5].n == 3);
+  CHECK(memcmp(json_token_str(&tape, &t[5]), "x\ny", 3) == 0);
+  CHECK(t[7].type == JSON_T_OBJ && t[7].n == 0);
+  CHECK(t[9].type == JSON_T_ARR && t[9].n == 3);
+  CHECK(t[10].type == JSON_T_NULL && t[11].type == JSON_T_TRUE && t[12].type == JSON_T_FALSE);
+  /* the same errors as json_decode; the buffers are reused */
+  CHECK(json_tape_parse("[1, 2", 5, "f.json", &tape, &err) == KD_EPARSE);
+  CHECK_STR(err.msg, "f.json:1:6: expected ',' or ']' in array");
+  CHECK(json_tape_parse("7", 1, "t", &tape, &err) == KD_OK);
+  CHECK(tape.tokens.len == sizeof(json_token) && tape.max_depth == 0);
+  json_tape_free(&tape);
+}
+
 int main(void)
 {
   RUN(test_roundtrip);
@@ -163,5 +193,6 @@ int main(void)
   RUN(test_strings);
   RUN(test_errors);
   RUN(test_deep_nesting_rejected);
+  RUN(test_tape);
   TEST_EXIT();
 }
