@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 typedef struct {
   const char *p, *start, *end;
@@ -135,6 +138,20 @@ static inline uint64_t stop_bits(uint64_t x)
 /* The first byte at or after Q (before END) that ends a plain run. */
 static inline const char *scan_plain(const char *q, const char *end)
 {
+#ifdef __SSE2__
+  /* sixteen bytes a round: '"', '\\', and below 0x20 (as signed bytes,
+   * what is below 0x20 unsigned is below 0x20 and not negative) */
+  const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20), neg = _mm_set1_epi8(-1);
+  for (; end - q >= 16; q += 16) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
+    __m128i ctl = _mm_and_si128(_mm_cmplt_epi8(x, space), _mm_cmpgt_epi8(x, neg));
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote),
+                                            _mm_cmpeq_epi8(x, bslash)), ctl);
+    unsigned m = (unsigned)_mm_movemask_epi8(hit);
+    if (m) return q + __builtin_ctz(m);
+  }
+#endif
 #ifdef WORD_SCAN
   for (; end - q >= 8; q += 8) {   /* eight bytes a round */
     uint64_t x, m;

@@ -31,11 +31,13 @@
  * "metadata", "name", "f:spec", "."): a direct-mapped cache of the Lua
  * strings made for them saves hashing and interning each again. Entry I's
  * string is kept alive at index I + 1 of a table, the box's user value. */
-#define CACHE_SLOTS 512          /* a power of two */
+#define CACHE_BITS 10
+#define CACHE_SLOTS (1u << CACHE_BITS)
 #define CACHE_MAX_LEN 40         /* Lua's short strings (LUAI_MAXSHORTLEN) */
 
 typedef struct {
-  const char *s;       /* the cached Lua string's bytes */
+  uint64_t head, tail;   /* the string's ends, as ends_of gives them */
+  const char *s;         /* the cached Lua string's bytes */
   size_t len;
 } cached;
 
@@ -52,45 +54,50 @@ typedef struct {
   cached cache[CACHE_SLOTS];
 } decoder;
 
-/* A cheap hash of S (1 <= LEN <= CACHE_MAX_LEN): its ends and its length. */
-static unsigned cache_slot(const char *s, size_t len)
+/* The ends of S (1 <= LEN <= CACHE_MAX_LEN) as two words: its first and
+ * last 8 bytes, or 4, or for LEN < 4 bytes 0, LEN / 2 and LEN - 1. They
+ * cover every byte of a string up to 16 bytes long. */
+static void ends_of(const char *s, size_t len, uint64_t *head, uint64_t *tail)
 {
-  uint64_t a, b;
   if (len >= 8) {
-    memcpy(&a, s, 8);
-    memcpy(&b, s + len - 8, 8);
+    memcpy(head, s, 8);
+    memcpy(tail, s + len - 8, 8);
   } else if (len >= 4) {
     uint32_t x, y;
     memcpy(&x, s, 4);
     memcpy(&y, s + len - 4, 4);
-    a = x;
-    b = y;
+    *head = x;
+    *tail = y;
   } else {
-    a = (unsigned char)s[0] | (unsigned)(unsigned char)s[len / 2] << 8;
-    b = (unsigned char)s[len - 1];
+    *head = (unsigned char)s[0] | (unsigned)(unsigned char)s[len / 2] << 8;
+    *tail = (unsigned char)s[len - 1];
   }
-  a = (a ^ (b * 0x9E3779B97F4A7C15u) ^ len) * 0xFF51AFD7ED558CCDu;
-  return (unsigned)(a >> 55) & (CACHE_SLOTS - 1);
 }
 
 static void push_string(lua_State *L, decoder *d, const json_token *t)
 {
   const char *s = json_token_str(&d->tape, t);
   size_t len = t->n;
+  uint64_t head, tail;
   unsigned i;
   cached *c;
   if (len == 0 || len > CACHE_MAX_LEN) {
     lua_pushlstring(L, s, len);
     return;
   }
-  i = cache_slot(s, len);
+  ends_of(s, len, &head, &tail);
+  i = (unsigned)(((head ^ (tail * 0x9E3779B97F4A7C15u) ^ len) *
+                  0xFF51AFD7ED558CCDu) >> (64 - CACHE_BITS));
   c = &d->cache[i];
-  if (c->len == len && memcmp(c->s, s, len) == 0) {
+  if (c->len == len && c->head == head && c->tail == tail &&
+      (len <= 16 || memcmp(c->s + 8, s + 8, len - 16) == 0)) {
     lua_rawgeti(L, d->cache_idx, (lua_Integer)i + 1);
     return;
   }
   c->s = lua_pushlstring(L, s, len);
   c->len = len;
+  c->head = head;
+  c->tail = tail;
   lua_pushvalue(L, -1);
   lua_rawseti(L, d->cache_idx, (lua_Integer)i + 1);
 }
