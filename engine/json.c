@@ -182,9 +182,7 @@ static int parse_string(parser *ps, kd_buf *b)
   const char *at = ps->p++;
   for (;;) {
     const char *run = ps->p;
-    while (ps->p < ps->end && *ps->p != '"' && *ps->p != '\\' &&
-           (unsigned char)*ps->p >= 0x20)
-      ps->p++;
+    ps->p = scan_plain(ps->p, ps->end);
     if (kd_buf_add(b, run, (size_t)(ps->p - run)))
       return kd_error_set(ps->err, KD_ENOMEM, "out of memory");
     if (ps->p >= ps->end) return fail(ps, at, "unterminated string");
