@@ -22,8 +22,8 @@
  * by an allocation) makes its own, and a box lost to an error is
  * collected. */
 
-#define DECODER_KEY "kdeploy.json.decoder"
 #define DECODER_MT "kdeploy.json.decoder"
+static const char decoder_key;   /* its address keys the kept box */
 /* Buffers above this size are freed after a decode rather than kept. */
 #define KEEP_BYTES ((size_t)1 << 20)
 
@@ -156,7 +156,7 @@ static void trim(kd_buf *b)
 
 static int decoder_gc(lua_State *L)
 {
-  decoder *d = luaL_checkudata(L, 1, DECODER_MT);
+  decoder *d = lua_touserdata(L, 1);   /* only boxes have this __gc */
   json_tape_free(&d->tape);
   kd_buf_free(&d->frames);
   return 0;
@@ -167,9 +167,9 @@ static int decoder_gc(lua_State *L)
 static decoder *take_decoder(lua_State *L)
 {
   decoder *d;
-  if (lua_getfield(L, LUA_REGISTRYINDEX, DECODER_KEY) == LUA_TUSERDATA) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &decoder_key) == LUA_TUSERDATA) {
     lua_pushnil(L);
-    lua_setfield(L, LUA_REGISTRYINDEX, DECODER_KEY);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &decoder_key);
     d = lua_touserdata(L, -1);
     lua_getiuservalue(L, -1, 1);
   } else {
@@ -218,7 +218,7 @@ int kd_lua_pushjson(lua_State *L, const char *data, size_t len,
   trim(&d->tape.text);
   trim(&d->frames);
   lua_pushvalue(L, base + 3);   /* the decoder, kept for the next decode */
-  lua_setfield(L, LUA_REGISTRYINDEX, DECODER_KEY);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &decoder_key);
   if (rc != KD_OK) {
     lua_settop(L, base);
     return rc;
