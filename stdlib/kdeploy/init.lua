@@ -34,7 +34,7 @@ local function tasks()
 end
 
 --- Starts fn(...) as a task; see kdeploy.task.spawn.
-function kdeploy.spawn(fn, ...) return tasks().spawn(fn, ...) end
+function kdeploy.spawn(fn, ...) return (task_mod or tasks()).spawn(fn, ...) end
 --- Waits for tasks (last argument may be {timeout = s}); see kdeploy.task.wait.
 function kdeploy.wait(...) return tasks().wait(...) end
 --- Sleeps seconds; other tasks run meanwhile.

@@ -31,7 +31,8 @@ end
 -- Parking ------------------------------------------------------------------
 -- waiting[id] is the one waiter parked on id, or a list {multi=true, ...}
 -- when there are several (rare: two tasks waiting for the same thing).
--- A waiter's `parked` is the id it waits for, or an array of them.
+-- A waiter's `parked` is the array of ids it waits for, or true when it
+-- waits for the one id `parked_id` (no array per wait).
 
 local function add_waiter(id, w)
   local cur = waiting[id]
@@ -56,17 +57,27 @@ local function drop_waiter(id, w)
   end
 end
 
+-- IDS: an id or an array of them.
 local function park_on(w, ids)
-  w.parked, w.woke = ids, nil
-  if type(ids) ~= "table" then return add_waiter(ids, w) end
-  for i = 1, #ids do add_waiter(ids[i], w) end
+  if not w.status then w.woke = nil end   -- a driver's (see wake_one)
+  if type(ids) == "table" then
+    w.parked = ids
+    for i = 1, #ids do add_waiter(ids[i], w) end
+  else
+    w.parked, w.parked_id = true, ids
+    add_waiter(ids, w)
+  end
 end
 
 local function unpark(w)
   local ids = w.parked
   if not ids then return end
   w.parked = nil
-  if type(ids) ~= "table" then return drop_waiter(ids, w) end
+  if ids == true then
+    drop_waiter(w.parked_id, w)
+    w.parked_id = nil
+    return
+  end
   for i = 1, #ids do drop_waiter(ids[i], w) end
 end
 
@@ -78,10 +89,18 @@ local function schedule(w, value)
 end
 
 local function wake_one(w, id)
-  if w.parked then
-    unpark(w)
-    w.woke = id
-    if w.status then schedule(w, id) end   -- a task, not a driver (see park)
+  local ids = w.parked
+  if ids then
+    if ids == true then     -- parked on ID alone, which task.wake dropped
+      w.parked, w.parked_id = nil, nil
+    else
+      unpark(w)
+    end
+    if w.status then          -- a task: resumed with the id
+      schedule(w, id)
+    else                      -- a driver (see park) looks at woke
+      w.woke = id
+    end
   end
 end
 
@@ -251,10 +270,10 @@ end
 -- Parks the caller on IDS (an id or an array of them) until one of them
 -- is ready; returns that id.
 local function park(ids)
-  local t = task.current()
-  if t then
+  local t = running
+  if t and co_running() == t.co and co_isyieldable() then   -- task.current()
     park_on(t, ids)
-    local v = coroutine.yield(PARK)
+    local v = co_yield(PARK)
     unpark(t)
     if v == CANCEL then error(fail("Cancelled", "task cancelled"), 0) end
     return v
@@ -365,7 +384,7 @@ function task.spawn(fn, ...)
   -- The arguments are t[1..nargs]. The nil fields make room in the table
   -- for what the scheduler sets later.
   local t = setmetatable({ status = "ready", fn = fn, nargs = select("#", ...),
-    co = nil, groups = nil, parked = nil, results = nil, ... }, Task)
+    co = nil, groups = nil, parked = nil, parked_id = nil, results = nil, ... }, Task)
   schedule(t, nil)
   return t
 end
