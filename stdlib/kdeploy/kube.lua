@@ -447,7 +447,9 @@ local function get_path(self, ref)
   if not m.namespaced then ns = nil elseif ns == nil then ns = self.namespace end
   if type(name) ~= "string" or (ns ~= nil and type(ns) ~= "string") then return nil end
   if name:find("[^%w%-%._~]") then name = urlencode(name) end
-  return prefix(m, ns) .. "/" .. name, ns
+  local byns = prefixes[m]
+  local p = byns and byns[ns or ""] or prefix(m, ns)
+  return p .. "/" .. name, ns
 end
 
 -- Client:get (MISSING_OK: find) without the request tables.

@@ -57,15 +57,15 @@ local function drop_waiter(id, w)
   end
 end
 
--- IDS: an id or an array of them.
-local function park_on(w, ids)
+-- On the array IDS, or on ID alone when IDS is nil.
+local function park_on(w, ids, id)
   if not w.status then w.woke = nil end   -- a driver's (see wake_one)
-  if type(ids) == "table" then
+  if ids then
     w.parked = ids
     for i = 1, #ids do add_waiter(ids[i], w) end
   else
-    w.parked, w.parked_id = true, ids
-    add_waiter(ids, w)
+    w.parked, w.parked_id = true, id
+    if waiting[id] == nil then waiting[id] = w else add_waiter(id, w) end
   end
 end
 
@@ -110,6 +110,12 @@ function task.wake(id)
   local cur = waiting[id]
   if not cur then return end
   waiting[id] = nil
+  if cur.parked == true and cur.status then   -- one task parked on ID alone
+    cur.parked, cur.parked_id = nil, nil
+    qw[tail], qv[tail] = cur, id             -- schedule(cur, id)
+    tail = tail + 1
+    return
+  end
   if not cur.multi then return wake_one(cur, id) end
   for i = 1, #cur do wake_one(cur[i], id) end
 end
@@ -177,7 +183,7 @@ local function finish(t, ok, v)
   if groups then
     t.groups = nil
     if groups.id then        -- one group: no list
-      count_down(groups, ok)
+      if not groups.dead then count_down(groups, ok) end
     else
       for i = 1, #groups do count_down(groups[i], ok) end
     end
@@ -267,19 +273,19 @@ function task.current()
   return nil
 end
 
--- Parks the caller on IDS (an id or an array of them) until one of them
--- is ready; returns that id.
-local function park(ids)
+-- Parks the caller on the array IDS (or on ID alone when IDS is nil)
+-- until one of them is ready; returns that id.
+local function park(ids, id)
   local t = running
   if t and co_running() == t.co and co_isyieldable() then   -- task.current()
-    park_on(t, ids)
+    park_on(t, ids, id)
     local v = co_yield(PARK)
-    unpark(t)
+    if t.parked then unpark(t) end   -- (wake and cancel unpark it first)
     if v == CANCEL then error(fail("Cancelled", "task cancelled"), 0) end
     return v
   end
   local d = {}            -- outside a task: drive the loop right here
-  park_on(d, ids)
+  park_on(d, ids, id)
   while d.woke == nil do
     if not task.step(nil, d) and d.woke == nil then
       unpark(d)
@@ -317,7 +323,7 @@ function task.await(h, timeout)
   if timeout == nil then        -- the common case, without a table of ids
     if h:ready() then return h end
     local id = h:id()
-    repeat park(id) until h:ready()
+    repeat park(nil, id) until h:ready()
     return h
   end
   check_timeout(timeout)
@@ -385,7 +391,8 @@ function task.spawn(fn, ...)
   -- for what the scheduler sets later.
   local t = setmetatable({ status = "ready", fn = fn, nargs = select("#", ...),
     co = nil, groups = nil, parked = nil, parked_id = nil, results = nil, ... }, Task)
-  schedule(t, nil)
+  qw[tail], qv[tail] = t, nil   -- schedule(t, nil)
+  tail = tail + 1
   return t
 end
 
@@ -462,7 +469,7 @@ end
 
 local function wait_tasks(list, n, timeout)
   check_timeout(timeout)
-  local pending = 0
+  local pending, bad = 0, nil
   for i = 1, n do
     local t = list[i]
     if getmetatable(t) ~= Task then
@@ -470,9 +477,9 @@ local function wait_tasks(list, n, timeout)
         i, type(t)), 3)
     end
     local s = t.status
-    if s ~= "done" and s ~= "failed" and s ~= "cancelled" then pending = pending + 1 end
+    if s == "failed" or s == "cancelled" then bad = bad or t    -- first_failure
+    elseif s ~= "done" then pending = pending + 1 end
   end
-  local bad = first_failure(list, n)
   if bad then error(bad.err, 0) end
   if pending == 0 then return end
   local g = { id = loop.new_id(), remaining = pending }
