@@ -87,6 +87,21 @@ static int m_contexts(lua_State *L)
   return 1;
 }
 
+/* The userdata at index 1 when its metatable is upvalue 1 of the running
+ * C function (newmt gives each method its metatable so), else what
+ * luaL_checkudata returns or raises: the per-request methods skip its
+ * lookup of the metatable by name. */
+static void *checkself(lua_State *L, const char *tname)
+{
+  void *p = lua_touserdata(L, 1);
+  if (p && lua_getmetatable(L, 1)) {
+    int same = lua_rawequal(L, -1, lua_upvalueindex(1));
+    lua_pop(L, 1);
+    if (same) return p;
+  }
+  return luaL_checkudata(L, 1, tname);
+}
+
 /* ---- client ---------------------------------------------------------------- */
 
 typedef kd_lclient lclient;
@@ -143,7 +158,7 @@ static int client_close(lua_State *L)
 
 kd_lclient *kd_lua_checkclient(lua_State *L, int idx)
 {
-  lclient *b = luaL_checkudata(L, idx, KD_CLIENT_MT);
+  lclient *b = idx == 1 ? checkself(L, KD_CLIENT_MT) : luaL_checkudata(L, idx, KD_CLIENT_MT);
   if (!b->c) luaL_error(L, "the kube client is closed");
   return b;
 }
@@ -245,7 +260,7 @@ static void on_req_done(void *ctx, const kube_resp *resp)
 
 static lreq *checkreq(lua_State *L)
 {
-  return luaL_checkudata(L, 1, REQ_MT);
+  return checkself(L, REQ_MT);
 }
 
 static int req_gc(lua_State *L)
@@ -570,7 +585,8 @@ static void newmt(lua_State *L, const char *name, const luaL_Reg *methods,
 {
   luaL_newmetatable(L, name);
   lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
+  lua_pushvalue(L, -2);
+  luaL_setfuncs(L, methods, 1);     /* each with the metatable (checkself) */
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, gc);
   lua_setfield(L, -2, "__gc");
