@@ -147,6 +147,7 @@ end
 local call = core.call
 local function start_task()
   local t = starting
+  if not t then return end  -- an idle worker resumed by someone else
   starting = nil
   local fn, n = t.fn, t.nargs
   t.fn = nil
@@ -154,7 +155,7 @@ local function start_task()
 end
 
 local function work()
-  while true do co_yield(DONE, pack(start_task())) end
+  while true do co_yield(DONE, start_task()) end
 end
 
 -- Counts a finished task down in group G (see wait_tasks); a failure
@@ -169,10 +170,10 @@ local function count_down(g, done)
   end
 end
 
--- Ends task T: OK with V its packed results, else V is its error.
+-- Ends task T: OK (its results are kept already), else V is its error.
 local function finish(t, ok, v)
   if ok then
-    t.status, t.results = "done", v
+    t.status = "done"
   else
     local err = v
     t.status, t.err = (err == CANCEL or (core.is_error(err) and
@@ -193,15 +194,21 @@ local function finish(t, ok, v)
 end
 
 -- After a resume: finished (returned or raised), parked, or a plain yield.
-local function after(t, ok, first, results)
+local function after(t, ok, first, ...)
   if ok and first == DONE then
+    local n = select("#", ...)  -- the results: t[1..n], where the arguments were
+    t.nres = n
+    if n > 0 then
+      t[1] = ...
+      for i = 2, n do t[i] = (select(i, ...)) end
+    end
     local co = t.co
     t.co = nil
     if npool < POOL_MAX then
       npool = npool + 1
       pool[npool] = co
     end
-    finish(t, true, results)
+    finish(t, true)
   elseif not ok then
     t.co = nil
     finish(t, false, first)
@@ -390,7 +397,7 @@ function task.spawn(fn, ...)
   -- The arguments are t[1..nargs]. The nil fields make room in the table
   -- for what the scheduler sets later.
   local t = setmetatable({ status = "ready", fn = fn, nargs = select("#", ...),
-    co = nil, groups = nil, parked = nil, parked_id = nil, results = nil, ... }, Task)
+    co = nil, groups = nil, parked = nil, parked_id = nil, nres = nil, ... }, Task)
   qw[tail], qv[tail] = t, nil   -- schedule(t, nil)
   tail = tail + 1
   return t
@@ -421,8 +428,8 @@ function Task:result()
   if self.status == "failed" or self.status == "cancelled" then
     error(self.err, 2)
   end
-  if self.results then
-    return table.unpack(self.results, 1, self.results.n)
+  if self.nres then
+    return unpack(self, 1, self.nres)
   end
 end
 
@@ -515,7 +522,7 @@ function task.wait(...)
   wait_tasks(list, n, opts and opts.timeout)
   if n == 1 then return list[1]:result() end
   local firsts = {}
-  for i = 1, n do firsts[i] = list[i].results[1] end
+  for i = 1, n do firsts[i] = list[i][1] end
   return table.unpack(firsts, 1, n)
 end
 
@@ -524,7 +531,7 @@ end
 function task.wait_all(tasks, opts)
   wait_tasks(tasks, #tasks, opts and opts.timeout)
   local out = {}
-  for i = 1, #tasks do out[i] = tasks[i].results[1] end
+  for i = 1, #tasks do out[i] = tasks[i][1] end
   return out
 end
 

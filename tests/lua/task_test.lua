@@ -197,6 +197,9 @@ t.test("tasks run on reused coroutines as if each had its own", function()
   t.eq(err, "plain", "error level 2 in a task's function adds no position")
   t.eq(kdeploy.wait(kdeploy.spawn(function() return "after" end)), "after",
     "a task after a failed one")
+  local co = task.run(function() return coroutine.running() end)
+  coroutine.resume(co)              -- someone resumes a finished task's coroutine
+  t.eq(task.run(function(a) return a end, "still"), "still", "later tasks still run")
 end)
 
 t.test("a finished task and its idle worker keep no arguments", function()
