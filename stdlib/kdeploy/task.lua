@@ -132,7 +132,7 @@ local pool, npool = {}, 0 -- idle workers
 local POOL_MAX = 1024
 local starting = nil      -- the task a worker is resumed to start
 local co_create, co_resume, co_yield = coroutine.create, coroutine.resume, coroutine.yield
-local pack, unpack = table.pack, table.unpack
+local unpack = table.unpack
 
 -- Returns ... once T's arguments t[1..n] are cleared.
 local function cleared(t, n, ...)
