@@ -40,7 +40,11 @@
   X(CURLMcode, curl_multi_wakeup, (CURLM *))                                 \
   X(CURLMsg *, curl_multi_info_read, (CURLM *, int *))                       \
   X(CURLMcode, curl_multi_cleanup, (CURLM *))                                \
-  X(const char *, curl_multi_strerror, (CURLMcode))
+  X(const char *, curl_multi_strerror, (CURLMcode))                          \
+  X(CURLU *, curl_url, (void))                                               \
+  X(CURLU *, curl_url_dup, (CURLU *))                                  \
+  X(CURLUcode, curl_url_set, (CURLU *, CURLUPart, const char *, unsigned int)) \
+  X(void, curl_url_cleanup, (CURLU *))
 
 #define DECLARE(ret, name, args) ret(*name) args;
 static struct { CURL_FUNCS(DECLARE) } fn;
@@ -202,4 +206,18 @@ CURLMcode curl_multi_cleanup(CURLM *m)
 const char *curl_multi_strerror(CURLMcode c)
 {
   return ready() ? fn.curl_multi_strerror(c) : why;
+}
+
+CURLU *curl_url(void) { return ready() ? fn.curl_url() : NULL; }
+
+CURLU *curl_url_dup(CURLU *u) { return u && ready() ? fn.curl_url_dup(u) : NULL; }
+
+CURLUcode curl_url_set(CURLU *u, CURLUPart what, const char *part, unsigned int flags)
+{
+  return ready() ? fn.curl_url_set(u, what, part, flags) : CURLUE_OUT_OF_MEMORY;
+}
+
+void curl_url_cleanup(CURLU *u)
+{
+  if (u && ready()) fn.curl_url_cleanup(u);
 }

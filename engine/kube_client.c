@@ -76,6 +76,13 @@ static int setup_url(kube_client *c, kd_error *err)
                   u->ipv6 ? "]" : "", u->port, u->prefix);
   }
   c->base = kd_buf_take(&b, &c->base_len);
+  /* Requests copy this parsed base and set their path (kube_easy.c); if
+   * curl cannot parse it, each request passes its URL as a string. */
+  if (c->base && (c->base_uh = curl_url()) &&
+      curl_url_set(c->base_uh, CURLUPART_URL, c->base, 0) != CURLUE_OK) {
+    curl_url_cleanup(c->base_uh);
+    c->base_uh = NULL;
+  }
   /* Go never proxies loopback addresses; curl would, given $https_proxy. */
   np = getenv("NO_PROXY");
   if (!np) np = getenv("no_proxy");
@@ -132,6 +139,7 @@ void kube_client_free(kube_client *c)
   kube_easy_free_all(c);
   url_free(&c->url);
   free(c->base);
+  curl_url_cleanup(c->base_uh);
   curl_slist_free_all(c->connect_to);
   free(c->host_header);
   free(c->noproxy);
@@ -642,8 +650,8 @@ static void call_free(kube_call *call)
   if (call->prev) call->prev->next = call->next;
   else c->calls = call->next;
   if (call->next) call->next->prev = call->prev;
-  free(call->verb); free(call->path); free(call->body);
-  free(call->content_type); free(call->accept);
+  free(call->body);           /* verb, path and the types live in CALL */
+  curl_url_cleanup(call->uh);
   kube_easy_release(call);
   kd_buf_free(&call->resp);
   free(call);
@@ -682,6 +690,33 @@ static int default_idempotent(const char *verb, const char *ctype)
   return ctype && strcmp(ctype, "application/apply-patch+yaml") == 0;
 }
 
+/* Copies S (N bytes with its NUL) to *P and moves *P past it. */
+static char *put(char **p, const char *s, size_t n)
+{
+  char *d = memcpy(*p, s, n);
+  *p += n;
+  return d;
+}
+
+/* A zeroed call holding copies of REQ's verb, path, content type and
+ * accept, in one allocation with it (a request is made per object). */
+static kube_call *call_new(const kube_req *req)
+{
+  const char *ctype = req->content_type ? req->content_type : "application/json";
+  const char *accept = req->accept ? req->accept : "application/json";
+  size_t lv = strlen(req->verb) + 1, lp = strlen(req->path) + 1;
+  size_t lc = strlen(ctype) + 1, la = strlen(accept) + 1;
+  kube_call *call = calloc(1, sizeof *call + lv + lp + lc + la);
+  char *p;
+  if (!call) return NULL;
+  p = (char *)(call + 1);
+  call->verb = put(&p, req->verb, lv);
+  call->path = put(&p, req->path, lp);
+  call->content_type = put(&p, ctype, lc);
+  call->accept = put(&p, accept, la);
+  return call;
+}
+
 kube_call *kube_call_start(kube_client *c, const kube_req *req,
                            kube_done_fn done, kube_data_fn data, void *ctx,
                            kd_error *err)
@@ -695,20 +730,13 @@ kube_call *kube_call_start(kube_client *c, const kube_req *req,
     kd_error_set(err, KD_EINVAL, "a streaming request needs a data callback");
     return NULL;
   }
-  if (!(call = calloc(1, sizeof *call))) goto oom;
+  if (!(call = call_new(req))) goto oom;
   call->c = c;
-  call->verb = dupstr(req->verb);
-  call->path = dupstr(req->path);
-  call->content_type = dupstr(req->content_type ? req->content_type : "application/json");
-  call->accept = dupstr(req->accept ? req->accept : "application/json");
-  if (req->body) call->body = kd_strndup(req->body, req->body_len);
-  call->body_len = req->body_len;
-  if (!call->verb || !call->path || !call->content_type || !call->accept ||
-      (req->body && !call->body)) {
-    free(call->verb); free(call->path); free(call->content_type);
-    free(call->accept); free(call->body); free(call);
+  if (req->body && !(call->body = kd_strndup(req->body, req->body_len))) {
+    free(call);
     goto oom;
   }
+  call->body_len = req->body_len;
   call->resp.cap = BODY_CAP;
   call->stream = req->stream;
   call->idempotent = req->idempotent >= 0 ? req->idempotent

@@ -28,7 +28,8 @@ typedef struct kube_hdrs {
 struct kube_call {
   kube_client *c;
   kube_call *prev, *next;
-  char *verb, *path, *body, *content_type, *accept;
+  char *verb, *path, *content_type, *accept;   /* in the call's own block */
+  char *body;
   size_t body_len;
   double deadline;            /* loop_now() seconds; 0: none */
   double timeout;
@@ -44,6 +45,7 @@ struct kube_call {
   kube_hdrs *hdrs;            /* while in flight */
   loop_id timer;              /* rate-limit or backoff wait */
   kd_buf resp;
+  CURLU *uh;                  /* its URL while in flight (kube_easy_request) */
   char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -74,6 +76,7 @@ struct kube_client {
   int inflight;               /* requests (not streams) on the wire */
   int closing;
   kube_call *qhead, *qtail;   /* waiting for an in-flight slot */
+  CURLU *base_uh;             /* base, parsed once; NULL if curl cannot */
   CURL *pool[KUBE_POOL_MAX];  /* idle handles, configured for this client */
   size_t npool;
   kd_buf url_buf;             /* scratch for request URLs */

@@ -1,5 +1,5 @@
 /* lua/lcore.c: kdeploy.core, the small C helpers the stdlib builds on:
- * null, array marking, error objects, atomic file writes. */
+ * null, array marking, error objects, atomic file writes, call. */
 #include "kdeploy_lua.h"
 
 #include <stdlib.h>
@@ -75,12 +75,31 @@ static int l_write_file(lua_State *L)
   return 0;
 }
 
+static int call_done(lua_State *L, int status, lua_KContext ctx)
+{
+  (void)status;
+  (void)ctx;
+  return lua_gettop(L);
+}
+
+/* core.call(fn, ...) -> fn(...): a call that may yield, from C, so that
+ * fn's caller is no Lua function: a task's worker (kdeploy.task) runs the
+ * task's function through it, and error(msg, 2) there adds no position,
+ * as when the function is a coroutine's body. */
+static int l_call(lua_State *L)
+{
+  luaL_checkany(L, 1);
+  lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, call_done);
+  return lua_gettop(L);
+}
+
 int luaopen_kdeploy_core(lua_State *L)
 {
   static const luaL_Reg fns[] = {
     {"array", l_array},         {"is_array", l_is_array},
     {"error", l_error},         {"is_error", l_is_error},
     {"read_file", l_read_file}, {"write_file", l_write_file},
+    {"call", l_call},
     {NULL, NULL}};
   kd_lua_init(L);
   luaL_newlib(L, fns);

@@ -87,6 +87,21 @@ static int m_contexts(lua_State *L)
   return 1;
 }
 
+/* The userdata at index 1 when its metatable is upvalue 1 of the running
+ * C function (newmt gives each method its metatable so), else what
+ * luaL_checkudata returns or raises: the per-request methods skip its
+ * lookup of the metatable by name. */
+static void *checkself(lua_State *L, const char *tname)
+{
+  void *p = lua_touserdata(L, 1);
+  if (p && lua_getmetatable(L, 1)) {
+    int same = lua_rawequal(L, -1, lua_upvalueindex(1));
+    lua_pop(L, 1);
+    if (same) return p;
+  }
+  return luaL_checkudata(L, 1, tname);
+}
+
 /* ---- client ---------------------------------------------------------------- */
 
 typedef kd_lclient lclient;
@@ -98,7 +113,8 @@ struct lreq {
   lreq *prev, *next;
   loop *l;
   loop_id id;
-  int done, decode, status, attempts, ok_json;
+  int done, decode, status, attempts;
+  int decoded, ok_json;    /* body decoded (kept as uservalue 3), and valid */
   char *reason, *content_type, *raw;
   size_t raw_len;
   kd_error err;
@@ -142,7 +158,7 @@ static int client_close(lua_State *L)
 
 kd_lclient *kd_lua_checkclient(lua_State *L, int idx)
 {
-  lclient *b = luaL_checkudata(L, idx, KD_CLIENT_MT);
+  lclient *b = idx == 1 ? checkself(L, KD_CLIENT_MT) : luaL_checkudata(L, idx, KD_CLIENT_MT);
   if (!b->c) luaL_error(L, "the kube client is closed");
   return b;
 }
@@ -244,7 +260,7 @@ static void on_req_done(void *ctx, const kube_resp *resp)
 
 static lreq *checkreq(lua_State *L)
 {
-  return luaL_checkudata(L, 1, REQ_MT);
+  return checkself(L, REQ_MT);
 }
 
 static int req_gc(lua_State *L)
@@ -266,7 +282,7 @@ static int start(lua_State *L, const kube_req *req, int decode)
 {
   lclient *cb = kd_lua_checkclient(L, 1);
   kd_error err = {0};
-  lreq *r = lua_newuserdatauv(L, sizeof *r, 2);
+  lreq *r = lua_newuserdatauv(L, sizeof *r, 3);
   memset(r, 0, sizeof *r);
   r->decode = decode;
   luaL_setmetatable(L, REQ_MT);
@@ -350,6 +366,45 @@ static int m_req_cancel(lua_State *L)
   return 0;
 }
 
+/* Pushes the decoded body of request R (handle at index 1), or nil when it
+ * has none or it is not JSON; decodes it once and keeps it as uservalue 3.
+ * The text is dropped once decoded when result() will not show it. */
+static void push_body(lua_State *L, lreq *r)
+{
+  if (r->decoded) {
+    lua_getiuservalue(L, 1, 3);
+    return;
+  }
+  r->decoded = 1;
+  if (r->raw && r->raw_len > 0) {
+    kd_error jerr = {0};
+    r->ok_json = kd_lua_pushjson(L, r->raw, r->raw_len, "response", &jerr) == KD_OK;
+  }
+  if (!r->ok_json) lua_pushnil(L);
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, 1, 3);
+  if (r->ok_json && r->decode) {
+    free(r->raw);
+    r->raw = NULL;
+  }
+}
+
+/* request:body() -> true, decoded body (nil when empty or not JSON) for a
+ * request done with a 2xx status that decodes its answer; false otherwise
+ * (result() tells more). The per-object verbs' path: no result table. */
+static int m_req_body(lua_State *L)
+{
+  lreq *r = checkreq(L);
+  if (!r->done || !r->decode || r->status < 200 || r->status >= 300 ||
+      r->err.code != KD_OK) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  lua_pushboolean(L, 1);
+  push_body(L, r);
+  return 2;
+}
+
 /* request:result() -> {status, body, raw, reason, message, attempts,
  * content_type}; nil while not done. The table is built once. */
 static int m_req_result(lua_State *L)
@@ -366,11 +421,9 @@ static int m_req_result(lua_State *L)
   setstr(L, "content_type", r->content_type);
   /* Errors keep the raw text too (a Status body decodes; an HTML error
    * page does not). */
-  if (r->raw && r->raw_len > 0 &&
-      (r->decode || r->status >= 300 || r->status == 0)) {
-    kd_error jerr = {0};
-    r->ok_json = kd_lua_pushjson(L, r->raw, r->raw_len, "response", &jerr) == KD_OK;
-    if (r->ok_json) lua_setfield(L, -2, "body");
+  if (r->decode || r->status >= 300 || r->status == 0) {
+    push_body(L, r);
+    lua_setfield(L, -2, "body");
   }
   if (r->raw && (!r->ok_json || !r->decode)) {
     lua_pushlstring(L, r->raw, r->raw_len);
@@ -532,7 +585,8 @@ static void newmt(lua_State *L, const char *name, const luaL_Reg *methods,
 {
   luaL_newmetatable(L, name);
   lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
+  lua_pushvalue(L, -2);
+  luaL_setfuncs(L, methods, 1);     /* each with the metatable (checkself) */
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, gc);
   lua_setfield(L, -2, "__gc");
@@ -556,7 +610,7 @@ int luaopen_kdeploy_core_kube(lua_State *L)
     {"info", m_info}, {"submit", m_submit}, {"send", m_send}, {"close", client_close},
     {NULL, NULL}};
   static const luaL_Reg req_m[] = {
-    {"id", m_req_id}, {"ready", m_req_ready}, {"result", m_req_result},
+    {"id", m_req_id}, {"ready", m_req_ready}, {"result", m_req_result}, {"body", m_req_body},
     {"cancel", m_req_cancel}, {NULL, NULL}};
   static const luaL_Reg disco_m[] = {
     {"add", m_disco_add}, {"find", m_disco_find}, {"lookup", m_disco_lookup},

@@ -25,12 +25,19 @@ end
 --- True for error objects made by kdeploy.error or raised by the engine.
 function kdeploy.is_error(v) return core.is_error(v) end
 
--- The task scheduler (kdeploy.task), loaded on first use.
+-- The task scheduler (kdeploy.task), loaded on first use and then kept
+-- (a require per spawn costs as much as a small task).
+local task_mod = nil
+local function tasks()
+  if not task_mod then task_mod = require "kdeploy.task" end
+  return task_mod
+end
+
 --- Starts fn(...) as a task; see kdeploy.task.spawn.
-function kdeploy.spawn(fn, ...) return require("kdeploy.task").spawn(fn, ...) end
+function kdeploy.spawn(fn, ...) return (task_mod or tasks()).spawn(fn, ...) end
 --- Waits for tasks (last argument may be {timeout = s}); see kdeploy.task.wait.
-function kdeploy.wait(...) return require("kdeploy.task").wait(...) end
+function kdeploy.wait(...) return tasks().wait(...) end
 --- Sleeps seconds; other tasks run meanwhile.
-function kdeploy.sleep(s) return require("kdeploy.task").sleep(s) end
+function kdeploy.sleep(s) return tasks().sleep(s) end
 
 return kdeploy

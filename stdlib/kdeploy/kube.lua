@@ -350,10 +350,30 @@ function kube.ref(x)
     namespace = x.namespace or md.namespace }
 end
 
-local function rpath(r, ns, name, sub)
-  local p = r.group == "" and ("/api/" .. r.version) or ("/apis/" .. r.group .. "/" .. r.version)
-  if r.namespaced and ns and ns ~= "" then p = p .. "/namespaces/" .. urlencode(ns) end
+-- Collection paths ("/apis/apps/v1/namespaces/NS/deployments") per
+-- mapping table and namespace ("" for none): a mapping table is made once
+-- per discovery (Client:resource keeps it), so weak keys let the paths of
+-- a replaced one go.
+local prefixes = setmetatable({}, { __mode = "k" })
+
+local function prefix(r, ns)
+  if not (r.namespaced and ns and ns ~= "") then ns = "" end
+  local byns = prefixes[r]
+  if not byns then
+    byns = {}
+    prefixes[r] = byns
+  end
+  local p = byns[ns]
+  if p then return p end
+  p = r.group == "" and ("/api/" .. r.version) or ("/apis/" .. r.group .. "/" .. r.version)
+  if ns ~= "" then p = p .. "/namespaces/" .. urlencode(ns) end
   p = p .. "/" .. r.resource
+  byns[ns] = p
+  return p
+end
+
+local function rpath(r, ns, name, sub)
+  local p = prefix(r, ns)
   if name then p = p .. "/" .. urlencode(name) end
   if sub then p = p .. "/" .. sub end
   return p
@@ -410,21 +430,52 @@ local function common_query(opts, q)
   return q
 end
 
---- Gets an object; raises NotFound (code 404) when absent.
-function Client:get(ref, opts)
-  opts = opts or NOOPTS
-  local path, _, _, r = locate(self, "get", ref, false, opts.subresource)
-  return (self:request({ path = path, what = "get", object = r,
-    timeout = opts.timeout }))
+-- The path of an object for get when its kind is mapped already (what
+-- locate finds, without its tables and pcall: a get's hot path); nil when
+-- locate has to do the work or raise. Returns the path and the namespace
+-- used.
+local function get_path(self, ref)
+  if type(ref) ~= "table" then return nil end
+  local byv = self._s.map[ref.apiVersion]
+  local m = byv and byv[ref.kind]
+  if not m then return nil end
+  local name, ns, md = ref.name, ref.namespace, ref.metadata
+  if md ~= nil then
+    if type(md) ~= "table" then return nil end
+    name, ns = name or md.name, ns or md.namespace
+  end
+  if not m.namespaced then ns = nil elseif ns == nil then ns = self.namespace end
+  if type(name) ~= "string" or (ns ~= nil and type(ns) ~= "string") then return nil end
+  if name:find("[^%w%-%._~]") then name = urlencode(name) end
+  local byns = prefixes[m]
+  local p = byns and byns[ns or ""] or prefix(m, ns)
+  return p .. "/" .. name, ns
 end
 
---- Like get, but returns nil when the object does not exist.
-function Client:find(ref, opts)
+-- Client:get (MISSING_OK: find) without the request tables.
+local function get(self, ref, opts, missing_ok)
   opts = opts or NOOPTS
-  local path, _, _, r = locate(self, "get", ref, false, opts.subresource)
-  return (self:request({ path = path, what = "get", object = r,
-    missing_ok = true, timeout = opts.timeout }))
+  local sub, path, ns, r = opts.subresource, nil, nil, nil
+  if sub == nil then path, ns = get_path(self, ref) end
+  if not path then path, _, _, r = locate(self, "get", ref, false, sub) end
+  local h = self._c:send("GET", path, nil, nil, nil, opts.timeout)
+  task.await(h)
+  local ok, body = h:body()
+  if ok then return body end
+  local res = h:result()
+  if missing_ok and res.status == 404 then return nil end
+  if not r then               -- what locate would have made
+    r = kube.ref(ref)
+    r.namespace = ns
+  end
+  error(kube.error(res, "get", r, self), 3)
 end
+
+--- Gets an object; raises NotFound (code 404) when absent.
+function Client:get(ref, opts) return (get(self, ref, opts, false)) end
+
+--- Like get, but returns nil when the object does not exist.
+function Client:find(ref, opts) return (get(self, ref, opts, true)) end
 
 --- A function for chart:render{lookup=...}: Helm's template `lookup`
 -- (apiVersion, kind, namespace, name) answered from this cluster. An empty

@@ -31,19 +31,41 @@ end
 -- Parking ------------------------------------------------------------------
 -- waiting[id] is the one waiter parked on id, or a list {multi=true, ...}
 -- when there are several (rare: two tasks waiting for the same thing).
+-- A waiter's `parked` is the array of ids it waits for, or true when it
+-- waits for the one id `parked_id` (no array per wait).
 
-local function park_on(w, ids)
-  w.parked, w.woke = ids, nil
-  for i = 1, #ids do
-    local id = ids[i]
-    local cur = waiting[id]
-    if cur == nil then
-      waiting[id] = w
-    elseif cur.multi then
-      cur[#cur + 1] = w
-    else
-      waiting[id] = { multi = true, cur, w }
+local function add_waiter(id, w)
+  local cur = waiting[id]
+  if cur == nil then
+    waiting[id] = w
+  elseif cur.multi then
+    cur[#cur + 1] = w
+  else
+    waiting[id] = { multi = true, cur, w }
+  end
+end
+
+local function drop_waiter(id, w)
+  local cur = waiting[id]
+  if cur == w then
+    waiting[id] = nil
+  elseif cur and cur.multi then
+    for j = #cur, 1, -1 do
+      if cur[j] == w then table.remove(cur, j) end
     end
+    if #cur == 0 then waiting[id] = nil end
+  end
+end
+
+-- On the array IDS, or on ID alone when IDS is nil.
+local function park_on(w, ids, id)
+  if not w.status then w.woke = nil end   -- a driver's (see wake_one)
+  if ids then
+    w.parked = ids
+    for i = 1, #ids do add_waiter(ids[i], w) end
+  else
+    w.parked, w.parked_id = true, id
+    if waiting[id] == nil then waiting[id] = w else add_waiter(id, w) end
   end
 end
 
@@ -51,18 +73,12 @@ local function unpark(w)
   local ids = w.parked
   if not ids then return end
   w.parked = nil
-  for i = 1, #ids do
-    local id = ids[i]
-    local cur = waiting[id]
-    if cur == w then
-      waiting[id] = nil
-    elseif cur and cur.multi then
-      for j = #cur, 1, -1 do
-        if cur[j] == w then table.remove(cur, j) end
-      end
-      if #cur == 0 then waiting[id] = nil end
-    end
+  if ids == true then
+    drop_waiter(w.parked_id, w)
+    w.parked_id = nil
+    return
   end
+  for i = 1, #ids do drop_waiter(ids[i], w) end
 end
 
 local qw, qv = {}, {}     -- runnable waiters and the values they get
@@ -73,10 +89,18 @@ local function schedule(w, value)
 end
 
 local function wake_one(w, id)
-  if w.parked then
-    unpark(w)
-    w.woke = id
-    if w.co then schedule(w, id) end
+  local ids = w.parked
+  if ids then
+    if ids == true then     -- parked on ID alone, which task.wake dropped
+      w.parked, w.parked_id = nil, nil
+    else
+      unpark(w)
+    end
+    if w.status then          -- a task: resumed with the id
+      schedule(w, id)
+    else                      -- a driver (see park) looks at woke
+      w.woke = id
+    end
   end
 end
 
@@ -86,41 +110,108 @@ function task.wake(id)
   local cur = waiting[id]
   if not cur then return end
   waiting[id] = nil
+  if cur.parked == true and cur.status then   -- one task parked on ID alone
+    cur.parked, cur.parked_id = nil, nil
+    qw[tail], qv[tail] = cur, id             -- schedule(cur, id)
+    tail = tail + 1
+    return
+  end
   if not cur.multi then return wake_one(cur, id) end
   for i = 1, #cur do wake_one(cur[i], id) end
 end
 
 -- Running tasks ------------------------------------------------------------
+-- A task runs on a worker coroutine taken when it first runs. When the
+-- task's function returns, the worker yields DONE with the results and
+-- goes back to a pool for the next task: making and collecting a coroutine
+-- per task costs more than a small task's own work (a GET). A worker whose
+-- task raised an error is dead and is dropped.
 
-local function finish(t, ok, ...)
+local DONE = {}           -- what a worker yields when its task returned
+local pool, npool = {}, 0 -- idle workers
+local POOL_MAX = 1024
+local starting = nil      -- the task a worker is resumed to start
+local co_create, co_resume, co_yield = coroutine.create, coroutine.resume, coroutine.yield
+local unpack = table.unpack
+
+-- Returns ... once T's arguments t[1..n] are cleared.
+local function cleared(t, n, ...)
+  for i = 1, n do t[i] = nil end
+  return ...
+end
+
+-- The body of a task: its function, called with its arguments (which the
+-- task then drops). A tail call, so that an idle worker keeps nothing of
+-- the task it ran; through core.call, so that the function is called from
+-- C as a coroutine's body is (error(msg, 2) in it adds no position).
+local call = core.call
+local function start_task()
+  local t = starting
+  if not t then return end  -- an idle worker resumed by someone else
+  starting = nil
+  local fn, n = t.fn, t.nargs
+  t.fn = nil
+  return call(fn, cleared(t, n, unpack(t, 1, n)))
+end
+
+local function work()
+  while true do co_yield(DONE, start_task()) end
+end
+
+-- Counts a finished task down in group G (see wait_tasks); a failure
+-- (DONE false) ends the wait at once.
+local function count_down(g, done)
+  if g.dead then return end
+  local left = g.remaining - 1
+  g.remaining = left
+  if left == 0 or not done then
+    g.dead = true
+    task.wake(g.id)
+  end
+end
+
+-- Ends task T: OK (its results are kept already), else V is its error.
+local function finish(t, ok, v)
   if ok then
-    t.status, t.results = "done", table.pack(...)
+    t.status = "done"
   else
-    local err = ...
+    local err = v
     t.status, t.err = (err == CANCEL or (core.is_error(err) and
       err.reason == "Cancelled")) and "cancelled" or "failed", err
     if err == CANCEL then t.err = fail("Cancelled", "task cancelled") end
   end
   local groups = t.groups
-  t.groups = nil
-  if groups and groups.id then groups = { groups } end   -- one group: no list
-  for i = 1, groups and #groups or 0 do
-    local g = groups[i]
-    if not g.dead then
-      g.remaining = g.remaining - 1
-      if g.remaining == 0 or t.status ~= "done" then
-        g.dead = true
-        task.wake(g.id)
-      end
+  if groups then
+    t.groups = nil
+    if groups.id then        -- one group: no list
+      if not groups.dead then count_down(groups, ok) end
+    else
+      for i = 1, #groups do count_down(groups[i], ok) end
     end
   end
-  task.wake(t.done_id)
+  local id = t.done_id
+  if id then task.wake(id) end
 end
 
--- After a resume: dead (finished), parked, or a plain yield.
+-- After a resume: finished (returned or raised), parked, or a plain yield.
 local function after(t, ok, first, ...)
-  if coroutine.status(t.co) == "dead" then
-    finish(t, ok, first, ...)
+  if ok and first == DONE then
+    local n = select("#", ...)  -- the results: t[1..n], where the arguments were
+    t.nres = n
+    if n > 0 then
+      t[1] = ...
+      for i = 2, n do t[i] = (select(i, ...)) end
+    end
+    local co = t.co
+    t.co = nil
+    if npool < POOL_MAX then
+      npool = npool + 1
+      pool[npool] = co
+    end
+    finish(t, true)
+  elseif not ok then
+    t.co = nil
+    finish(t, false, first)
   elseif first == PARK then
     t.status = "waiting"
   else                    -- a plain coroutine.yield inside a task: run later
@@ -130,27 +221,36 @@ local function after(t, ok, first, ...)
 end
 
 local function resume(t, value)
-  if t.status ~= "ready" and t.status ~= "waiting" then return end
+  local s = t.status
+  if s ~= "ready" and s ~= "waiting" then return end
   if t.cancel_req then value, t.cancel_req = CANCEL, nil end
   t.status = "running"
-  local args, outer = t.args, running
-  running = t
-  if args then
-    t.args = nil
-    after(t, coroutine.resume(t.co, table.unpack(args, 1, args.n)))
-  else
-    after(t, coroutine.resume(t.co, value))
+  local co = t.co
+  if not co then            -- first run: on an idle worker or a new one
+    co = pool[npool]
+    if co then
+      pool[npool] = nil
+      npool = npool - 1
+    else
+      co = co_create(work)
+    end
+    t.co, starting = co, t
   end
+  local outer = running
+  running = t
+  after(t, co_resume(co, value))
   running = outer
 end
 
 local function run_queue()
   while head < tail do
-    local w, v = qw[head], qv[head]
-    qw[head], qv[head] = nil, nil
-    head = head + 1
+    local i = head
+    local w, v = qw[i], qv[i]
+    qw[i], qv[i] = nil, nil
+    head = i + 1
     resume(w, v)
   end
+  head, tail = 1, 1         -- empty: reuse the array part from the start
 end
 
 --- One round of the scheduler: runs every runnable task, then waits for
@@ -172,24 +272,27 @@ end
 -- coroutine, and where the task cannot yield because C called back into
 -- Lua, e.g. a template's lookup during chart:render: waiting calls block
 -- there instead of yielding, driving the loop in place).
+local co_running, co_isyieldable = coroutine.running, coroutine.isyieldable
+
 function task.current()
   local t = running
-  if t and coroutine.running() == t.co and coroutine.isyieldable() then return t end
+  if t and co_running() == t.co and co_isyieldable() then return t end
   return nil
 end
 
--- Parks the caller on IDS until one of them is ready; returns that id.
-local function park(ids)
-  local t = task.current()
-  if t then
-    park_on(t, ids)
-    local v = coroutine.yield(PARK)
-    unpark(t)
+-- Parks the caller on the array IDS (or on ID alone when IDS is nil)
+-- until one of them is ready; returns that id.
+local function park(ids, id)
+  local t = running
+  if t and co_running() == t.co and co_isyieldable() then   -- task.current()
+    park_on(t, ids, id)
+    local v = co_yield(PARK)
+    if t.parked then unpark(t) end   -- (wake and cancel unpark it first)
     if v == CANCEL then error(fail("Cancelled", "task cancelled"), 0) end
     return v
   end
   local d = {}            -- outside a task: drive the loop right here
-  park_on(d, ids)
+  park_on(d, ids, id)
   while d.woke == nil do
     if not task.step(nil, d) and d.woke == nil then
       unpark(d)
@@ -224,6 +327,12 @@ end
 -- it drives the loop. With `timeout` (seconds) raises a kdeploy.error with
 -- reason "Timeout" when it passes first. Returns h.
 function task.await(h, timeout)
+  if timeout == nil then        -- the common case, without a table of ids
+    if h:ready() then return h end
+    local id = h:id()
+    repeat park(nil, id) until h:ready()
+    return h
+  end
   check_timeout(timeout)
   if h:ready() then return h end
   local timer = timeout and loop.timer(timeout)
@@ -285,14 +394,25 @@ function task.spawn(fn, ...)
   if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
     error("spawn: bad argument #1 (function expected)", 2)
   end
-  local t = setmetatable({ status = "ready", done_id = loop.new_id(),
-    args = table.pack(...) }, Task)
-  t.co = coroutine.create(fn)
-  schedule(t, nil)
+  -- The arguments are t[1..nargs]. The nil fields make room in the table
+  -- for what the scheduler sets later.
+  local t = setmetatable({ status = "ready", fn = fn, nargs = select("#", ...),
+    co = nil, groups = nil, parked = nil, parked_id = nil, nres = nil, ... }, Task)
+  qw[tail], qv[tail] = t, nil   -- schedule(t, nil)
+  tail = tail + 1
   return t
 end
 
-function Task:id() return self.done_id end
+-- The loop id a task's end is announced on, made when first asked for
+-- (task.wait counts tasks down without it).
+function Task:id()
+  local id = self.done_id
+  if not id then
+    id = loop.new_id()
+    self.done_id = id
+  end
+  return id
+end
 
 --- True once the task finished (done, failed or cancelled).
 function Task:ready()
@@ -308,8 +428,8 @@ function Task:result()
   if self.status == "failed" or self.status == "cancelled" then
     error(self.err, 2)
   end
-  if self.results then
-    return table.unpack(self.results, 1, self.results.n)
+  if self.nres then
+    return unpack(self, 1, self.nres)
   end
 end
 
@@ -317,8 +437,9 @@ end
 -- (so its pcall/cleanup code runs); one not started never runs.
 function Task:cancel()
   local s = self.status
-  if s == "ready" and self.args then
-    self.args = nil
+  if s == "ready" and self.fn then
+    cleared(self, self.nargs)
+    self.fn = nil
     finish(self, false, CANCEL)
   elseif s == "ready" then         -- queued after a yield: cancel on resume
     self.cancel_req = true
@@ -355,22 +476,24 @@ end
 
 local function wait_tasks(list, n, timeout)
   check_timeout(timeout)
-  local pending = 0
+  local pending, bad = 0, nil
   for i = 1, n do
     local t = list[i]
     if getmetatable(t) ~= Task then
       error(string.format("wait: bad argument #%d (task expected, got %s)",
         i, type(t)), 3)
     end
-    if not t:ready() then pending = pending + 1 end
+    local s = t.status
+    if s == "failed" or s == "cancelled" then bad = bad or t    -- first_failure
+    elseif s ~= "done" then pending = pending + 1 end
   end
-  local bad = first_failure(list, n)
   if bad then error(bad.err, 0) end
   if pending == 0 then return end
   local g = { id = loop.new_id(), remaining = pending }
   for i = 1, n do
     local t = list[i]
-    if not t:ready() then
+    local s = t.status
+    if s ~= "done" and s ~= "failed" and s ~= "cancelled" then
       local gs = t.groups       -- a group, or a list of them when several
       if gs == nil then t.groups = g
       elseif gs.id then t.groups = { gs, g }
@@ -399,7 +522,7 @@ function task.wait(...)
   wait_tasks(list, n, opts and opts.timeout)
   if n == 1 then return list[1]:result() end
   local firsts = {}
-  for i = 1, n do firsts[i] = list[i].results[1] end
+  for i = 1, n do firsts[i] = list[i][1] end
   return table.unpack(firsts, 1, n)
 end
 
@@ -408,7 +531,7 @@ end
 function task.wait_all(tasks, opts)
   wait_tasks(tasks, #tasks, opts and opts.timeout)
   local out = {}
-  for i = 1, #tasks do out[i] = tasks[i].results[1] end
+  for i = 1, #tasks do out[i] = tasks[i][1] end
   return out
 end
 

@@ -175,6 +175,47 @@ t.test("map runs a function over items with bounded concurrency", function()
   t.eq(err.reason, "Seven", "the first error")
 end)
 
+t.test("tasks run on reused coroutines as if each had its own", function()
+  local seen = {}
+  local function body(i, x)
+    seen[i] = coroutine.running()
+    task.yield()                    -- all three run at once
+    return i, x, nil
+  end
+  for round = 1, 2 do               -- the second round runs on reused workers
+    local ts = {}
+    for i = 1, 3 do ts[i] = kdeploy.spawn(body, i, nil) end
+    local r = task.wait_all(ts)
+    t.eq(table.concat(r, ","), "1,2,3", "results, round " .. round)
+    t.ok(seen[1] ~= seen[2] and seen[2] ~= seen[3] and seen[1] ~= seen[3],
+      "one coroutine per running task")
+    t.eq(select("#", ts[1]:result()), 3, "trailing nil results kept")
+  end
+  local bad = kdeploy.spawn(function() error("plain", 2) end)
+  local ok, err = pcall(kdeploy.wait, bad)
+  t.ok(not ok, "raised")
+  t.eq(err, "plain", "error level 2 in a task's function adds no position")
+  t.eq(kdeploy.wait(kdeploy.spawn(function() return "after" end)), "after",
+    "a task after a failed one")
+  local co = task.run(function() return coroutine.running() end)
+  coroutine.resume(co)              -- someone resumes a finished task's coroutine
+  t.eq(task.run(function(a) return a end, "still"), "still", "later tasks still run")
+end)
+
+t.test("a finished task and its idle worker keep no arguments", function()
+  local weak = setmetatable({}, { __mode = "v" })
+  local tk
+  do
+    local big = { "x" }
+    weak[1] = big
+    tk = kdeploy.spawn(function(a) return #a end, big)
+  end
+  t.eq(kdeploy.wait(tk), 1, "result")
+  collectgarbage()
+  collectgarbage()
+  t.eq(weak[1], nil, "the argument was collected while the task is kept")
+end)
+
 t.test("bad arguments are usage errors", function()
   t.raises(function() kdeploy.spawn(42) end, "function expected")
   t.raises(function() kdeploy.wait("x") end, "task expected")
