@@ -23,7 +23,14 @@ KUBECTL="$TOOLS/kubectl"
 export KDEPLOY_CACHE_DIR="$TMP/cache"
 B=tests/bench/kube_bench.lua
 
-"$KDEPLOY" sim --port 0 --nodes 1 --kubeconfig "$TMP/kc" >/dev/null 2>"$TMP/err" &
+# On two or more CPUs the sim runs on CPU 0 and the get clients (kdeploy and
+# the reference alike) on CPU 1, so that neither side's figure depends on
+# where the scheduler happened to put them (KUBE_BENCH_PIN=0: no pinning).
+SIM_CPU= CLIENT_CPU=
+if [ "${KUBE_BENCH_PIN:-1}" != 0 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  SIM_CPU="taskset -c 0" CLIENT_CPU="taskset -c 1"
+fi
+$SIM_CPU "$KDEPLOY" sim --port 0 --nodes 1 --kubeconfig "$TMP/kc" >/dev/null 2>"$TMP/err" &
 PID=$!
 i=0; while [ ! -s "$TMP/kc" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 PORT=$(sed -n 's/^ *server: http:\/\/127.0.0.1://p' "$TMP/kc")
@@ -96,11 +103,11 @@ sim_kd=0 sim_ref=0
 r=1
 while [ $r -le "$GET_REPS" ]; do
   a=$(simcpu)
-  "$KDEPLOY" run $B get "$TMP/kc" objs $N > "$TMP/get.out"
+  $CLIENT_CPU "$KDEPLOY" run $B get "$TMP/kc" objs $N > "$TMP/get.out"
   b=$(simcpu)
   sed -n 's/^rps //p' "$TMP/get.out" >> "$TMP/rps.kd"
   sed -n 's/^cpu_us //p' "$TMP/get.out" >> "$TMP/cpu.kd"
-  "$LOAD" paths "$PORT" "$CONNS" "$TMP/paths" "$TOKEN" > "$TMP/load.out"
+  $CLIENT_CPU "$LOAD" paths "$PORT" "$CONNS" "$TMP/paths" "$TOKEN" > "$TMP/load.out"
   c=$(simcpu)
   grep -q '^errors 0$' "$TMP/load.out" || { echo "bench: sim_load: $(cat "$TMP/load.out")" >&2; exit 1; }
   sed -n 's/^rps //p' "$TMP/load.out" >> "$TMP/rps.ref"
