@@ -1,7 +1,7 @@
 /* engine/loop.h: the event loop, one per process: a libcurl multi handle,
- * timers and signal wakeups, with C callbacks carrying a context pointer.
- * No Lua. Callbacks run inside loop_run, never inside a curl callback, and
- * may add or remove transfers and timers.
+ * timers, fd watches and signal wakeups, with C callbacks carrying a
+ * context pointer. No Lua. Callbacks run inside loop_run, never inside a
+ * curl callback, and may add or remove transfers, timers and watches.
  *
  * Everything a caller may wait on has a loop_id. Whoever finishes something
  * marks its id ready (loop_ready); loop_run returns once ids are ready and
