@@ -90,7 +90,9 @@ static int m_contexts(lua_State *L)
 /* The userdata at index 1 when its metatable is upvalue 1 of the running
  * C function (newmt gives each method its metatable so), else what
  * luaL_checkudata returns or raises: the per-request methods skip its
- * lookup of the metatable by name. */
+ * lookup of the metatable by name. Sound only in a method of TNAME's own
+ * metatable (or a function without upvalues): elsewhere upvalue 1 may be
+ * another type's metatable, which would then pass for TNAME. */
 static void *checkself(lua_State *L, const char *tname)
 {
   void *p = lua_touserdata(L, 1);
@@ -158,7 +160,8 @@ static int client_close(lua_State *L)
 
 kd_lclient *kd_lua_checkclient(lua_State *L, int idx)
 {
-  lclient *b = idx == 1 ? checkself(L, KD_CLIENT_MT) : luaL_checkudata(L, idx, KD_CLIENT_MT);
+  /* by name, not checkself: exported (lwatch.c), its callers unknown */
+  lclient *b = luaL_checkudata(L, idx, KD_CLIENT_MT);
   if (!b->c) luaL_error(L, "the kube client is closed");
   return b;
 }
