@@ -464,9 +464,7 @@ local function split_opts(n, ...)
   return list, n, nil
 end
 
--- Waits for tasks list[1..n]; raises the first failure as soon as it is
--- seen, or a Timeout. The waiter parks on one id of its own; each task
--- counts down the groups waiting for it, so waiting for n tasks is O(n).
+-- The first failed or cancelled task of list[1..n], if any.
 local function first_failure(list, n)
   for i = 1, n do
     local t = list[i]
@@ -474,6 +472,9 @@ local function first_failure(list, n)
   end
 end
 
+-- Waits for tasks list[1..n]; raises the first failure as soon as it is
+-- seen, or a Timeout. The waiter parks on one id of its own; each task
+-- counts down the groups waiting for it, so waiting for n tasks is O(n).
 local function wait_tasks(list, n, timeout)
   check_timeout(timeout)
   local pending, bad = 0, nil
@@ -490,10 +491,9 @@ local function wait_tasks(list, n, timeout)
   if bad then error(bad.err, 0) end
   if pending == 0 then return end
   local g = { id = loop.new_id(), remaining = pending }
-  for i = 1, n do
+  for i = 1, n do             -- none failed (above): not done is pending
     local t = list[i]
-    local s = t.status
-    if s ~= "done" and s ~= "failed" and s ~= "cancelled" then
+    if t.status ~= "done" then
       local gs = t.groups       -- a group, or a list of them when several
       if gs == nil then t.groups = g
       elseif gs.id then t.groups = { gs, g }
