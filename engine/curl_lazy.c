@@ -42,7 +42,7 @@
   X(CURLMcode, curl_multi_cleanup, (CURLM *))                                \
   X(const char *, curl_multi_strerror, (CURLMcode))                          \
   X(CURLU *, curl_url, (void))                                               \
-  X(CURLU *, curl_url_dup, (CURLU *))                                  \
+  X(CURLU *, curl_url_dup, (CURLU *))                                        \
   X(CURLUcode, curl_url_set, (CURLU *, CURLUPart, const char *, unsigned int)) \
   X(void, curl_url_cleanup, (CURLU *))
 

@@ -265,9 +265,8 @@ static void finish_error(kube_call *call, const kd_error *e, const char *reason)
  * credentials starts the plugin, it and any later ones wait in auth_head,
  * and a watch on its stdout reads the output as it comes. At EOF it has
  * exited, or (rarely) closed stdout and runs on: a timer then waits for
- * its exit. A waiting call's
- * timeout runs meanwhile (auth_timeout); when the last waiting call is
- * gone the plugin is killed. */
+ * its exit. A waiting call's timeout runs meanwhile (auth_timeout); when
+ * the last waiting call is gone the plugin is killed. */
 static int cred_valid(const kube_client *c)
 {
   return c->have_cred && (c->cred_fresh || c->cred.expires == 0 ||
