@@ -255,6 +255,11 @@ int sim_mgrs_store(sim_mgrs *m, kd_value *obj)
   long at;
   if (obj->type != KD_OBJ) return KD_OK;
   meta = kd_obj_gets(obj, "metadata");
+  /* metadata that is not an object (null, a number: the sim's handlers
+   * reject such objects before this, direct engine callers may not) has
+   * nowhere to hold managedFields, and adding members to it would write
+   * through the wrong member of the value union */
+  if (meta && meta->type != KD_OBJ) return KD_OK;
   sim_mgrs_drop_empty(m);
   if (cap_updaters(m)) return KD_ENOMEM;
   if (m->n == 0) {

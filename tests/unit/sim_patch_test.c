@@ -968,6 +968,30 @@ static void test_fields_roundtrip(void)
   kd_value_clear(&obj);
 }
 
+/* An update whose metadata is no object: nothing is recorded, nothing
+ * leaks, and the rest of the object is as written (found by the fuzzer:
+ * managedFields used to be added through the wrong member of the union). */
+static void test_update_metadata_not_object(void)
+{
+  static const char *const metas[] = {"null", "3", "'s'", "[1]", "true"};
+  size_t i;
+  for (i = 0; i < sizeof metas / sizeof *metas; i++) {
+    char json[128];
+    kd_value old = J(CM("{'a':'1'}")), nv;
+    kd_error err = {0};
+    sim_patch_ctx c = ctx_for("v1", "ConfigMap", "x");
+    snprintf(json, sizeof json,
+             "{'apiVersion':'v1','kind':'ConfigMap','metadata':%s,"
+             "'data':{'a':'2'}}", metas[i]);
+    nv = J(json);
+    CHECK(sim_patch_track_update(&c, &old, &nv, &err) == KD_OK);
+    CHECK(kd_value_path(&nv, "metadata.managedFields") == NULL);
+    CHECK_STR(S(kd_value_path(&nv, "data")), canon("{'a':'2'}"));
+    kd_value_clear(&nv);
+    kd_value_clear(&old);
+  }
+}
+
 
 /* ---- more edge cases ------------------------------------------------- */
 static void test_smp_retain_keys_in_items(void)
@@ -1243,5 +1267,6 @@ int main(void)
   RUN(test_ssa_status_subresource);
   RUN(test_ssa_null_and_bad_entries);
   RUN(test_ssa_crd_schema);
+  RUN(test_update_metadata_not_object);
   TEST_EXIT();
 }
