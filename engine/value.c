@@ -61,9 +61,12 @@ static int grow(void **p, size_t *cap, size_t len, size_t elem)
   return KD_OK;
 }
 
+/* Both adders refuse a value of another type (NULL, as for no memory):
+ * writing through the wrong member of the union would corrupt it. */
 kd_value *kd_arr_push(kd_value *a)
 {
   kd_value *slot;
+  if (a->type != KD_ARR) return NULL;
   if (grow((void **)&a->u.arr.items, &a->u.arr.cap, a->u.arr.len,
            sizeof *a->u.arr.items))
     return NULL;
@@ -75,7 +78,9 @@ kd_value *kd_arr_push(kd_value *a)
 kd_value *kd_obj_add(kd_value *o, const char *key, size_t klen)
 {
   kd_member *m;
-  char *k = kd_strndup(key, klen);
+  char *k;
+  if (o->type != KD_OBJ) return NULL;
+  k = kd_strndup(key, klen);
   if (!k) return NULL;
   if (grow((void **)&o->u.obj.m, &o->u.obj.cap, o->u.obj.len,
            sizeof *o->u.obj.m)) {
