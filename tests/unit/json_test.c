@@ -155,6 +155,27 @@ static void test_deep_nesting_rejected(void)
 
 /* The tape: document order, member counts on the containers, strings
  * borrowed from the input or unescaped into the tape's text. */
+/* engine/value: the adders refuse a value of the other type rather than
+ * writing through the wrong member of the union (the sim's managedFields
+ * code once did, on a metadata that was null). */
+static void test_value_adders_check_type(void)
+{
+  kd_value v;
+  kd_value_null(&v);
+  CHECK(kd_obj_add(&v, "k", 1) == NULL);
+  CHECK(kd_arr_push(&v) == NULL);
+  kd_value_arr(&v);
+  CHECK(kd_obj_add(&v, "k", 1) == NULL);
+  CHECK(kd_arr_push(&v) != NULL);
+  CHECK(v.u.arr.len == 1);
+  kd_value_clear(&v);
+  kd_value_obj(&v);
+  CHECK(kd_arr_push(&v) == NULL);
+  CHECK(kd_obj_add(&v, "k", 1) != NULL);
+  CHECK(v.u.obj.len == 1);
+  kd_value_clear(&v);
+}
+
 static void test_tape(void)
 {
   const char *in = "{\"a\":[1,2.5,\"x\\ny\"],\"b\":{},\"c\":[null,true,false]}";
@@ -186,6 +207,7 @@ static void test_tape(void)
 int main(void)
 {
   RUN(test_roundtrip);
+  RUN(test_value_adders_check_type);
   RUN(test_big_integers);
   RUN(test_uint64);
   RUN(test_long_numbers);
