@@ -119,8 +119,32 @@ struct lreq {
   int decoded, ok_json;    /* body decoded (kept as uservalue 3), and valid */
   char *reason, *content_type, *raw;
   size_t raw_len;
-  kd_error err;
+  /* The failure, if any: its code and message (owned; NULL on success).
+   * Not a kd_error: its 512-byte message would make every request's
+   * userdata 600 bytes of garbage for the collector, errors or not. */
+  int err_code;
+  char *message;
 };
+
+/* The content type nearly every answer has: kept without a copy. */
+static const char JSON_TYPE[] = "application/json";
+
+static char *copy_type(const char *t)
+{
+  if (strcmp(t, JSON_TYPE) == 0) return (char *)JSON_TYPE;
+  return kd_strndup(t, strlen(t));
+}
+
+static void free_type(char *t)
+{
+  if (t != JSON_TYPE) free(t);
+}
+
+static void set_message(lreq *r, const char *msg)
+{
+  free(r->message);
+  r->message = kd_strndup(msg, strlen(msg));
+}
 
 static void unlink_req(lreq *r)
 {
@@ -138,7 +162,8 @@ static void req_fail(lreq *r, const char *reason, const char *msg)
   r->status = 0;
   free(r->reason);
   r->reason = kd_strndup(reason, strlen(reason));
-  kd_error_set(&r->err, KD_EIO, "%s", msg);
+  r->err_code = KD_EIO;
+  set_message(r, msg);
 }
 
 static int client_close(lua_State *L)
@@ -245,10 +270,10 @@ static void on_req_done(void *ctx, const kube_resp *resp)
   r->done = 1;
   r->status = resp->status;
   r->attempts = resp->attempts;
-  r->err = resp->err;
+  r->err_code = resp->err.code;
+  if (resp->err.code != KD_OK || resp->err.msg[0]) set_message(r, resp->err.msg);
   if (resp->reason) r->reason = kd_strndup(resp->reason, strlen(resp->reason));
-  if (resp->content_type)
-    r->content_type = kd_strndup(resp->content_type, strlen(resp->content_type));
+  if (resp->content_type) r->content_type = copy_type(resp->content_type);
   /* Kept as text: result() decodes it straight into Lua tables (never
    * here, inside the loop, where a Lua error must not be raised). The
    * call's buffer is taken, not copied, when it may be. */
@@ -273,9 +298,10 @@ static int req_gc(lua_State *L)
   r->call = NULL;
   unlink_req(r);
   free(r->reason);
-  free(r->content_type);
+  free_type(r->content_type);
   free(r->raw);
-  r->reason = r->content_type = r->raw = NULL;
+  free(r->message);
+  r->reason = r->content_type = r->raw = r->message = NULL;
   return 0;
 }
 
@@ -399,7 +425,7 @@ static int m_req_body(lua_State *L)
 {
   lreq *r = checkreq(L);
   if (!r->done || !r->decode || r->status < 200 || r->status >= 300 ||
-      r->err.code != KD_OK) {
+      r->err_code != KD_OK) {
     lua_pushboolean(L, 0);
     return 1;
   }
@@ -432,9 +458,9 @@ static int m_req_result(lua_State *L)
     lua_pushlstring(L, r->raw, r->raw_len);
     lua_setfield(L, -2, "raw");
   }
-  if (r->err.code != KD_OK || r->status == 0 || r->status >= 300) {
+  if (r->err_code != KD_OK || r->status == 0 || r->status >= 300) {
     setstr(L, "reason", r->reason ? r->reason : "Error");
-    setstr(L, "message", r->err.msg);
+    setstr(L, "message", r->message ? r->message : "");
   }
   lua_pushvalue(L, -1);
   lua_setiuservalue(L, 1, 2);
