@@ -239,9 +239,12 @@ static int send_attempt(kube_call *call, kd_error *err)
 
 /* ---- finishing ------------------------------------------------------------ */
 
-static void finish(kube_call *call, kube_resp *r)
+/* Ends CALL with R. DONE runs while EASY (the handle of the transfer that
+ * answered; NULL if none) is out of the pool, so R may borrow its strings
+ * (the content type) instead of copies; the handle then goes back, and
+ * CALL's slot to the next queued call. */
+static void finish(kube_call *call, kube_resp *r, CURL *easy)
 {
-  release_slot(call);
   r->attempts = call->attempts;
   if (!r->body) {
     r->body = call->resp.data ? call->resp.data : "";
@@ -249,6 +252,8 @@ static void finish(kube_call *call, kube_resp *r)
     r->own = call->resp.data ? &call->resp : NULL;
   }
   call->done(call->ctx, r);
+  kube_easy_put(call->c, easy);
+  release_slot(call);
   call_free(call);
 }
 
@@ -258,7 +263,7 @@ static void finish_error(kube_call *call, const kd_error *e, const char *reason)
   memset(&r, 0, sizeof r);
   r.err = *e;
   r.reason = reason;
-  finish(call, &r);
+  finish(call, &r, NULL);
 }
 
 /* Exec plugins run without blocking the loop: the first call needing
@@ -629,16 +634,11 @@ static void on_done(void *ctx, CURL *easy, CURLcode rc)
   } else if (status >= 300 || status < 200) {
     http_message(call, (int)status, &r, &reason);
   }
-  if (curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &ctype) == CURLE_OK && ctype)
-    ctype = dupstr(ctype);
-  else
-    ctype = NULL;
-  r.content_type = ctype;
-  kube_easy_put(c, easy);
+  if (curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &ctype) != CURLE_OK) ctype = NULL;
+  r.content_type = ctype;     /* curl's, valid until EASY is reused */
   kube_easy_release(call);
-  finish(call, &r);
+  finish(call, &r, easy);
   free(reason);
-  free(ctype);
 }
 
 /* ---- calls ----------------------------------------------------------------- */

@@ -305,16 +305,24 @@ static int req_gc(lua_State *L)
   return 0;
 }
 
+/* Its address keys the request metatable in the registry: found so
+ * without hashing REQ_MT once a request. */
+static const char req_mt_key = 0;
+
 /* Starts REQ for the client at index 1 and pushes its handle. DECODE:
- * whether result() decodes a 2xx body. */
+ * whether result() decodes a 2xx body. Only for the client's own methods
+ * (checkself). */
 static int start(lua_State *L, const kube_req *req, int decode)
 {
-  lclient *cb = kd_lua_checkclient(L, 1);
+  lclient *cb = checkself(L, KD_CLIENT_MT);
   kd_error err = {0};
-  lreq *r = lua_newuserdatauv(L, sizeof *r, 3);
+  lreq *r;
+  if (!cb->c) return luaL_error(L, "the kube client is closed");
+  r = lua_newuserdatauv(L, sizeof *r, 3);
   memset(r, 0, sizeof *r);
   r->decode = decode;
-  luaL_setmetatable(L, REQ_MT);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &req_mt_key);
+  lua_setmetatable(L, -2);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);      /* the request keeps its client alive */
   r->l = kube_client_loop(cb->c);
@@ -353,20 +361,59 @@ static int m_submit(lua_State *L)
   return start(L, &req, decode);
 }
 
+/* Whether kdeploy.kube's urlencode leaves byte CH as it is. */
+static int unreserved(unsigned char ch)
+{
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+         (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~';
+}
+
+/* Builds PATH "/" NAME in B, NAME percent-encoded as urlencode does it
+ * ("%2F"), NUL-terminated: the request copies it, so no Lua string is
+ * made for a per-object path. */
+static const char *join_name(lua_State *L, luaL_Buffer *b, const char *path,
+                             size_t plen, const char *name, size_t nlen)
+{
+  static const char hex[] = "0123456789ABCDEF";
+  size_t i;
+  luaL_buffinit(L, b);
+  luaL_addlstring(b, path, plen);
+  luaL_addchar(b, '/');
+  for (i = 0; i < nlen; i++) {
+    unsigned char ch = (unsigned char)name[i];
+    if (unreserved(ch)) {
+      luaL_addchar(b, (char)ch);
+    } else {
+      luaL_addchar(b, '%');
+      luaL_addchar(b, hex[ch >> 4]);
+      luaL_addchar(b, hex[ch & 15]);
+    }
+  }
+  luaL_addchar(b, '\0');
+  return luaL_buffaddr(b);
+}
+
 /* client:send(verb, path, body, content_type, accept, timeout, decode,
- * idempotent) -> request handle: submit without the table (the per-request
- * path of kdeploy.kube); nil arguments take submit's defaults. */
+ * idempotent, name) -> request handle: submit without the table (the
+ * per-request path of kdeploy.kube); nil arguments take submit's
+ * defaults. NAME, when given, is appended to PATH after a "/",
+ * percent-encoded as kdeploy.kube's urlencode does. */
 static int m_send(lua_State *L)
 {
   kube_req req;
+  luaL_Buffer b;
+  size_t plen, nlen;
+  const char *name;
   memset(&req, 0, sizeof req);
   req.verb = luaL_optstring(L, 2, "GET");
-  req.path = luaL_checkstring(L, 3);
+  req.path = luaL_checklstring(L, 3, &plen);
   req.body = lua_isnoneornil(L, 4) ? NULL : luaL_checklstring(L, 4, &req.body_len);
   req.content_type = luaL_optstring(L, 5, NULL);
   req.accept = luaL_optstring(L, 6, NULL);
   req.timeout = luaL_optnumber(L, 7, 0);
   req.idempotent = lua_isnoneornil(L, 9) ? -1 : lua_toboolean(L, 9);
+  name = luaL_optlstring(L, 10, NULL, &nlen);
+  if (name) req.path = join_name(L, &b, req.path, plen, name, nlen);
   return start(L, &req, lua_isnoneornil(L, 8) ? 1 : lua_toboolean(L, 8));
 }
 
@@ -649,6 +696,8 @@ int luaopen_kdeploy_core_kube(lua_State *L)
   newmt(L, CONFIG_MT, config_m, config_gc);
   newmt(L, KD_CLIENT_MT, client_m, client_close);
   newmt(L, REQ_MT, req_m, req_gc);
+  luaL_getmetatable(L, REQ_MT);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &req_mt_key);
   newmt(L, DISCO_MT, disco_m, disco_gc);
   luaL_newlib(L, fns);
   return 1;

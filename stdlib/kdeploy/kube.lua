@@ -432,8 +432,9 @@ end
 
 -- The path of an object for get when its kind is mapped already (what
 -- locate finds, without its tables and pcall: a get's hot path); nil when
--- locate has to do the work or raise. Returns the path and the namespace
--- used.
+-- locate has to do the work or raise. Returns the collection's path, the
+-- namespace used and the name (not encoded: send appends it, encoded, to
+-- the path without making a Lua string of the whole).
 local function get_path(self, ref)
   if type(ref) ~= "table" then return nil end
   local byv = self._s.map[ref.apiVersion]
@@ -446,19 +447,17 @@ local function get_path(self, ref)
   end
   if not m.namespaced then ns = nil elseif ns == nil then ns = self.namespace end
   if type(name) ~= "string" or (ns ~= nil and type(ns) ~= "string") then return nil end
-  if name:find("[^%w%-%._~]") then name = urlencode(name) end
   local byns = prefixes[m]
-  local p = byns and byns[ns or ""] or prefix(m, ns)
-  return p .. "/" .. name, ns
+  return byns and byns[ns or ""] or prefix(m, ns), ns, name
 end
 
 -- Client:get (MISSING_OK: find) without the request tables.
 local function get(self, ref, opts, missing_ok)
   opts = opts or NOOPTS
-  local sub, path, ns, r = opts.subresource, nil, nil, nil
-  if sub == nil then path, ns = get_path(self, ref) end
+  local sub, path, ns, name, r = opts.subresource, nil, nil, nil, nil
+  if sub == nil then path, ns, name = get_path(self, ref) end
   if not path then path, _, _, r = locate(self, "get", ref, false, sub) end
-  local h = self._c:send("GET", path, nil, nil, nil, opts.timeout)
+  local h = self._c:send("GET", path, nil, nil, nil, opts.timeout, nil, nil, name)
   task.await(h)
   local ok, body = h:body()
   if ok then return body end
