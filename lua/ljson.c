@@ -57,7 +57,8 @@ typedef struct {
 /* The ends of S (1 <= LEN <= CACHE_MAX_LEN) as two words: its first and
  * last 8 bytes, or 4, or for LEN < 4 bytes 0, LEN / 2 and LEN - 1. They
  * cover every byte of a string up to 16 bytes long. */
-static void ends_of(const char *s, size_t len, uint64_t *head, uint64_t *tail)
+static inline __attribute__((always_inline)) void
+ends_of(const char *s, size_t len, uint64_t *head, uint64_t *tail)
 {
   if (len >= 8) {
     memcpy(head, s, 8);
@@ -74,7 +75,9 @@ static void ends_of(const char *s, size_t len, uint64_t *head, uint64_t *tail)
   }
 }
 
-static void push_string(lua_State *L, decoder *d, const json_token *t)
+/* Inlined: two call sites, a quarter million calls a 4,000-object run. */
+static inline __attribute__((always_inline)) void
+push_string(lua_State *L, decoder *d, const json_token *t)
 {
   const char *s = json_token_str(&d->tape, t);
   size_t len = t->n;
