@@ -333,8 +333,10 @@ static __attribute__((noinline)) int walk_escaped(walker *w)
 }
 
 /* A string at ps->p (on the quote): borrowed from the input when it has
- * no escapes. */
-static __attribute__((noinline)) int walk_string(walker *w)
+ * no escapes. Inlined into its two callers (every key, every string
+ * value): a call per string cost the tape parse of a 1 KB object 0.7k
+ * instructions of 11.7k. */
+static inline __attribute__((always_inline)) int walk_string(walker *w)
 {
   const char *str;
   size_t slen;
