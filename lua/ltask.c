@@ -17,10 +17,7 @@
 
 /* Slots of the state table (upvalue 1). */
 enum {
-  S_QW = 1,   /* queued waiters, qw[head .. tail-1] */
-  S_QV,       /* the values they are resumed with */
-  S_POOL,     /* idle workers pool[1 .. npool] */
-  S_RUNNING,  /* the task resumed last (a stack through nested runs) */
+  S_RUNNING = 1,  /* the task resumed last (a stack through nested runs) */
   S_FINISH,   /* task.lua's finish(t, ok, err) */
   S_WORK,     /* a worker's body */
   S_DONE,     /* what a worker yields when its task returned */
@@ -34,7 +31,13 @@ enum {
   S_N = S_TASK_MT
 };
 
-/* Upvalues 3..: the strings used as keys and states, pushed once rather
+/* Upvalues 3..5: queued waiters qw[head .. tail-1], the values they are
+ * resumed with qv[...], idle workers pool[1 .. npool]. */
+#define UP_QW lua_upvalueindex(3)
+#define UP_QV lua_upvalueindex(4)
+#define UP_POOL lua_upvalueindex(5)
+
+/* Upvalues 6..: the strings used as keys and states, pushed once rather
  * than interned on every access. Task tables are read and written raw:
  * none of these keys is a Task method. */
 #define KEYS(X) X(STATUS, "status") X(CO, "co") X(NRES, "nres") \
@@ -44,7 +47,7 @@ enum {
   X(DONE, "done") X(PARKED, "parked") X(PARKED_ID, "parked_id") \
   X(WAKE, "wake") X(FN, "fn") X(NARGS, "nargs")
 #define KEY_ENUM(name, str) K_##name,
-enum { K_FIRST = 2, KEYS(KEY_ENUM) K_LAST };
+enum { K_FIRST = 5, KEYS(KEY_ENUM) K_LAST };
 #define KEY_STR(name, str) str,
 static const char *const key_names[] = {KEYS(KEY_STR)};
 #define KEY(k) lua_upvalueindex(K_##k)
@@ -109,10 +112,10 @@ static int l_push(lua_State *L)
 {
   sched *s = SCHED(L);
   lua_settop(L, 2);
-  lua_rawgeti(L, STATE, S_QW);
+  lua_pushvalue(L, UP_QW);
   lua_pushvalue(L, 1);
   lua_rawseti(L, -2, s->tail);
-  lua_rawgeti(L, STATE, S_QV);
+  lua_pushvalue(L, UP_QV);
   lua_pushvalue(L, 2);
   lua_rawseti(L, -2, s->tail);
   s->tail++;
@@ -143,7 +146,7 @@ static int l_spawn(lua_State *L)
   set(L, t, KEY(NARGS));
   lua_rawgeti(L, STATE, S_TASK_MT);
   lua_setmetatable(L, t);
-  lua_rawgeti(L, STATE, S_QW);
+  lua_pushvalue(L, UP_QW);
   lua_pushvalue(L, t);
   lua_rawseti(L, -2, s->tail);
   s->tail++;               /* qv[tail] is nil already: run clears it */
@@ -186,7 +189,7 @@ static void push_worker(lua_State *L, sched *s)
 {
   lua_State *co;
   if (s->npool > 0) {
-    lua_rawgeti(L, STATE, S_POOL);
+    lua_pushvalue(L, UP_POOL);
     lua_rawgeti(L, -1, s->npool);
     lua_pushnil(L);
     lua_rawseti(L, -3, s->npool);
@@ -253,7 +256,7 @@ static void task_done(lua_State *L, sched *s, int t, int co, int base, int nres)
   lua_pushnil(L);
   set(L, t, KEY(CO));
   if (s->npool < POOL_MAX) {
-    lua_rawgeti(L, STATE, S_POOL);
+    lua_pushvalue(L, UP_POOL);
     lua_pushvalue(L, co);
     lua_rawseti(L, -2, ++s->npool);
     lua_pop(L, 1);
@@ -289,10 +292,10 @@ static void after(lua_State *L, sched *s, int t, int co, lua_State *C,
     return;
   }
   set_status(L, t, READY);
-  lua_rawgeti(L, STATE, S_QW);
+  lua_pushvalue(L, UP_QW);
   lua_pushvalue(L, t);
   lua_rawseti(L, -2, s->tail);
-  lua_rawgeti(L, STATE, S_QV);
+  lua_pushvalue(L, UP_QV);
   lua_pushnil(L);
   lua_rawseti(L, -2, s->tail);
   s->tail++;
@@ -377,10 +380,10 @@ static void wake(lua_State *L, sched *s, lua_Integer id, int own)
   set(L, w, KEY(PARKED));
   lua_pushnil(L);
   set(L, w, KEY(PARKED_ID));
-  lua_rawgeti(L, 1, S_QW);
+  lua_pushvalue(L, UP_QW);
   lua_pushvalue(L, w);
   lua_rawseti(L, -2, s->tail);
-  lua_rawgeti(L, 1, S_QV);
+  lua_pushvalue(L, UP_QV);
   lua_pushinteger(L, id);
   lua_rawseti(L, -2, s->tail);
   s->tail++;
@@ -420,8 +423,8 @@ static int l_run(lua_State *L)
 {
   sched *s = SCHED(L);
   lua_settop(L, 0);
-  lua_rawgeti(L, STATE, S_QW);
-  lua_rawgeti(L, STATE, S_QV);
+  lua_pushvalue(L, UP_QW);
+  lua_pushvalue(L, UP_QV);
   while (s->head < s->tail) {
     lua_Integer i = s->head;
     lua_rawgeti(L, 1, i);
@@ -452,11 +455,8 @@ static int l_new(lua_State *L)
   int i;
   luaL_newlibtable(L, fns);
   lua_createtable(L, S_N, 0);
-  for (i = S_QW; i <= S_POOL; i++) {
-    lua_newtable(L);
-    lua_rawseti(L, -2, i);
-  }
   s = lua_newuserdatauv(L, sizeof *s, 0);
+  for (i = 0; i < 3; i++) lua_newtable(L);   /* qw, qv, pool */
   s->head = s->tail = 1;
   s->npool = 0;
   s->running_co = NULL;
