@@ -71,6 +71,7 @@ kd_lclient *kd_lua_checkclient(lua_State *L, int idx);
 
 int luaopen_kdeploy_core(lua_State *L);
 int luaopen_kdeploy_core_loop(lua_State *L);
+int luaopen_kdeploy_core_task(lua_State *L);
 int luaopen_kdeploy_core_kube(lua_State *L);
 int luaopen_kdeploy_core_watch(lua_State *L);
 int luaopen_kdeploy_json(lua_State *L);

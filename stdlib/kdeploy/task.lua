@@ -10,6 +10,7 @@
 -- `h:id()` (a loop id) and `h:ready()` (true once it is done).
 local loop = require "kdeploy.core.loop"
 local core = require "kdeploy.core"
+local ctask = require("kdeploy.core.task").new()   -- queue, workers, resumes
 
 local task = {}
 
@@ -17,10 +18,7 @@ local Task = {}
 Task.__index = Task
 Task.__name = "kdeploy.task"
 
-local running = nil       -- the task the scheduler resumed last (a stack
-                          -- through nested resumes, see resume)
 local waiting = {}        -- loop id -> array of waiters parked on it
-local head, tail = 1, 1   -- runnable waiters: qw/qv[head .. tail-1]
 local PARK = {}           -- what a parking task yields
 local CANCEL = {}         -- what a cancelled task is resumed with
 
@@ -81,12 +79,8 @@ local function unpark(w)
   for i = 1, #ids do drop_waiter(ids[i], w) end
 end
 
-local qw, qv = {}, {}     -- runnable waiters and the values they get
-
-local function schedule(w, value)
-  qw[tail], qv[tail] = w, value
-  tail = tail + 1
-end
+-- Queues waiter W to be resumed with VALUE (lua/ltask.c runs the queue).
+local schedule = ctask.push
 
 local function wake_one(w, id)
   local ids = w.parked
@@ -112,9 +106,7 @@ function task.wake(id)
   waiting[id] = nil
   if cur.parked == true and cur.status then   -- one task parked on ID alone
     cur.parked, cur.parked_id = nil, nil
-    qw[tail], qv[tail] = cur, id             -- schedule(cur, id)
-    tail = tail + 1
-    return
+    return schedule(cur, id)
   end
   if not cur.multi then return wake_one(cur, id) end
   for i = 1, #cur do wake_one(cur[i], id) end
@@ -125,13 +117,13 @@ end
 -- task's function returns, the worker yields DONE with the results and
 -- goes back to a pool for the next task: making and collecting a coroutine
 -- per task costs more than a small task's own work (a GET). A worker whose
--- task raised an error is dead and is dropped.
+-- task raised an error is dead and is dropped. The run queue, the pool and
+-- the resume loop are lua/ltask.c's (kdeploy.core.task): resuming there
+-- costs a fraction of doing it here.
 
 local DONE = {}           -- what a worker yields when its task returned
-local pool, npool = {}, 0 -- idle workers
-local POOL_MAX = 1024
-local starting = nil      -- the task a worker is resumed to start
-local co_create, co_resume, co_yield = coroutine.create, coroutine.resume, coroutine.yield
+local starting = {}       -- [1]: the task a worker is resumed to start
+local co_yield = coroutine.yield
 local unpack = table.unpack
 
 -- Returns ... once T's arguments t[1..n] are cleared.
@@ -146,9 +138,9 @@ end
 -- C as a coroutine's body is (error(msg, 2) in it adds no position).
 local call = core.call
 local function start_task()
-  local t = starting
+  local t = starting[1]
   if not t then return end  -- an idle worker resumed by someone else
-  starting = nil
+  starting[1] = nil
   local fn, n = t.fn, t.nargs
   t.fn = nil
   return call(fn, cleared(t, n, unpack(t, 1, n)))
@@ -193,65 +185,8 @@ local function finish(t, ok, v)
   if id then task.wake(id) end
 end
 
--- After a resume: finished (returned or raised), parked, or a plain yield.
-local function after(t, ok, first, ...)
-  if ok and first == DONE then
-    local n = select("#", ...)  -- the results: t[1..n], where the arguments were
-    t.nres = n
-    if n > 0 then
-      t[1] = ...
-      for i = 2, n do t[i] = (select(i, ...)) end
-    end
-    local co = t.co
-    t.co = nil
-    if npool < POOL_MAX then
-      npool = npool + 1
-      pool[npool] = co
-    end
-    finish(t, true)
-  elseif not ok then
-    t.co = nil
-    finish(t, false, first)
-  elseif first == PARK then
-    t.status = "waiting"
-  else                    -- a plain coroutine.yield inside a task: run later
-    t.status = "ready"
-    schedule(t, nil)
-  end
-end
-
-local function resume(t, value)
-  local s = t.status
-  if s ~= "ready" and s ~= "waiting" then return end
-  if t.cancel_req then value, t.cancel_req = CANCEL, nil end
-  t.status = "running"
-  local co = t.co
-  if not co then            -- first run: on an idle worker or a new one
-    co = pool[npool]
-    if co then
-      pool[npool] = nil
-      npool = npool - 1
-    else
-      co = co_create(work)
-    end
-    t.co, starting = co, t
-  end
-  local outer = running
-  running = t
-  after(t, co_resume(co, value))
-  running = outer
-end
-
-local function run_queue()
-  while head < tail do
-    local i = head
-    local w, v = qw[i], qv[i]
-    qw[i], qv[i] = nil, nil
-    head = i + 1
-    resume(w, v)
-  end
-  head, tail = 1, 1         -- empty: reuse the array part from the start
-end
+local run_queue, queued, poll = ctask.run, ctask.pending, ctask.poll
+ctask.init(finish, work, DONE, PARK, CANCEL, starting, task, waiting, Task)
 
 --- One round of the scheduler: runs every runnable task, then waits for
 -- the loop at most `timeout` seconds (nil: until something happens) and
@@ -261,30 +196,24 @@ end
 function task.step(timeout, w)
   run_queue()
   if w and w.woke ~= nil then return true end
-  if head < tail then timeout = 0 end
-  local ids = loop.run(timeout)
-  for i = 1, #ids do task.wake(ids[i]) end
+  if queued() > 0 then timeout = 0 end
+  local n = poll(timeout)   -- loop.run, then task.wake for each ready id
   run_queue()
-  return #ids > 0 or head < tail or loop.pending() > 0 or (w ~= nil and w.woke ~= nil)
+  return n > 0 or queued() > 0 or loop.pending() > 0 or (w ~= nil and w.woke ~= nil)
 end
 
 --- The running task, or nil outside one (also inside a user's own
 -- coroutine, and where the task cannot yield because C called back into
 -- Lua, e.g. a template's lookup during chart:render: waiting calls block
 -- there instead of yielding, driving the loop in place).
-local co_running, co_isyieldable = coroutine.running, coroutine.isyieldable
-
-function task.current()
-  local t = running
-  if t and co_running() == t.co and co_isyieldable() then return t end
-  return nil
-end
+local current = ctask.current
+task.current = current
 
 -- Parks the caller on the array IDS (or on ID alone when IDS is nil)
 -- until one of them is ready; returns that id.
 local function park(ids, id)
-  local t = running
-  if t and co_running() == t.co and co_isyieldable() then   -- task.current()
+  local t = current()
+  if t then
     park_on(t, ids, id)
     local v = co_yield(PARK)
     if t.parked then unpark(t) end   -- (wake and cancel unpark it first)
@@ -390,17 +319,14 @@ end
 
 --- Starts `fn(...)` as a new task; it first runs when the caller waits or
 -- yields. Returns the task.
+local new_task = ctask.spawn
 function task.spawn(fn, ...)
   if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
     error("spawn: bad argument #1 (function expected)", 2)
   end
-  -- The arguments are t[1..nargs]. The nil fields make room in the table
-  -- for what the scheduler sets later.
-  local t = setmetatable({ status = "ready", fn = fn, nargs = select("#", ...),
-    co = nil, groups = nil, parked = nil, parked_id = nil, nres = nil, ... }, Task)
-  qw[tail], qv[tail] = t, nil   -- schedule(t, nil)
-  tail = tail + 1
-  return t
+  -- lua/ltask.c: the table { status = "ready", fn = fn, nargs =
+  -- select("#", ...), ... } with the Task metatable, queued to run
+  return new_task(fn, ...)
 end
 
 -- The loop id a task's end is announced on, made when first asked for

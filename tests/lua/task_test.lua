@@ -217,9 +217,136 @@ t.test("a finished task and its idle worker keep no arguments", function()
 end)
 
 t.test("bad arguments are usage errors", function()
-  t.raises(function() kdeploy.spawn(42) end, "function expected")
+  t.raises(function() kdeploy.spawn(42) end, "task_test.lua:%d+: spawn: bad argument #1 %(function expected%)")
+  t.raises(function() task.spawn() end, "task_test.lua:%d+: spawn: bad argument")
   t.raises(function() kdeploy.wait("x") end, "task expected")
   t.raises(function() kdeploy.sleep(-1) end, "non%-negative")
+end)
+
+-- An awaitable on a loop id of its own, ready once the loop returned it.
+local loop = require "kdeploy.core.loop"
+local function handle()
+  local h = { i = loop.new_id(), fired = false }
+  function h.id(self) return self.i end
+  function h.ready(self) return self.fired end
+  function h.fire(self)
+    self.fired = true
+    loop.ready(self.i)
+  end
+  return h
+end
+
+t.test("many waiters on one id wake in the order they parked", function()
+  local h, order, ts = handle(), {}, {}
+  for i = 1, 4 do
+    ts[i] = kdeploy.spawn(function()
+      task.await(h)
+      order[#order + 1] = i
+      return i
+    end)
+  end
+  task.yield()                      -- all four park on h
+  for i = 1, 4 do t.eq(ts[i]:state(), "waiting", "parked " .. i) end
+  h:fire()
+  t.eq(table.concat(task.wait_all(ts), ","), "1,2,3,4", "results")
+  t.eq(table.concat(order, ","), "1,2,3,4", "wake order")
+end)
+
+t.test("an id nobody waits for wakes nothing", function()
+  task.wake(loop.new_id())
+  local h = handle()
+  h:fire()                          -- ready before anyone waits
+  loop.ready(loop.new_id())
+  t.eq(kdeploy.wait(kdeploy.spawn(function() task.await(h); return "ok" end)),
+    "ok", "a later task still runs")
+end)
+
+t.test("a task cancelled while parked is not resumed again by its id", function()
+  local h, resumed = handle(), 0
+  local w = kdeploy.spawn(function()
+    local ok, err = pcall(task.await, h)
+    resumed = resumed + 1
+    return ok and "woke" or err.reason
+  end)
+  task.yield()
+  t.eq(w:state(), "waiting", "parked")
+  w:cancel()
+  h:fire()                          -- its id becomes ready after the cancel
+  t.eq(kdeploy.wait(w), "Cancelled", "saw the cancellation")
+  kdeploy.sleep(0)
+  t.eq(resumed, 1, "resumed once")
+  local y = kdeploy.spawn(function() task.yield(); return "ran on" end)
+  kdeploy.spawn(function() y:cancel() end)   -- runs while y is queued again
+  t.eq(t.raises(function() kdeploy.wait(y) end).reason, "Cancelled",
+    "a queued task cancelled before it runs again")
+  t.eq(y:state(), "cancelled", "state")
+end)
+
+t.test("a task that raises after parking fails; its error keeps its position", function()
+  local h = handle()
+  local bad = kdeploy.spawn(function()
+    task.await(h)
+    error("late")
+  end)
+  local tb = kdeploy.spawn(function()
+    return select(2, xpcall(function() error("traced") end, debug.traceback))
+  end)
+  h:fire()
+  local err = t.raises(function() kdeploy.wait(bad) end, "task_test.lua:%d+: late")
+  t.eq(bad:state(), "failed", "state")
+  t.ok(tostring(err):find("late"), "message")
+  t.ok(kdeploy.wait(tb):find("stack traceback", 1, true), "a traceback inside a task")
+  t.eq(kdeploy.wait(kdeploy.spawn(function() return 1 end)), 1, "next task runs")
+end)
+
+t.test("a parked task only the scheduler references survives a collection", function()
+  local h, done = handle(), false
+  local weak = setmetatable({}, { __mode = "v" })
+  do
+    weak[1] = kdeploy.spawn(function() task.await(h); done = true end)
+  end
+  task.yield()
+  collectgarbage()
+  collectgarbage()
+  t.ok(weak[1] ~= nil, "kept while parked")
+  h:fire()
+  kdeploy.sleep(0)
+  t.ok(done, "woke and finished")
+  collectgarbage()
+  collectgarbage()
+  t.eq(weak[1], nil, "collected once finished and unreferenced")
+end)
+
+t.test("a task that blocks where it cannot yield runs the others (nested)", function()
+  local other_ran, inner, outer
+  local b
+  local a = kdeploy.spawn(function()
+    local me = task.current()
+    table.sort({ 2, 1 }, function(x, y)   -- a C call: no yield in here
+      if not inner then
+        inner = task.current()
+        kdeploy.wait(b)                   -- blocks, driving the loop
+      end
+      return x < y
+    end)
+    outer = task.current() == me
+    return "a"
+  end)
+  b = kdeploy.spawn(function() task.yield(); other_ran = true; return "b" end)
+  t.eq(kdeploy.wait(a), "a", "result")
+  t.eq(inner, nil, "no current task where it cannot yield")
+  t.ok(other_ran, "the other task ran meanwhile")
+  t.ok(outer, "back in the task: current() is it again")
+end)
+
+t.test("a second kdeploy.task module schedules on its own", function()
+  package.loaded["kdeploy.task"] = nil
+  local task2 = require "kdeploy.task"
+  package.loaded["kdeploy.task"] = task
+  t.ok(task2 ~= task, "a new module")
+  local a = kdeploy.spawn(function() kdeploy.sleep(0.001); return "one" end)
+  t.eq(task2.run(function() task2.sleep(0.001); return "two" end), "two", "its own task")
+  t.eq(kdeploy.wait(a), "one", "the first module's task")
 end)
 
 os.exit(t.done())
