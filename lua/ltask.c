@@ -277,8 +277,15 @@ static void after(lua_State *L, sched *s, int t, int co, lua_State *C,
     call_finish(L, t, 0, base);
     return;
   }
-  if (!lua_checkstack(L, nres + LUA_MINSTACK))
-    luaL_error(L, "too many results to resume");
+  if (!lua_checkstack(L, nres + LUA_MINSTACK)) {
+    /* The results cannot cross to this stack: the task fails with that,
+     * and its worker, still holding them mid-yield, is dropped. */
+    lua_pushfstring(L, "task returned too many results (%d)", nres - 1);
+    lua_pushnil(L);
+    set(L, t, KEY(CO));
+    call_finish(L, t, 0, base);
+    return;
+  }
   lua_xmove(C, L, nres);
   lua_rawgeti(L, STATE, S_DONE);
   if (nres > 0 && lua_rawequal(L, base, -1)) {

@@ -349,4 +349,18 @@ t.test("a second kdeploy.task module schedules on its own", function()
   t.eq(kdeploy.wait(a), "one", "the first module's task")
 end)
 
+t.test("a task returning more results than a stack holds fails, others run on", function()
+  -- close to LUAI_MAXSTACK: the worker's stack holds them, the scheduler's
+  -- cannot take them on top of its own frames
+  local n, big = 999950, {}
+  for i = 1, n do big[i] = i end
+  local a = kdeploy.spawn(function() return table.unpack(big, 1, n) end)
+  local ok, err = pcall(kdeploy.wait, a)
+  t.ok(not ok, "wait raised")
+  t.ok(tostring(err):find("too many results (999950)", 1, true), "the error says why")
+  t.eq(a:state(), "failed", "the task failed, not left running")
+  local b = kdeploy.spawn(function() kdeploy.sleep(0.001); return "b" end)
+  t.eq(kdeploy.wait(b), "b", "the scheduler still runs tasks")
+end)
+
 os.exit(t.done())
