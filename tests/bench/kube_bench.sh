@@ -4,7 +4,7 @@
 # - create 1,000 ConfigMaps: kdeploy concurrent vs `kubectl apply -f` of the
 #   same file vs kdeploy sequential (target: >= 5x faster than kubectl);
 # - get 1,000 objects: req/s against the sim's own limit for the same GETs
-#   (sim_load paths, see below);
+#   (sim_load paths) and against a libcurl-only client (curl_load), see below;
 # - peak RSS of a process watching 1,000 objects of 5 kinds (target < 50 MB,
 #   5 watch connections).
 # Times are whole processes (start, kubeconfig, discovery from a warm cache,
@@ -87,19 +87,29 @@ fi
 # what it serves to a client that costs next to nothing (sim_load.c). The
 # runs alternate, GET_REPS (default 7) of each; the machine being shared,
 # best and median of both are printed.
+# A third client in the same loop, curl_load.c, does the same GETs through
+# libcurl's multi interface set up as kdeploy's engine does, bodies
+# discarded: what libcurl alone allows, so kdeploy / curl-only is what the
+# decode, Lua and the tasks cost and curl-only / the sim's limit the
+# ceiling of any libcurl-based client.
 "$KDEPLOY" run $B setup "$TMP/kc" objs $N >/dev/null
 "$KDEPLOY" run $B paths "$TMP/kc" objs $N > "$TMP/paths"
 TOKEN=$(sed -n 's/^ *token: //p' "$TMP/kc" | head -1)
 CONNS=${KUBE_BENCH_INFLIGHT:-16}
 LOAD="${BENCH_BIN:-}/sim_load"
 [ -x "$LOAD" ] || { cc -O2 -o "$TMP/sim_load" tests/bench/sim_load.c -lpthread; LOAD="$TMP/sim_load"; }
+# without BENCH_BIN, curl_load links libcurl itself (the engine lib's lazy
+# loading is not needed for it)
+CURL_LOAD="${BENCH_BIN:-}/curl_load"
+[ -x "$CURL_LOAD" ] || { cc -O2 -o "$TMP/curl_load" tests/bench/curl_load.c \
+  $(pkg-config --cflags --libs libcurl); CURL_LOAD="$TMP/curl_load"; }
 # CPU time per request of each side is printed too (kdeploy's from
 # os.clock, the sim's from /proc/PID/schedstat): it says which side limits
 # and does not depend on what else the machine runs.
 GET_REPS=${GET_REPS:-7}
-: > "$TMP/rps.kd"; : > "$TMP/rps.ref"; : > "$TMP/cpu.kd"
+: > "$TMP/rps.kd"; : > "$TMP/rps.ref"; : > "$TMP/cpu.kd"; : > "$TMP/rps.curl"; : > "$TMP/cpu.curl"
 simcpu() { cut -d' ' -f1 "/proc/$PID/schedstat" 2>/dev/null || echo 0; }
-sim_kd=0 sim_ref=0
+sim_kd=0 sim_ref=0 sim_curl=0
 r=1
 while [ $r -le "$GET_REPS" ]; do
   a=$(simcpu)
@@ -111,7 +121,12 @@ while [ $r -le "$GET_REPS" ]; do
   c=$(simcpu)
   grep -q '^errors 0$' "$TMP/load.out" || { echo "bench: sim_load: $(cat "$TMP/load.out")" >&2; exit 1; }
   sed -n 's/^rps //p' "$TMP/load.out" >> "$TMP/rps.ref"
-  sim_kd=$((sim_kd + b - a)) sim_ref=$((sim_ref + c - b))
+  $CLIENT_CPU "$CURL_LOAD" "$PORT" "$CONNS" "$TMP/paths" "$TOKEN" > "$TMP/curl.out"
+  d=$(simcpu)
+  grep -q '^errors 0$' "$TMP/curl.out" || { echo "bench: curl_load: $(cat "$TMP/curl.out")" >&2; exit 1; }
+  sed -n 's/^rps //p' "$TMP/curl.out" >> "$TMP/rps.curl"
+  sed -n 's/^cpu_us //p' "$TMP/curl.out" >> "$TMP/cpu.curl"
+  sim_kd=$((sim_kd + b - a)) sim_ref=$((sim_ref + c - b)) sim_curl=$((sim_curl + d - c))
   r=$((r + 1))
 done
 # best FILE / median FILE: of one number a line
@@ -129,6 +144,19 @@ cpu_sim=$(awk "BEGIN{printf \"%.1f\", $sim_kd / 1000 / ($GET_REPS * $N)}")
 printf 'kube get CPU per request: kdeploy %s us (median), the sim %s us serving kdeploy, %s us serving the bare client (sim/kdeploy %.2f: the client is the limit below 1)\n' \
   "$cpu_kd" "$cpu_sim" "$(awk "BEGIN{printf \"%.1f\", $sim_ref / 1000 / ($GET_REPS * $N)}")" \
   "$(awk "BEGIN{print $cpu_sim / $cpu_kd}")"
+# ratio A B: A / B to two decimals
+ratio() { awk "BEGIN{printf \"%.2f\", $1 / $2}"; }
+printf 'kube get curl-only (libcurl multi, bodies discarded, %d connections): best %s median %s req/s, CPU %s us per request (median, least %s), the sim %s us serving it\n' \
+  "$CONNS" "$(best "$TMP/rps.curl")" "$(median "$TMP/rps.curl")" "$(median "$TMP/cpu.curl")" \
+  "$(sort -n "$TMP/cpu.curl" | head -1)" \
+  "$(awk "BEGIN{printf \"%.1f\", $sim_curl / 1000 / ($GET_REPS * $N)}")"
+printf 'kube get ratios: kdeploy/curl-only best/best %s median/median %s; curl-only/sim limit best/best %s median/median %s\n' \
+  "$(ratio "$(best "$TMP/rps.kd")" "$(best "$TMP/rps.curl")")" \
+  "$(ratio "$(median "$TMP/rps.kd")" "$(median "$TMP/rps.curl")")" \
+  "$(ratio "$(best "$TMP/rps.curl")" "$(best "$TMP/rps.ref")")" \
+  "$(ratio "$(median "$TMP/rps.curl")" "$(median "$TMP/rps.ref")")"
+printf 'kube get: curl-only runs %s(CPU us per request %s)\n' \
+  "$(tr '\n' ' ' < "$TMP/rps.curl")" "$(tr '\n' ' ' < "$TMP/cpu.curl" | sed 's/ $//')"
 
 # watch: one process tracks 1,000 objects of 5 kinds
 out=$("$KDEPLOY" run $B watch-rss "$TMP/kc" objs $N)
