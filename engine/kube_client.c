@@ -51,6 +51,20 @@ static int url_parse(const char *s, server_url *u)
   return u->host[0] ? KD_OK : KD_EINVAL;
 }
 
+/* Whether a proxy may carry C's requests: proxy-url, or one of the
+ * variables curl reads for a proxy (it may still skip it for NO_PROXY). */
+static int may_proxy(const kube_client *c)
+{
+  static const char *const vars[] = {"http_proxy", "https_proxy", "HTTPS_PROXY",
+                                     "all_proxy", "ALL_PROXY"};
+  const char *v;
+  size_t i;
+  if (c->conn->proxy_url) return 1;
+  for (i = 0; i < sizeof vars / sizeof *vars; i++)
+    if ((v = getenv(vars[i])) && *v) return 1;
+  return 0;
+}
+
 /* URL base, CONNECT_TO (tls-server-name: verify against that name while
  * connecting to the real host) and the proxy exceptions. */
 static int setup_url(kube_client *c, kd_error *err)
@@ -88,6 +102,7 @@ static int setup_url(kube_client *c, kd_error *err)
   if (!np) np = getenv("no_proxy");
   kd_buf_printf(&b, "%s%slocalhost,127.0.0.1,::1", np ? np : "", np && *np ? "," : "");
   c->noproxy = kd_buf_take(&b, NULL);
+  c->proxied = may_proxy(c);
   if (!c->base || !c->noproxy) return kd_error_set(err, KD_ENOMEM, "out of memory");
   return KD_OK;
 }

@@ -60,6 +60,7 @@ struct kube_client {
   struct curl_slist *connect_to;
   char *host_header, *noproxy;
   int https;
+  int proxied;                /* a proxy may carry requests (see kube_easy.c) */
   char *file_token;           /* last good read of token_file */
   struct stat file_st;
   kube_cred cred;             /* exec plugin result */
