@@ -232,7 +232,7 @@ static int send_attempt(kube_call *call, kd_error *err)
   const char *token;
   int rc;
   if (call->c->conn->exec && !cred_valid(call->c)) {
-    kube_easy_put(call->c, easy);
+    kube_easy_put(call->c, easy, NULL);
     return await_cred(call, err);
   }
   if (!easy) return kd_error_set(err, KD_ENOMEM, "cannot create a curl handle");
@@ -245,7 +245,7 @@ static int send_attempt(kube_call *call, kd_error *err)
       (rc = kube_easy_request(call, easy, token, err)) ||
       (rc = loop_add(call->c->l, easy, on_done, call, err))) {
     call->easy = NULL;
-    kube_easy_put(call->c, easy);
+    kube_easy_put(call->c, easy, call);
     kube_easy_release(call);
     return rc;
   }
@@ -267,7 +267,7 @@ static void finish(kube_call *call, kube_resp *r, CURL *easy)
     r->own = call->resp.data ? &call->resp : NULL;
   }
   call->done(call->ctx, r);
-  kube_easy_put(call->c, easy);
+  kube_easy_put(call->c, easy, call);
   release_slot(call);
   call_free(call);
 }
@@ -624,7 +624,7 @@ static void on_done(void *ctx, CURL *easy, CURLcode rc)
     call->auth_retried = 1;
     kube_cred_clear(&c->cred);
     c->have_cred = 0;
-    kube_easy_put(c, easy);
+    kube_easy_put(c, easy, call);
     kube_easy_release(call);
     release_slot(call);
     readmit(call, 0);
@@ -633,7 +633,7 @@ static void on_done(void *ctx, CURL *easy, CURLcode rc)
   if (should_retry(call, rc, (int)status)) {
     double d = backoff(call, easy);
     if (!call->deadline || loop_now() + d < call->deadline) {
-      kube_easy_put(c, easy);
+      kube_easy_put(c, easy, call);
       kube_easy_release(call);
       release_slot(call);
       readmit(call, d);
@@ -676,7 +676,7 @@ void kube_call_cancel(kube_call *call)
   if (!call) return;
   if (call->easy) {
     loop_remove(call->c->l, call->easy);
-    kube_easy_put(call->c, call->easy);
+    kube_easy_put(call->c, call->easy, call);
   }
   if (call->timer) loop_timer_cancel(call->c->l, call->timer);
   unqueue(call);

@@ -86,15 +86,30 @@ CURL *kube_easy_get(kube_client *c)
   return easy;
 }
 
-void kube_easy_put(kube_client *c, CURL *easy)
+/* Whether CALL's request leaves the method options as a new handle has
+ * them: a GET sets none of them (kube_easy_request). */
+static int plain_get(const kube_call *call)
+{
+  return strcmp(call->verb, "GET") == 0;
+}
+
+void kube_easy_put(kube_client *c, CURL *easy, const kube_call *call)
 {
   if (!easy) return;
-  /* Nothing of the finished call may be reachable from an idle handle. */
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
-  curl_easy_setopt(easy, CURLOPT_CURLU, NULL);
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, NULL);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, NULL);
-  curl_easy_setopt(easy, CURLOPT_POSTFIELDS, NULL);
+  if (call) {
+    /* Nothing of the finished call may be reachable from an idle handle. */
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(easy, CURLOPT_CURLU, NULL);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, NULL);
+  }
+  if (call && !plain_get(call)) {
+    /* back to a GET, as pooled handles are: POSTFIELDS (which makes the
+     * handle a POST) first, then HTTPGET */
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, NULL);
+    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, NULL);
+  }
   if (c->npool < KUBE_POOL_MAX) c->pool[c->npool++] = easy;
   else curl_easy_cleanup(easy);
 }
@@ -258,9 +273,8 @@ int kube_easy_request(kube_call *call, CURL *easy, const char *token,
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, call);
   if (call->deadline && left < 0.001) left = 0.001;
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(left * 1000));
-  if (strcmp(call->verb, "GET") == 0) {
-    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, NULL);
+  if (plain_get(call)) {
+    /* a handle from the pool is a GET already (kube_easy_put) */
   } else if (call->body || strcmp(call->verb, "DELETE") != 0) {
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->body_len);
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, call->body ? call->body : "");
