@@ -51,6 +51,20 @@ static int url_parse(const char *s, server_url *u)
   return u->host[0] ? KD_OK : KD_EINVAL;
 }
 
+/* Whether a proxy may carry C's requests: proxy-url, or one of the
+ * variables curl reads for a proxy (it may still skip it for NO_PROXY). */
+static int may_proxy(const kube_client *c)
+{
+  static const char *const vars[] = {"http_proxy", "https_proxy", "HTTPS_PROXY",
+                                     "all_proxy", "ALL_PROXY"};
+  const char *v;
+  size_t i;
+  if (c->conn->proxy_url) return 1;
+  for (i = 0; i < sizeof vars / sizeof *vars; i++)
+    if ((v = getenv(vars[i])) && *v) return 1;
+  return 0;
+}
+
 /* URL base, CONNECT_TO (tls-server-name: verify against that name while
  * connecting to the real host) and the proxy exceptions. */
 static int setup_url(kube_client *c, kd_error *err)
@@ -88,6 +102,7 @@ static int setup_url(kube_client *c, kd_error *err)
   if (!np) np = getenv("no_proxy");
   kd_buf_printf(&b, "%s%slocalhost,127.0.0.1,::1", np ? np : "", np && *np ? "," : "");
   c->noproxy = kd_buf_take(&b, NULL);
+  c->proxied = may_proxy(c);
   if (!c->base || !c->noproxy) return kd_error_set(err, KD_ENOMEM, "out of memory");
   return KD_OK;
 }
@@ -217,7 +232,7 @@ static int send_attempt(kube_call *call, kd_error *err)
   const char *token;
   int rc;
   if (call->c->conn->exec && !cred_valid(call->c)) {
-    kube_easy_put(call->c, easy);
+    kube_easy_put(call->c, easy, NULL);
     return await_cred(call, err);
   }
   if (!easy) return kd_error_set(err, KD_ENOMEM, "cannot create a curl handle");
@@ -230,7 +245,7 @@ static int send_attempt(kube_call *call, kd_error *err)
       (rc = kube_easy_request(call, easy, token, err)) ||
       (rc = loop_add(call->c->l, easy, on_done, call, err))) {
     call->easy = NULL;
-    kube_easy_put(call->c, easy);
+    kube_easy_put(call->c, easy, call);
     kube_easy_release(call);
     return rc;
   }
@@ -252,7 +267,7 @@ static void finish(kube_call *call, kube_resp *r, CURL *easy)
     r->own = call->resp.data ? &call->resp : NULL;
   }
   call->done(call->ctx, r);
-  kube_easy_put(call->c, easy);
+  kube_easy_put(call->c, easy, call);
   release_slot(call);
   call_free(call);
 }
@@ -609,7 +624,7 @@ static void on_done(void *ctx, CURL *easy, CURLcode rc)
     call->auth_retried = 1;
     kube_cred_clear(&c->cred);
     c->have_cred = 0;
-    kube_easy_put(c, easy);
+    kube_easy_put(c, easy, call);
     kube_easy_release(call);
     release_slot(call);
     readmit(call, 0);
@@ -618,7 +633,7 @@ static void on_done(void *ctx, CURL *easy, CURLcode rc)
   if (should_retry(call, rc, (int)status)) {
     double d = backoff(call, easy);
     if (!call->deadline || loop_now() + d < call->deadline) {
-      kube_easy_put(c, easy);
+      kube_easy_put(c, easy, call);
       kube_easy_release(call);
       release_slot(call);
       readmit(call, d);
@@ -661,7 +676,7 @@ void kube_call_cancel(kube_call *call)
   if (!call) return;
   if (call->easy) {
     loop_remove(call->c->l, call->easy);
-    kube_easy_put(call->c, call->easy);
+    kube_easy_put(call->c, call->easy, call);
   }
   if (call->timer) loop_timer_cancel(call->c->l, call->timer);
   unqueue(call);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define HDRS_KEEP 32    /* unused header lists kept at most */
+#define KUBE_USER_AGENT "kdeploy/0.1"
 
 static size_t on_write(char *p, size_t size, size_t n, void *ud)
 {
@@ -40,13 +41,17 @@ static void fixed_options(kube_client *c, CURL *easy)
   if (c->https) curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_write);
-  curl_easy_setopt(easy, CURLOPT_USERAGENT, "kdeploy/0.1");
+  /* Without a proxy the User-Agent is in the header lists (hdrs_build); a
+   * CONNECT to a proxy carries only this one, in this place. */
+  if (c->proxied) curl_easy_setopt(easy, CURLOPT_USERAGENT, KUBE_USER_AGENT);
   /* proxy-url is used for every server, loopback too (as client-go does);
    * without it curl's $https_proxy & co apply, minus loopback like Go. */
   if (k->proxy_url) curl_easy_setopt(easy, CURLOPT_PROXY, k->proxy_url);
   else curl_easy_setopt(easy, CURLOPT_NOPROXY, c->noproxy);
   /* gzip only, as client-go asks: the one encoding API servers offer, and
-   * 20 bytes less for curl to format into every request than "" (all). */
+   * 20 bytes less for curl to format into every request than "" (all).
+   * The option makes curl decode gzip bodies; without a proxy the header
+   * itself is in the header lists, and curl then adds none of its own. */
   if (!k->disable_compression) curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "gzip");
   if (c->o.connect_timeout > 0)
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->o.connect_timeout * 1000));
@@ -81,15 +86,30 @@ CURL *kube_easy_get(kube_client *c)
   return easy;
 }
 
-void kube_easy_put(kube_client *c, CURL *easy)
+/* Whether CALL's request leaves the method options as a new handle has
+ * them: a GET sets none of them (kube_easy_request). */
+static int plain_get(const kube_call *call)
+{
+  return strcmp(call->verb, "GET") == 0;
+}
+
+void kube_easy_put(kube_client *c, CURL *easy, const kube_call *call)
 {
   if (!easy) return;
-  /* Nothing of the finished call may be reachable from an idle handle. */
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
-  curl_easy_setopt(easy, CURLOPT_CURLU, NULL);
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, NULL);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, NULL);
-  curl_easy_setopt(easy, CURLOPT_POSTFIELDS, NULL);
+  if (call) {
+    /* Nothing of the finished call may be reachable from an idle handle. */
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(easy, CURLOPT_CURLU, NULL);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, NULL);
+  }
+  if (call && !plain_get(call)) {
+    /* back to a GET, as pooled handles are: POSTFIELDS (which makes the
+     * handle a POST) first, then HTTPGET */
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, NULL);
+    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, NULL);
+  }
   if (c->npool < KUBE_POOL_MAX) c->pool[c->npool++] = easy;
   else curl_easy_cleanup(easy);
 }
@@ -125,8 +145,9 @@ static int add_header(struct curl_slist **list, const char *name, const char *va
   return rc;
 }
 
-/* Accept, no Expect: 100-continue, Content-Type with a body, the Host of
- * tls-server-name and the bearer token. */
+/* User-Agent and Accept-Encoding (unless a proxy may carry the requests:
+ * see fixed_options), Accept, with a body no Expect: 100-continue and its
+ * Content-Type, the Host of tls-server-name and the bearer token. */
 static kube_hdrs *hdrs_build(kube_client *c, const char *accept,
                              const char *ctype, const char *token)
 {
@@ -138,8 +159,12 @@ static kube_hdrs *hdrs_build(kube_client *c, const char *accept,
   h->ctype = ctype ? kd_strndup(ctype, strlen(ctype)) : NULL;
   h->gen = c->auth_gen;
   rc = !h->accept || (ctype && !h->ctype) ? KD_ENOMEM : KD_OK;
+  if (!rc && !c->proxied) rc = add_header(&h->list, "User-Agent", KUBE_USER_AGENT);
+  if (!rc && !c->proxied && !c->conn->disable_compression)
+    rc = add_line(&h->list, "Accept-Encoding: gzip");
   if (!rc) rc = add_header(&h->list, "Accept", accept);
-  if (!rc) rc = add_line(&h->list, "Expect:");
+  /* a body of over 1 MB would wait for a 100 Continue; no body, no Expect */
+  if (!rc && ctype) rc = add_line(&h->list, "Expect:");
   if (!rc && ctype) rc = add_header(&h->list, "Content-Type", ctype);
   if (!rc && c->host_header) rc = add_line(&h->list, c->host_header);
   if (!rc && token) {
@@ -248,9 +273,8 @@ int kube_easy_request(kube_call *call, CURL *easy, const char *token,
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, call);
   if (call->deadline && left < 0.001) left = 0.001;
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(left * 1000));
-  if (strcmp(call->verb, "GET") == 0) {
-    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, NULL);
+  if (plain_get(call)) {
+    /* a handle from the pool is a GET already (kube_easy_put) */
   } else if (call->body || strcmp(call->verb, "DELETE") != 0) {
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->body_len);
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, call->body ? call->body : "");

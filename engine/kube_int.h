@@ -60,6 +60,7 @@ struct kube_client {
   struct curl_slist *connect_to;
   char *host_header, *noproxy;
   int https;
+  int proxied;                /* a proxy may carry requests (see kube_easy.c) */
   char *file_token;           /* last good read of token_file */
   struct stat file_st;
   kube_cred cred;             /* exec plugin result */
@@ -87,8 +88,10 @@ struct kube_client {
 
 /* An idle handle of C with the client's fixed options set, or NULL. */
 CURL *kube_easy_get(kube_client *c);
-/* Back to the pool (or cleaned up when the pool is full). NULL is fine. */
-void kube_easy_put(kube_client *c, CURL *easy);
+/* Back to the pool (or cleaned up when the pool is full). NULL is fine.
+ * CALL: the call whose request was set on EASY (kube_easy_request), NULL
+ * if none was. */
+void kube_easy_put(kube_client *c, CURL *easy, const kube_call *call);
 /* Sets the per-request options of CALL's attempt on EASY, TOKEN (may be
  * NULL) being the bearer token to send. Returns KD_OK or KD_ENOMEM + ERR. */
 int kube_easy_request(kube_call *call, CURL *easy, const char *token,

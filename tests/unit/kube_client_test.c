@@ -11,9 +11,9 @@
 static char dir[64];
 
 /* A client for http://127.0.0.1:PORT + PREFIX as user "tester" with a
- * token. */
-static kube_client *client_at(loop *l, int port, const char *prefix,
-                              const kube_client_opts *o)
+ * token, CLUSTER (", key: value" pairs) added to its cluster entry. */
+static kube_client *client_with(loop *l, int port, const char *prefix,
+                                const char *cluster, const kube_client_opts *o)
 {
   kd_error err = {0};
   kd_buf b = {0}, path = {0};
@@ -23,9 +23,9 @@ static kube_client *client_at(loop *l, int port, const char *prefix,
   kube_client *c;
   kd_buf_printf(&path, "%s/kc-%d", dir, port);
   kd_buf_printf(&b, "current-context: test\nclusters:\n- name: sim\n  cluster: "
-                "{server: 'http://127.0.0.1:%d%s'}\ncontexts:\n- name: test\n  context: "
+                "{server: 'http://127.0.0.1:%d%s'%s}\ncontexts:\n- name: test\n  context: "
                 "{cluster: sim, user: tester}\nusers:\n- name: tester\n  user: "
-                "{token: secret}\n", port, prefix);
+                "{token: secret}\n", port, prefix, cluster);
   kd_write_file(path.data, b.data, b.len, &err);
   co.kubeconfig = path.data;
   cfg = kube_config_load(&co, &err);
@@ -36,6 +36,12 @@ static kube_client *client_at(loop *l, int port, const char *prefix,
   kd_buf_free(&b);
   kd_buf_free(&path);
   return c;
+}
+
+static kube_client *client_at(loop *l, int port, const char *prefix,
+                              const kube_client_opts *o)
+{
+  return client_with(l, port, prefix, "", o);
 }
 
 static kube_client *client_for(loop *l, int port, const kube_client_opts *o)
@@ -252,6 +258,108 @@ static void test_connections_are_reused(void)
   CHECK(ok);
   CHECK(h.nreq == 20 && h.nconn == 1);         /* one keep-alive connection */
   kube_client_free(c);
+  httpd_stop(&h);
+  loop_free(l);
+}
+
+/* ---- request headers ------------------------------------------------------- */
+
+/* Checks that request I of H was exactly WANT, a format taking the
+ * origin of a proxied request line ("" when not proxied) and the port. */
+static void check_sent(httpd *h, int i, const char *want, const char *origin, int port)
+{
+  char exp[512];
+  const char *got;
+  snprintf(exp, sizeof exp, want, origin, port);
+  pthread_mutex_lock(&h->mu);
+  got = i < h->nreq ? h->reqs[i] : "";
+  if (strcmp(got, exp) != 0) printf("  sent [%s]\n  want [%s]\n", got, exp);
+  CHECK(strcmp(got, exp) == 0);
+  pthread_mutex_unlock(&h->mu);
+}
+
+#define REQ_GET "GET %s/ok HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+#define UA_AE "User-Agent: kdeploy/0.1\r\nAccept-Encoding: gzip\r\n"
+#define ACCEPT_AUTH "Accept: application/json\r\nAuthorization: Bearer secret\r\n\r\n"
+
+/* Sends a GET, a POST, a DELETE and a GET of a gzip-encoded body on C and
+ * checks what went out (WANT_GET and WANT_POST: check_sent formats) and
+ * that the gzip body came back decoded. */
+static void check_requests(httpd *h, loop *l, kube_client *c, const char *origin,
+                           const char *want_get, const char *want_post)
+{
+  static const char *const verbs[] = {"GET", "POST", "DELETE", "GET"};
+  result r;
+  int i;
+  h->nreq = 0;
+  for (i = 0; i < 4; i++) {
+    r = call(l, c, verbs[i], "/ok");
+    if (r.status != 200) printf("  %s: %d %s\n", verbs[i], r.status, r.msg);
+    CHECK(r.status == 200);
+    kd_buf_free(&r.body);
+  }
+  check_sent(h, 0, want_get, origin, h->port);
+  check_sent(h, 1, want_post, origin, h->port);
+  check_sent(h, 3, want_get, origin, h->port);
+  r = call(l, c, "GET", "/gzip");
+  CHECK(r.status == 200 && r.body.data && strstr(r.body.data, "\"compressed\":\"yes yes"));
+  kd_buf_free(&r.body);
+}
+
+/* Exactly one User-Agent, one Accept-Encoding when compression is on and
+ * none when disable-compression, no Expect; the same bytes in the same
+ * order whether curl formats User-Agent and Accept-Encoding (when a proxy
+ * may carry the request) or they come from the header list. */
+static void test_request_headers_are_exactly_these(void)
+{
+  httpd h;
+  kd_error err = {0};
+  loop *l = loop_new(&err);
+  kube_client *c;
+  kd_buf proxy = {0}, origin = {0};
+  const char *want_post = "POST %s/ok HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" UA_AE
+    "Accept: application/json\r\nContent-Type: application/json\r\n"
+    "Authorization: Bearer secret\r\nContent-Length: 2\r\n\r\n{}";
+  CHECK(httpd_start(&h, flaky, NULL) == 0);
+  if ((c = client_for(l, h.port, NULL))) {
+    check_requests(&h, l, c, "", REQ_GET UA_AE ACCEPT_AUTH, want_post);
+    check_sent(&h, 2, "DELETE %s/ok HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" UA_AE ACCEPT_AUTH,
+               "", h.port);
+    kube_client_free(c);
+  }
+  if ((c = client_with(l, h.port, "", ", disable-compression: true", NULL))) {
+    result r = call(l, c, "GET", "/ok");
+    h.nreq = 0;
+    kd_buf_free(&r.body);
+    r = call(l, c, "GET", "/ok");
+    kd_buf_free(&r.body);
+    check_sent(&h, 0, REQ_GET "User-Agent: kdeploy/0.1\r\n" ACCEPT_AUTH, "", h.port);
+    kube_client_free(c);
+  }
+  /* a proxy in the environment (loopback bypasses it) */
+  setenv("https_proxy", "http://127.0.0.1:1", 1);
+  if ((c = client_for(l, h.port, NULL))) {
+    check_requests(&h, l, c, "", REQ_GET UA_AE ACCEPT_AUTH, want_post);
+    kube_client_free(c);
+  }
+  unsetenv("https_proxy");
+  /* proxy-url: the server itself, as a plain HTTP proxy; on a loop of its
+   * own, as the server serves one connection at a time and the loop's curl
+   * keeps the direct one open */
+  loop_free(l);
+  l = loop_new(&err);
+  kd_buf_printf(&proxy, ", proxy-url: 'http://127.0.0.1:%d'", h.port);
+  kd_buf_printf(&origin, "http://127.0.0.1:%d", h.port);
+  if ((c = client_with(l, h.port, "", proxy.data, NULL))) {
+    check_requests(&h, l, c, origin.data, REQ_GET UA_AE "Proxy-Connection: Keep-Alive\r\n"
+                   ACCEPT_AUTH, "POST %s/ok HTTP/1.1\r\n"
+                   "Host: 127.0.0.1:%d\r\n" UA_AE "Proxy-Connection: Keep-Alive\r\n"
+                   "Accept: application/json\r\nContent-Type: application/json\r\n"
+                   "Authorization: Bearer secret\r\nContent-Length: 2\r\n\r\n{}");
+    kube_client_free(c);
+  }
+  kd_buf_free(&proxy);
+  kd_buf_free(&origin);
   httpd_stop(&h);
   loop_free(l);
 }
@@ -522,6 +630,7 @@ int main(void)
   RUN(test_retries_follow_the_verb_and_status);
   RUN(test_failures_are_one_clear_line);
   RUN(test_connections_are_reused);
+  RUN(test_request_headers_are_exactly_these);
   RUN(test_request_lines_keep_the_path);
   RUN(test_rate_limit_spaces_requests);
   RUN(test_log_stream_resumes_without_duplicates);
