@@ -81,6 +81,23 @@ typedef struct {
   lua_State *running_co;    /* S_RUNNING's worker, NULL when none */
 } sched;
 
+/* Queues the waiter at W to be resumed with the value at V (0: nil; the
+ * slot qv[tail] is nil already, run clears what it takes). */
+static void enqueue(lua_State *L, sched *s, int w, int v)
+{
+  lua_pushvalue(L, UP_QW);
+  lua_pushvalue(L, w);
+  lua_rawseti(L, -2, s->tail);
+  lua_pop(L, 1);
+  if (v) {
+    lua_pushvalue(L, UP_QV);
+    lua_pushvalue(L, v);
+    lua_rawseti(L, -2, s->tail);
+    lua_pop(L, 1);
+  }
+  s->tail++;
+}
+
 #define STATE lua_upvalueindex(1)
 #define SCHED(L) ((sched *)lua_touserdata(L, lua_upvalueindex(2)))
 
@@ -110,15 +127,8 @@ static int l_init(lua_State *L)
 /* ctask.push(w, v): queues waiter w to be resumed with v. */
 static int l_push(lua_State *L)
 {
-  sched *s = SCHED(L);
   lua_settop(L, 2);
-  lua_pushvalue(L, UP_QW);
-  lua_pushvalue(L, 1);
-  lua_rawseti(L, -2, s->tail);
-  lua_pushvalue(L, UP_QV);
-  lua_pushvalue(L, 2);
-  lua_rawseti(L, -2, s->tail);
-  s->tail++;
+  enqueue(L, SCHED(L), 1, lua_isnil(L, 2) ? 0 : 2);
   return 0;
 }
 
@@ -146,11 +156,7 @@ static int l_spawn(lua_State *L)
   set(L, t, KEY(NARGS));
   lua_rawgeti(L, STATE, S_TASK_MT);
   lua_setmetatable(L, t);
-  lua_pushvalue(L, UP_QW);
-  lua_pushvalue(L, t);
-  lua_rawseti(L, -2, s->tail);
-  s->tail++;               /* qv[tail] is nil already: run clears it */
-  lua_settop(L, t);
+  enqueue(L, s, t, 0);
   return 1;
 }
 
@@ -299,13 +305,7 @@ static void after(lua_State *L, sched *s, int t, int co, lua_State *C,
     return;
   }
   set_status(L, t, READY);
-  lua_pushvalue(L, UP_QW);
-  lua_pushvalue(L, t);
-  lua_rawseti(L, -2, s->tail);
-  lua_pushvalue(L, UP_QV);
-  lua_pushnil(L);
-  lua_rawseti(L, -2, s->tail);
-  s->tail++;
+  enqueue(L, s, t, 0);
 }
 
 /* Resumes task T with the value at V, if it is ready or waiting. */
@@ -387,13 +387,8 @@ static void wake(lua_State *L, sched *s, lua_Integer id, int own)
   set(L, w, KEY(PARKED));
   lua_pushnil(L);
   set(L, w, KEY(PARKED_ID));
-  lua_pushvalue(L, UP_QW);
-  lua_pushvalue(L, w);
-  lua_rawseti(L, -2, s->tail);
-  lua_pushvalue(L, UP_QV);
   lua_pushinteger(L, id);
-  lua_rawseti(L, -2, s->tail);
-  s->tail++;
+  enqueue(L, s, w, lua_gettop(L));
   lua_settop(L, 3);
 }
 
