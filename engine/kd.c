@@ -208,3 +208,9 @@ char *kd_strndup(const char *s, size_t n)
   p[n] = 0;
   return p;
 }
+
+int kd_url_unreserved(unsigned char ch)
+{
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+         (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~';
+}

@@ -78,4 +78,8 @@ int kd_write_file(const char *path, const void *data, size_t len,
 /* strdup/strndup that go through our allocation checks. */
 char *kd_strndup(const char *s, size_t n);
 
+/* Whether byte CH is one of RFC 3986's unreserved characters (letters,
+ * digits, "-._~"): the bytes percent-encoding leaves as they are. */
+int kd_url_unreserved(unsigned char ch);
+
 #endif

@@ -285,9 +285,8 @@ static int add_param(kd_buf *b, const char *key, const char *val)
   if (kd_buf_printf(b, "&%s=", key)) return KD_ENOMEM;
   for (p = val; *p; p++) {
     unsigned char ch = (unsigned char)*p;
-    int rc = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-             (ch >= '0' && ch <= '9') || strchr("-._~", ch)
-               ? kd_buf_addc(b, (char)ch) : kd_buf_printf(b, "%%%02X", ch);
+    int rc = kd_url_unreserved(ch) ? kd_buf_addc(b, (char)ch)
+                                   : kd_buf_printf(b, "%%%02X", ch);
     if (rc) return KD_ENOMEM;
   }
   return KD_OK;

@@ -361,13 +361,6 @@ static int m_submit(lua_State *L)
   return start(L, &req, decode);
 }
 
-/* Whether kdeploy.kube's urlencode leaves byte CH as it is. */
-static int unreserved(unsigned char ch)
-{
-  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-         (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~';
-}
-
 /* Builds PATH "/" NAME in B, NAME percent-encoded as urlencode does it
  * ("%2F"), NUL-terminated: the request copies it, so no Lua string is
  * made for a per-object path. */
@@ -381,7 +374,7 @@ static const char *join_name(lua_State *L, luaL_Buffer *b, const char *path,
   luaL_addchar(b, '/');
   for (i = 0; i < nlen; i++) {
     unsigned char ch = (unsigned char)name[i];
-    if (unreserved(ch)) {
+    if (kd_url_unreserved(ch)) {   /* as kdeploy.kube's urlencode */
       luaL_addchar(b, (char)ch);
     } else {
       luaL_addchar(b, '%');
