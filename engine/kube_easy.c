@@ -102,13 +102,13 @@ void kube_easy_put(kube_client *c, CURL *easy, const kube_call *call)
     curl_easy_setopt(easy, CURLOPT_CURLU, NULL);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, NULL);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, NULL);
-  }
-  if (call && !plain_get(call)) {
-    /* back to a GET, as pooled handles are: POSTFIELDS (which makes the
-     * handle a POST) first, then HTTPGET */
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, NULL);
-    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, NULL);
+    if (!plain_get(call)) {
+      /* back to a GET, as pooled handles are: POSTFIELDS (which makes the
+       * handle a POST) first, then HTTPGET */
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDS, NULL);
+      curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+      curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, NULL);
+    }
   }
   if (c->npool < KUBE_POOL_MAX) c->pool[c->npool++] = easy;
   else curl_easy_cleanup(easy);
