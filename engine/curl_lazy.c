@@ -34,10 +34,8 @@
   X(CURLMcode, curl_multi_setopt, (CURLM *, CURLMoption, ...))               \
   X(CURLMcode, curl_multi_add_handle, (CURLM *, CURL *))                     \
   X(CURLMcode, curl_multi_remove_handle, (CURLM *, CURL *))                  \
-  X(CURLMcode, curl_multi_perform, (CURLM *, int *))                         \
-  X(CURLMcode, curl_multi_poll, (CURLM *, struct curl_waitfd *, unsigned int, \
-                                 int, int *))                                \
-  X(CURLMcode, curl_multi_wakeup, (CURLM *))                                 \
+  X(CURLMcode, curl_multi_socket_action, (CURLM *, curl_socket_t, int, int *)) \
+  X(CURLMcode, curl_multi_assign, (CURLM *, curl_socket_t, void *))          \
   X(CURLMsg *, curl_multi_info_read, (CURLM *, int *))                       \
   X(CURLMcode, curl_multi_cleanup, (CURLM *))                                \
   X(const char *, curl_multi_strerror, (CURLMcode))                          \
@@ -175,21 +173,15 @@ CURLMcode curl_multi_remove_handle(CURLM *m, CURL *h)
   return ready() ? fn.curl_multi_remove_handle(m, h) : CURLM_INTERNAL_ERROR;
 }
 
-CURLMcode curl_multi_perform(CURLM *m, int *running)
+CURLMcode curl_multi_socket_action(CURLM *m, curl_socket_t s, int mask, int *running)
 {
-  return ready() ? fn.curl_multi_perform(m, running) : CURLM_INTERNAL_ERROR;
-}
-
-CURLMcode curl_multi_poll(CURLM *m, struct curl_waitfd *fds, unsigned int n,
-                          int timeout_ms, int *numfds)
-{
-  return ready() ? fn.curl_multi_poll(m, fds, n, timeout_ms, numfds)
+  return ready() ? fn.curl_multi_socket_action(m, s, mask, running)
                  : CURLM_INTERNAL_ERROR;
 }
 
-CURLMcode curl_multi_wakeup(CURLM *m)
+CURLMcode curl_multi_assign(CURLM *m, curl_socket_t s, void *p)
 {
-  return ready() ? fn.curl_multi_wakeup(m) : CURLM_INTERNAL_ERROR;
+  return ready() ? fn.curl_multi_assign(m, s, p) : CURLM_INTERNAL_ERROR;
 }
 
 CURLMsg *curl_multi_info_read(CURLM *m, int *left)

@@ -1,10 +1,22 @@
-/* engine/loop.c: curl multi + timer heap + fd watches + self-pipe signals. */
+/* engine/loop.c: curl multi (socket interface) + timer heap + fd watches
+ * + self-pipe signals, all waited on by one poll().
+ *
+ * Why curl's socket interface and not curl_multi_perform/curl_multi_poll:
+ * perform visits every transfer on every call, and for each one libcurl
+ * does a zero-timeout poll() of its socket before reading; so every idle
+ * watch or log stream cost a syscall per loop round, and a GET three
+ * poll() calls where two do (measured in the commit that made this).
+ * With curl_multi_socket_action curl tells us which sockets to wait on
+ * (socket callback) and when its next timeout is (timer callback); we poll
+ * those with our own descriptors and hand curl only the sockets that are
+ * ready. */
 #define _GNU_SOURCE   /* pipe2 */
 #include "loop.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +44,13 @@ typedef struct fdwatch {
   void *ctx;
 } fdwatch;
 
+/* A socket curl asked us to wait on; curl keeps its index + 1 as the
+ * socket's pointer (curl_multi_assign), so updates need no search. */
+typedef struct csock {
+  curl_socket_t fd;
+  short events;          /* POLLIN / POLLOUT */
+} csock;
+
 typedef struct sigwatch {
   int signo;
   loop_id id;
@@ -49,8 +68,12 @@ struct loop {
   xfer *xfers;
   fdwatch *fds;
   size_t nfds, fcap;
-  struct curl_waitfd *waitfds;   /* the poll set: signal pipe + fds */
-  size_t wcap;
+  csock *socks;          /* curl's sockets, dense */
+  size_t nsocks, scap;
+  double curl_due;       /* when curl wants CURL_SOCKET_TIMEOUT; < 0: never */
+  int oom;               /* a curl callback could not record something */
+  struct pollfd *pfd;    /* one round's poll set, rebuilt each round */
+  size_t pcap;
   sigwatch *sigs;
   size_t nsigs;
 };
@@ -64,6 +87,51 @@ double loop_now(void)
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- curl's sockets and timeout ------------------------------------------ */
+
+/* CURLMOPT_SOCKETFUNCTION: curl starts, changes or stops waiting on S. */
+static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *ud, void *sockp)
+{
+  loop *l = ud;
+  size_t i = (size_t)(uintptr_t)sockp;   /* index + 1; 0: not known yet */
+  (void)easy;
+  if (what == CURL_POLL_REMOVE) {
+    if (i == 0 || i > l->nsocks) return 0;
+    l->socks[i - 1] = l->socks[--l->nsocks];   /* the last one moves to i */
+    if (i - 1 < l->nsocks)
+      curl_multi_assign(l->multi, l->socks[i - 1].fd, (void *)(uintptr_t)i);
+    return 0;
+  }
+  if (i == 0) {
+    if (l->nsocks == l->scap) {
+      size_t cap = l->scap ? l->scap * 2 : 16;
+      csock *p = realloc(l->socks, cap * sizeof *p);
+      if (!p) {
+        l->oom = 1;
+        return -1;
+      }
+      l->socks = p;
+      l->scap = cap;
+    }
+    i = ++l->nsocks;
+    l->socks[i - 1].fd = s;
+    curl_multi_assign(l->multi, s, (void *)(uintptr_t)i);
+  }
+  l->socks[i - 1].events = (short)(((what & CURL_POLL_IN) ? POLLIN : 0) |
+                                   ((what & CURL_POLL_OUT) ? POLLOUT : 0));
+  return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: curl wants CURL_SOCKET_TIMEOUT in MS ms (-1:
+ * never). Called inside curl, so it only records the time. */
+static int on_curl_timer(CURLM *multi, long ms, void *ud)
+{
+  loop *l = ud;
+  (void)multi;
+  l->curl_due = ms < 0 ? -1 : loop_now() + (double)ms / 1000;
+  return 0;
 }
 
 loop *loop_new(kd_error *err)
@@ -81,6 +149,11 @@ loop *loop_new(kd_error *err)
                  curl_easy_strerror(CURLE_FAILED_INIT));
     return NULL;
   }
+  curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+  curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l);
+  curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+  curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l);
+  l->curl_due = -1;
   curl_multi_setopt(l->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
   /* No cap on connections per host: every watch holds one on HTTP/1.1;
    * kube clients cap their requests in flight themselves. */
@@ -102,10 +175,11 @@ void loop_free(loop *l)
   /* Detach every transfer still in the multi handle, without callbacks. */
   while (l->xfers) loop_remove(l, l->xfers->easy);
   for (i = 0; i < l->nsigs; i++) sigaction(l->sigs[i].signo, &l->sigs[i].old, NULL);
-  curl_multi_cleanup(l->multi);
+  curl_multi_cleanup(l->multi);   /* may still call on_curl_socket */
+  free(l->socks);
+  free(l->pfd);
   free(l->sigs);
   free(l->fds);
-  free(l->waitfds);
   free(l->timers);
   free(l->ready);
   free(l);
@@ -146,8 +220,6 @@ size_t loop_take_ready(loop *l, loop_id *out, size_t max)
 size_t loop_ready_count(const loop *l) { return l->nready; }
 
 size_t loop_pending(const loop *l) { return l->nxfers + l->ntimers + l->nfds + l->nsigs; }
-
-void loop_wakeup(loop *l) { curl_multi_wakeup(l->multi); }
 
 /* ---- timers --------------------------------------------------------------- */
 
@@ -304,19 +376,6 @@ static void dispatch_done(loop *l)
 
 /* ---- fd watches ----------------------------------------------------------- */
 
-/* Makes the poll set big enough for the signal pipe and every fd watch
- * the watch array has room for, so that loop_run never allocates it. */
-static int poll_room(loop *l)
-{
-  size_t need = l->fcap + 1;
-  struct curl_waitfd *p;
-  if (l->wcap >= need) return KD_OK;
-  if (!(p = realloc(l->waitfds, need * sizeof *p))) return KD_ENOMEM;
-  l->waitfds = p;
-  l->wcap = need;
-  return KD_OK;
-}
-
 loop_id loop_fd(loop *l, int fd, loop_fd_fn fn, void *ctx)
 {
   fdwatch *w;
@@ -328,7 +387,6 @@ loop_id loop_fd(loop *l, int fd, loop_fd_fn fn, void *ctx)
     l->fds = p;
     l->fcap = cap;
   }
-  if (poll_room(l)) return 0;
   w = &l->fds[l->nfds++];
   w->fd = fd;
   w->id = loop_new_id(l);
@@ -347,43 +405,6 @@ int loop_fd_cancel(loop *l, loop_id id)
     }
   }
   return 0;
-}
-
-/* Fills the extra descriptors for curl_multi_poll: the signal pipe while
- * a signal is watched, then every fd watch. Returns how many. */
-static unsigned poll_set(loop *l)
-{
-  unsigned n = 0;
-  size_t i;
-  if (sig_pipe[0] >= 0 && l->nsigs) {
-    l->waitfds[n].fd = sig_pipe[0];
-    l->waitfds[n].events = CURL_WAIT_POLLIN;
-    l->waitfds[n++].revents = 0;
-  }
-  for (i = 0; i < l->nfds; i++) {
-    l->waitfds[n].fd = l->fds[i].fd;
-    l->waitfds[n].events = CURL_WAIT_POLLIN;
-    l->waitfds[n++].revents = 0;
-  }
-  return n;
-}
-
-/* Runs the callback of every watch whose fd the last poll found ready. A
- * callback may cancel or add watches, so each one is looked up again by
- * its fd; readiness is only a hint (callbacks read non-blocking). */
-static void dispatch_fds(loop *l, unsigned n)
-{
-  unsigned i;
-  size_t j;
-  for (i = 0; i < n; i++) {
-    int fd = l->waitfds[i].fd;
-    if (!l->waitfds[i].revents || fd == sig_pipe[0]) continue;
-    for (j = 0; j < l->nfds; j++)
-      if (l->fds[j].fd == fd) {
-        l->fds[j].fn(l->fds[j].ctx);
-        break;
-      }
-  }
 }
 
 /* ---- signals -------------------------------------------------------------- */
@@ -405,7 +426,6 @@ int loop_signal(loop *l, int signo, loop_id id, kd_error *err)
     return kd_error_set(err, KD_EINVAL, "loop: bad signal number %d", signo);
   if (sig_pipe[0] < 0 && pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
     return kd_error_set(err, KD_EIO, "loop: pipe: %s", strerror(errno));
-  if (poll_room(l)) return kd_error_set(err, KD_ENOMEM, "loop: out of memory");
   p = realloc(l->sigs, (l->nsigs + 1) * sizeof *p);
   if (!p) return kd_error_set(err, KD_ENOMEM, "loop: out of memory");
   l->sigs = p;
@@ -447,38 +467,137 @@ static int drain_signals(loop *l)
 
 /* ---- running -------------------------------------------------------------- */
 
-/* Milliseconds curl_multi_poll may sleep: up to the deadline and the next
- * timer, rounded up so a timer is due when we wake. */
+static int curl_failed(kd_error *err, CURLMcode mc)
+{
+  return kd_error_set(err, KD_EIO, "loop: %s", curl_multi_strerror(mc));
+}
+
+/* Gives curl its CURL_SOCKET_TIMEOUT once the time it asked for came. */
+static CURLMcode run_curl_timeout(loop *l, double now)
+{
+  int running;
+  if (l->curl_due < 0 || l->curl_due > now) return CURLM_OK;
+  l->curl_due = -1;   /* curl sets the next one from inside the call */
+  return curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+}
+
+/* Makes the poll set big enough for this round's descriptors. */
+static int poll_room(loop *l)
+{
+  size_t need = 1 + l->nfds + l->nsocks;
+  struct pollfd *p;
+  if (l->pcap >= need) return KD_OK;
+  if (need < 16) need = 16;
+  if (!(p = realloc(l->pfd, need * 2 * sizeof *p))) return KD_ENOMEM;
+  l->pfd = p;
+  l->pcap = need * 2;
+  return KD_OK;
+}
+
+static void poll_add(loop *l, size_t *n, int fd, short events)
+{
+  l->pfd[*n].fd = fd;
+  l->pfd[*n].events = events;
+  l->pfd[(*n)++].revents = 0;
+}
+
+/* Fills the poll set: the signal pipe while a signal is watched, every fd
+ * watch, then curl's sockets from *FIRST_SOCK on. Returns the size. */
+static size_t poll_set(loop *l, size_t *first_sock)
+{
+  size_t n = 0, i;
+  if (sig_pipe[0] >= 0 && l->nsigs) poll_add(l, &n, sig_pipe[0], POLLIN);
+  for (i = 0; i < l->nfds; i++) poll_add(l, &n, l->fds[i].fd, POLLIN);
+  *first_sock = n;
+  for (i = 0; i < l->nsocks; i++) poll_add(l, &n, l->socks[i].fd, l->socks[i].events);
+  return n;
+}
+
+/* Tells curl which of its sockets the poll found ready. The poll set is a
+ * snapshot: curl's socket callback changes l->socks meanwhile, and a
+ * socket curl dropped since is one it ignores. */
+static CURLMcode dispatch_socks(loop *l, size_t from, size_t n)
+{
+  size_t i;
+  for (i = from; i < n; i++) {
+    short re = l->pfd[i].revents;
+    int mask = 0, running;
+    CURLMcode mc;
+    if (!re) continue;
+    if (re & (POLLIN | POLLHUP)) mask |= CURL_CSELECT_IN;
+    if (re & POLLOUT) mask |= CURL_CSELECT_OUT;
+    if (re & (POLLERR | POLLNVAL)) mask |= CURL_CSELECT_ERR;
+    mc = curl_multi_socket_action(l->multi, l->pfd[i].fd, mask, &running);
+    if (mc != CURLM_OK) return mc;
+  }
+  return CURLM_OK;
+}
+
+/* Runs the callback of every watch whose fd the poll found ready (poll
+ * set entries before END). A callback may cancel or add watches, so each
+ * one is looked up again by its fd; readiness is only a hint (callbacks
+ * read non-blocking). */
+static void dispatch_fds(loop *l, size_t end)
+{
+  size_t i, j;
+  for (i = 0; i < end; i++) {
+    int fd = l->pfd[i].fd;
+    if (!l->pfd[i].revents || fd == sig_pipe[0]) continue;
+    for (j = 0; j < l->nfds; j++)
+      if (l->fds[j].fd == fd) {
+        l->fds[j].fn(l->fds[j].ctx);
+        break;
+      }
+  }
+}
+
+/* Milliseconds poll may sleep: up to the deadline, the next timer and
+ * curl's timeout, rounded up so that what is due is due when we wake. */
 static int wait_ms(const loop *l, double now, double deadline)
 {
   double w = deadline >= 0 ? deadline - now : 3600;
   if (l->ntimers > 0 && l->timers[0].when - now < w) w = l->timers[0].when - now;
+  if (l->curl_due >= 0 && l->curl_due - now < w) w = l->curl_due - now;
   if (w <= 0) return 0;
   if (w > 3600) w = 3600;
   return (int)ceil(w * 1000);
+}
+
+/* One round after the dispatches: waits in poll, then hands out what
+ * became ready. KD_OK or KD_E* + ERR. */
+static int wait_round(loop *l, double now, double deadline, kd_error *err)
+{
+  size_t n, first_sock;
+  CURLMcode mc;
+  int rc;
+  if (poll_room(l)) return kd_error_set(err, KD_ENOMEM, "loop: out of memory");
+  n = poll_set(l, &first_sock);
+  rc = poll(l->pfd, (nfds_t)n, wait_ms(l, now, deadline));
+  if (rc < 0 && errno != EINTR)   /* EINTR: a signal, drained next round */
+    return kd_error_set(err, KD_EIO, "loop: poll: %s", strerror(errno));
+  if (rc <= 0) return KD_OK;
+  if ((mc = dispatch_socks(l, first_sock, n)) != CURLM_OK) return curl_failed(err, mc);
+  dispatch_fds(l, first_sock);
+  return KD_OK;
 }
 
 int loop_run(loop *l, double timeout, kd_error *err)
 {
   double deadline = timeout >= 0 ? loop_now() + timeout : -1;
   for (;;) {
-    int running = 0, numfds = 0;
-    unsigned nextra;
-    CURLMcode mc = curl_multi_perform(l->multi, &running);
-    double now;
-    if (mc != CURLM_OK)
-      return kd_error_set(err, KD_EIO, "loop: %s", curl_multi_strerror(mc));
+    double now = loop_now();
+    CURLMcode mc = run_curl_timeout(l, now);
+    int rc;
+    if (mc != CURLM_OK) return curl_failed(err, mc);
     dispatch_done(l);
-    if (run_timers(l) || drain_signals(l))
+    if (run_timers(l) || drain_signals(l) || l->oom) {
+      l->oom = 0;
       return kd_error_set(err, KD_ENOMEM, "loop: out of memory");
+    }
     if (l->nready) return (int)(l->nready > 0x7fffffff ? 0x7fffffff : l->nready);
     if (loop_pending(l) == 0) return 0;
     now = loop_now();
     if (deadline >= 0 && now >= deadline) return 0;
-    nextra = poll_set(l);
-    mc = curl_multi_poll(l->multi, l->waitfds, nextra, wait_ms(l, now, deadline), &numfds);
-    if (mc != CURLM_OK)
-      return kd_error_set(err, KD_EIO, "loop: %s", curl_multi_strerror(mc));
-    dispatch_fds(l, nextra);
+    if ((rc = wait_round(l, now, deadline, err)) != KD_OK) return rc;
   }
 }

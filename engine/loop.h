@@ -61,7 +61,7 @@ int loop_fd_cancel(loop *l, loop_id id);
 int loop_signal(loop *l, int signo, loop_id id, kd_error *err);
 
 /* Runs the loop: drives transfers, dispatches finished ones and due timers,
- * and sleeps in curl_multi_poll until an id is ready or TIMEOUT seconds
+ * and sleeps in poll() until an id is ready or TIMEOUT seconds
  * passed (TIMEOUT < 0: no limit, but it returns at once when nothing is
  * pending at all). Returns the number of ready ids (>= 0) or KD_E* + ERR. */
 int loop_run(loop *l, double timeout, kd_error *err);
@@ -69,8 +69,6 @@ int loop_run(loop *l, double timeout, kd_error *err);
 /* Transfers + timers + fd and signal watches that can still make an id
  * ready. */
 size_t loop_pending(const loop *l);
-/* Wakes up loop_run from another thread. */
-void loop_wakeup(loop *l);
 /* Monotonic clock in seconds. */
 double loop_now(void);
 /* Cap on parallel connections to one host (default: none). */

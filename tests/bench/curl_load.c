@@ -3,7 +3,8 @@
  * loop.c): keep-alive connections, a pool of easy handles with the fixed
  * options set once, the request's path set on a copy of the parsed base
  * URL, one shared header list, at most CONNS transfers in flight over at
- * most CONNS connections, curl_multi_perform + curl_multi_poll. Bodies go
+ * most CONNS connections, curl's socket interface (socket and timer
+ * callbacks, one poll(), curl_multi_socket_action). Bodies go
  * into a buffer per handle, reused and discarded: no JSON, no Lua. What
  * it costs per request is what libcurl (and the kernel under it) costs a
  * client, the floor for any libcurl-based one (issue #4's get bench).
@@ -17,6 +18,8 @@
  * against libcurl (pkg-config libcurl). */
 #define _GNU_SOURCE
 #include <curl/curl.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +38,9 @@ typedef struct {
   struct curl_slist *hdrs;    /* shared by every request */
   char **paths;
   size_t n, next, done, bad;
+  struct pollfd *socks;       /* the sockets curl waits on (loop.c's csock) */
+  size_t nsocks, scap;
+  double curl_due;            /* curl's timeout; < 0: none */
 } run_state;
 
 typedef struct {
@@ -55,6 +61,75 @@ static void die(const char *what)
 {
   fprintf(stderr, "curl_load: %s\n", what);
   exit(2);
+}
+
+/* The socket and timer callbacks of engine/loop.c: a dense socket array,
+ * each socket's index + 1 kept by curl (curl_multi_assign). */
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *ud, void *sockp)
+{
+  run_state *r = ud;
+  size_t i = (size_t)(uintptr_t)sockp;
+  (void)e;
+  if (what == CURL_POLL_REMOVE) {
+    if (i == 0 || i > r->nsocks) return 0;
+    r->socks[i - 1] = r->socks[--r->nsocks];
+    if (i - 1 < r->nsocks) curl_multi_assign(r->multi, r->socks[i - 1].fd, (void *)(uintptr_t)i);
+    return 0;
+  }
+  if (i == 0) {
+    if (r->nsocks == r->scap) {
+      r->scap = r->scap ? r->scap * 2 : 16;
+      if (!(r->socks = realloc(r->socks, r->scap * sizeof *r->socks))) die("out of memory");
+    }
+    i = ++r->nsocks;
+    r->socks[i - 1].fd = fd;
+    curl_multi_assign(r->multi, fd, (void *)(uintptr_t)i);
+  }
+  r->socks[i - 1].events = (short)(((what & CURL_POLL_IN) ? POLLIN : 0) |
+                                   ((what & CURL_POLL_OUT) ? POLLOUT : 0));
+  return 0;
+}
+
+static int on_timer(CURLM *m, long ms, void *ud)
+{
+  run_state *r = ud;
+  (void)m;
+  r->curl_due = ms < 0 ? -1 : clock_s(CLOCK_MONOTONIC) + (double)ms / 1000;
+  return 0;
+}
+
+/* One round of loop_run: curl's timeout when due, else one poll() of
+ * curl's sockets (copied: curl changes them while we hand out events)
+ * and curl_multi_socket_action for each ready one. */
+static void round_trip(run_state *r, struct pollfd **pfd, size_t *pcap)
+{
+  double now = clock_s(CLOCK_MONOTONIC);
+  size_t i, n = r->nsocks;
+  int running, ms;
+  if (r->curl_due >= 0 && r->curl_due <= now) {
+    r->curl_due = -1;
+    if (curl_multi_socket_action(r->multi, CURL_SOCKET_TIMEOUT, 0, &running) != CURLM_OK)
+      die("curl_multi_socket_action failed");
+    return;
+  }
+  if (n > *pcap) {
+    *pcap = n * 2;
+    if (!(*pfd = realloc(*pfd, *pcap * sizeof **pfd))) die("out of memory");
+  }
+  for (i = 0; i < n; i++) (*pfd)[i] = r->socks[i], (*pfd)[i].revents = 0;
+  ms = r->curl_due >= 0 ? (int)((r->curl_due - now) * 1000 + 0.999) : 1000;
+  if (ms > 1000) ms = 1000;
+  if (poll(*pfd, (nfds_t)n, ms) <= 0) return;
+  for (i = 0; i < n; i++) {
+    short re = (*pfd)[i].revents;
+    int mask = 0;
+    if (!re) continue;
+    if (re & (POLLIN | POLLHUP)) mask |= CURL_CSELECT_IN;
+    if (re & POLLOUT) mask |= CURL_CSELECT_OUT;
+    if (re & (POLLERR | POLLNVAL)) mask |= CURL_CSELECT_ERR;
+    if (curl_multi_socket_action(r->multi, (*pfd)[i].fd, mask, &running) != CURLM_OK)
+      die("curl_multi_socket_action failed");
+  }
 }
 
 /* Appends to the slot's buffer (grown as needed, never shrunk). */
@@ -168,6 +243,8 @@ static struct curl_slist *headers(const char *token)
 int main(int argc, char **argv)
 {
   run_state r = {0};
+  struct pollfd *pfd = NULL;
+  size_t pcap = 0;
   slot *slots;
   char base[64];
   int conns, i, port;
@@ -186,6 +263,11 @@ int main(int argc, char **argv)
   if (curl_url_set(r.base, CURLUPART_URL, base, 0) != CURLUE_OK) die("bad base URL");
   r.hdrs = headers(argv[4]);
   /* loop_new + loop_set_max_host_connections */
+  r.curl_due = -1;
+  curl_multi_setopt(r.multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+  curl_multi_setopt(r.multi, CURLMOPT_SOCKETDATA, &r);
+  curl_multi_setopt(r.multi, CURLMOPT_TIMERFUNCTION, on_timer);
+  curl_multi_setopt(r.multi, CURLMOPT_TIMERDATA, &r);
   curl_multi_setopt(r.multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
   curl_multi_setopt(r.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)conns);
   curl_multi_setopt(r.multi, CURLMOPT_MAXCONNECTS, (long)conns * 2);
@@ -196,16 +278,13 @@ int main(int argc, char **argv)
   c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
   for (i = 0; i < conns && r.next < r.n; i++) start(&r, &slots[i]);
   seen = 0;
-  while (r.done < r.n) {   /* loop_run: perform, dispatch, poll */
-    int running = 0, numfds = 0;
-    if (curl_multi_perform(r.multi, &running) != CURLM_OK) die("curl_multi_perform failed");
+  while (r.done < r.n) {   /* loop_run: curl's timeout or poll, dispatch */
+    round_trip(&r, &pfd, &pcap);
     reap(&r);
     if (r.done >= r.n) break;
     t = clock_s(CLOCK_MONOTONIC);
     if (r.done != seen) seen = r.done, last = t;
     else if (t - last > STALL_SECONDS) die("no answer");
-    if (curl_multi_poll(r.multi, NULL, 0, 1000, &numfds) != CURLM_OK)
-      die("curl_multi_poll failed");
   }
   t = clock_s(CLOCK_MONOTONIC) - t0;
   c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
@@ -219,6 +298,8 @@ int main(int argc, char **argv)
   }
   free(slots);
   curl_multi_cleanup(r.multi);
+  free(r.socks);
+  free(pfd);
   curl_url_cleanup(r.base);
   curl_slist_free_all(r.hdrs);
   for (j = 0; j < r.n; j++) free(r.paths[j]);
