@@ -665,7 +665,7 @@ static void call_free(kube_call *call)
   else c->calls = call->next;
   if (call->next) call->next->prev = call->prev;
   free(call->body);           /* verb, path and the types live in CALL */
-  curl_url_cleanup(call->uh);
+  kube_easy_url_release(call);
   kube_easy_release(call);
   kd_buf_free(&call->resp);
   free(call);

@@ -231,19 +231,40 @@ static int plain_path(const char *path)
   return 1;
 }
 
-/* Sets CALL's URL on EASY: a copy of the client's parsed base with the
- * path and query set, which spares curl the parse of a whole URL (most of
- * the cost of its per-request setup); the URL string when the path is not
- * plain or the base did not parse. */
+/* CALL's URL handle: its own from an earlier attempt, else an idle one of
+ * the client, else a new copy of the client's parsed base. Each holds the
+ * base's parts, and only the path and the query are ever set on one
+ * (set_url), both on every attempt: a handle reused so goes out as a
+ * fresh copy would, without a copy made and freed per request. */
+static CURLU *call_url(kube_call *call)
+{
+  kube_client *c = call->c;
+  if (!call->uh) call->uh = c->nurls ? c->urls[--c->nurls] : curl_url_dup(c->base_uh);
+  return call->uh;
+}
+
+void kube_easy_url_release(kube_call *call)
+{
+  kube_client *c = call->c;
+  if (!call->uh) return;
+  if (c->nurls < KUBE_POOL_MAX) c->urls[c->nurls++] = call->uh;
+  else curl_url_cleanup(call->uh);
+  call->uh = NULL;
+}
+
+/* Sets CALL's URL on EASY: the client's parsed base with the path and
+ * query set (call_url), which spares curl the parse of a whole URL (most
+ * of the cost of its per-request setup); the URL string when the path is
+ * not plain or the base did not parse. */
 static int set_url(kube_call *call, CURL *easy)
 {
   kube_client *c = call->c;
   kd_buf *url = &c->url_buf;
   char *query;
+  CURLU *uh;
   url->len = 0;
-  curl_url_cleanup(call->uh);
-  call->uh = NULL;
   if (!c->base_uh || !plain_path(call->path)) {
+    kube_easy_url_release(call);
     if (kd_buf_add(url, c->base, c->base_len) ||
         kd_buf_add(url, call->path, strlen(call->path) + 1))
       return KD_ENOMEM;
@@ -253,13 +274,13 @@ static int set_url(kube_call *call, CURL *easy)
   }
   if (kd_buf_adds(url, c->url.prefix) ||
       kd_buf_add(url, call->path, strlen(call->path) + 1) ||
-      !(call->uh = curl_url_dup(c->base_uh)))
+      !(uh = call_url(call)))
     return KD_ENOMEM;
   if ((query = strchr(url->data, '?'))) *query++ = 0;
-  if (curl_url_set(call->uh, CURLUPART_PATH, url->data, 0) != CURLUE_OK ||
-      curl_url_set(call->uh, CURLUPART_QUERY, query, 0) != CURLUE_OK)
+  if (curl_url_set(uh, CURLUPART_PATH, url->data, 0) != CURLUE_OK ||
+      curl_url_set(uh, CURLUPART_QUERY, query, 0) != CURLUE_OK)
     return KD_ENOMEM;
-  curl_easy_setopt(easy, CURLOPT_CURLU, call->uh);   /* kept until the call ends */
+  curl_easy_setopt(easy, CURLOPT_CURLU, uh);   /* the call's until it ends */
   return KD_OK;
 }
 
@@ -301,6 +322,8 @@ void kube_easy_free_all(kube_client *c)
   size_t i;
   for (i = 0; i < c->npool; i++) curl_easy_cleanup(c->pool[i]);
   c->npool = 0;
+  for (i = 0; i < c->nurls; i++) curl_url_cleanup(c->urls[i]);
+  c->nurls = 0;
   while (c->hdrs) {
     kube_hdrs *h = c->hdrs;
     c->hdrs = h->next;

@@ -45,7 +45,7 @@ struct kube_call {
   kube_hdrs *hdrs;            /* while in flight */
   loop_id timer;              /* rate-limit or backoff wait */
   kd_buf resp;
-  CURLU *uh;                  /* its URL while in flight (kube_easy_request) */
+  CURLU *uh;                  /* its URL from its first attempt on (kube_easy.c) */
   char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -80,6 +80,8 @@ struct kube_client {
   CURLU *base_uh;             /* base, parsed once; NULL if curl cannot */
   CURL *pool[KUBE_POOL_MAX];  /* idle handles, configured for this client */
   size_t npool;
+  CURLU *urls[KUBE_POOL_MAX]; /* idle copies of base_uh (kube_easy.c) */
+  size_t nurls;
   kd_buf url_buf;             /* scratch for request URLs */
   unsigned seed;
 };
@@ -98,6 +100,9 @@ int kube_easy_request(kube_call *call, CURL *easy, const char *token,
                       kd_error *err);
 /* Drops CALL's reference to its header list. */
 void kube_easy_release(kube_call *call);
+/* Gives CALL's URL handle back to its client (the call is ending: no
+ * handle has it set any more). */
+void kube_easy_url_release(kube_call *call);
 /* Frees the pool and the header lists (no transfer may be running). */
 void kube_easy_free_all(kube_client *c);
 
