@@ -657,9 +657,13 @@ static void newmt(lua_State *L, const char *name, const luaL_Reg *methods,
   lua_pushvalue(L, -2);
   luaL_setfuncs(L, methods, 1);     /* each with the metatable (checkself) */
   lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, gc);
+  /* with the metatable too: a request's __gc (one a request) then finds
+   * its userdata by checkself's compare, not luaL_checkudata's lookup */
+  lua_pushvalue(L, -1);
+  lua_pushcclosure(L, gc, 1);
   lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, gc);
+  lua_pushvalue(L, -1);
+  lua_pushcclosure(L, gc, 1);
   lua_setfield(L, -2, "__close");
   lua_pop(L, 1);
 }
