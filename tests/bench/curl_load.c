@@ -1,9 +1,10 @@
 /* tests/bench/curl_load.c: the GETs of `sim_load paths` through libcurl's
  * multi interface, set up the way kdeploy's engine does (kube_easy.c,
  * loop.c): keep-alive connections, a pool of easy handles with the fixed
- * options set once, the request's path set on a copy of the parsed base
- * URL, one shared header list, at most CONNS transfers in flight over at
- * most CONNS connections, curl's socket interface (socket and timer
+ * options set once, the request's path and query set on a copy of the
+ * parsed base URL that the handle keeps from one request to the next (as
+ * the engine's per-client pool of copies does), one shared header list,
+ * at most CONNS transfers in flight over at most CONNS connections, curl's socket interface (socket and timer
  * callbacks, one poll(), curl_multi_socket_action). Bodies go
  * into a buffer per handle, reused and discarded: no JSON, no Lua. What
  * it costs per request is what libcurl (and the kernel under it) costs a
@@ -45,7 +46,7 @@ typedef struct {
 
 typedef struct {
   CURL *easy;
-  CURLU *url;                 /* this request's copy of the base */
+  CURLU *url;                 /* its copy of the base, kept for every request */
   body_buf body;
   char errbuf[CURL_ERROR_SIZE];
 } slot;
@@ -174,8 +175,8 @@ static void start(run_state *r, slot *s)
   const char *path = r->paths[r->next++];
   const char *q = strchr(path, '?');
   char *p = q ? strndup(path, (size_t)(q - path)) : strdup(path);
-  curl_url_cleanup(s->url);
-  if (!p || !(s->url = curl_url_dup(r->base)) ||
+  if (!s->url) s->url = curl_url_dup(r->base);
+  if (!p || !s->url ||
       curl_url_set(s->url, CURLUPART_PATH, p, 0) != CURLUE_OK ||
       curl_url_set(s->url, CURLUPART_QUERY, q ? q + 1 : NULL, 0) != CURLUE_OK)
     die("cannot set the URL");
