@@ -26,6 +26,14 @@ extern const kd_embedded kd_stdlib[];
 /* Every luaopen_kdeploy_* (generated into build/gen/preload.c). */
 extern const luaL_Reg kd_preload[];
 
+/* lua/lalloc.c: a Lua state as luaL_newstate makes it (panic handler,
+ * warnings off until "@on"), with kdeploy's allocator, whose memory *A
+ * holds; kd_lua_close closes the state and frees it. NULL when out of
+ * memory. */
+typedef struct kd_lalloc kd_lalloc;
+lua_State *kd_lua_newstate(kd_lalloc **a);
+void kd_lua_close(lua_State *L, kd_lalloc *a);
+
 /* Registers the null sentinel and the array/error/box metatables in L's
  * registry (idempotent). Called by main before anything else. */
 void kd_lua_init(lua_State *L);

@@ -180,7 +180,8 @@ int main(int argc, char **argv)
 {
   /* a server (kdeploy sim) runs for hours: glibc's defaults suit it */
   if (!(argc > 1 && strcmp(argv[1], "sim") == 0)) tune_heap();
-  lua_State *L = luaL_newstate();
+  kd_lalloc *heap;
+  lua_State *L = kd_lua_newstate(&heap);
   int status, code;
   if (!L) {
     fputs("kdeploy: cannot create Lua state\n", stderr);
@@ -202,6 +203,6 @@ int main(int argc, char **argv)
     code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 0;
   }
   fflush(stdout);
-  lua_close(L);
+  kd_lua_close(L, heap);
   return code;
 }
