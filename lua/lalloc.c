@@ -81,7 +81,7 @@ static int refill(kd_lalloc *a, size_t need)
   return 0;
 }
 
-static inline void *small_alloc(kd_lalloc *a, size_t c)
+static void *small_alloc(kd_lalloc *a, size_t c)
 {
   block *b = a->free[c];
   size_t size = (c + 1) * GRAIN;
@@ -96,17 +96,12 @@ static inline void *small_alloc(kd_lalloc *a, size_t c)
   return p;
 }
 
-/* lua_Alloc: OSIZE is the size of PTR's block when PTR is not NULL. */
-static void *pool_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+/* pool_alloc's other cases: a new block that needs a chunk or is large,
+ * and resizes. OSIZE is 0 when PTR is NULL. */
+static __attribute__((noinline)) void *
+pool_slow(kd_lalloc *a, void *ptr, size_t osize, size_t nsize)
 {
-  kd_lalloc *a = ud;
   void *p;
-  if (!ptr) osize = 0;   /* then it says what kind of object is made */
-  if (nsize == 0) {
-    if (osize > SMALL) free(ptr);
-    else if (ptr) push_free(a, ptr, class_of(osize));
-    return NULL;
-  }
   if (osize > SMALL && nsize > SMALL) return realloc(ptr, nsize);
   if (ptr && osize <= SMALL && nsize <= SMALL && class_of(osize) == class_of(nsize))
     return ptr;
@@ -116,6 +111,37 @@ static void *pool_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
   if (osize > SMALL) free(ptr);
   else push_free(a, ptr, class_of(osize));
   return p;
+}
+
+/* lua_Alloc: OSIZE is the size of PTR's block when PTR is not NULL (else
+ * it says what kind of object is made). Freeing a small block and making
+ * one from its free list or the chunk are the common cases, kept here
+ * without a call (so without saving registers). */
+static void *pool_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+  kd_lalloc *a = ud;
+  if (nsize == 0) {
+    if (ptr && osize <= SMALL) push_free(a, ptr, class_of(osize));
+    else free(ptr);
+    return NULL;
+  }
+  if (!ptr) {
+    if (nsize <= SMALL) {
+      size_t c = class_of(nsize), size = (c + 1) * GRAIN;
+      block *b = a->free[c];
+      if (b) {
+        a->free[c] = b->next;
+        return b;
+      }
+      if ((size_t)(a->end - a->bump) >= size) {
+        void *p = a->bump;
+        a->bump += size;
+        return p;
+      }
+    }
+    osize = 0;
+  }
+  return pool_slow(a, ptr, osize, nsize);
 }
 
 /* ASan builds: malloc's, as luaL_newstate's allocator is. */
