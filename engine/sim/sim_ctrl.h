@@ -73,6 +73,12 @@ void sim_queue_add(sim_queue *q, const char *ns, const char *name);
 /* Queues NS/NAME after MS milliseconds (an earlier pending request wins). */
 void sim_queue_add_after(sim_queue *q, const char *ns, const char *name,
                          int64_t ms);
+/* Queues the key of the stored object OBJ (its namespace and name). */
+void sim_queue_add_obj(sim_queue *q, const kd_value *obj);
+/* Queues the controller of OBJ (its controller reference's name, in
+ * OBJ's namespace) when that controller is of KIND: how a controller
+ * hears that an object it owns changed. */
+void sim_queue_add_owner(sim_queue *q, const kd_value *obj, const char *kind);
 /* Queues every object of R. */
 void sim_queue_add_all(sim_queue *q, const sim_resource *r);
 

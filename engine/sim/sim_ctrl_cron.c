@@ -343,14 +343,9 @@ static void on_event(sim *s, void *ctx, const sim_event *ev)
   cronc *c = ctx;
   (void)s;
   if (ev->res == c->cronjobs && ev->type != SIM_DELETED) {
-    sim_queue_add(c->q, sim_vstr(ev->obj, "metadata.namespace"),
-                  sim_vstr(ev->obj, "metadata.name"));
+    sim_queue_add_obj(c->q, ev->obj);
   } else if (ev->res == c->jobs) {
-    const kd_value *ref = sim_controller_ref(ev->obj);
-    const char *kind = sim_vstr(ref, "kind");
-    if (kind && !strcmp(kind, "CronJob"))
-      sim_queue_add(c->q, sim_vstr(ev->obj, "metadata.namespace"),
-                    sim_vstr(ref, "name"));
+    sim_queue_add_owner(c->q, ev->obj, "CronJob");
   }
 }
 

@@ -831,27 +831,18 @@ static int queue_matching(void *ctx, const kd_value *d)
 {
   struct match_ctx *m = ctx;
   if (sim_lsel_match(kd_value_path(d, "spec.selector"), m->labels))
-    sim_queue_add(m->c->q, sim_vstr(d, "metadata.namespace"),
-                  sim_vstr(d, "metadata.name"));
+    sim_queue_add_obj(m->c->q, d);
   return 0;
-}
-
-static void queue_owner(dctl *c, const kd_value *obj, const char *kind)
-{
-  const kd_value *ref = sim_controller_ref(obj);
-  if (ref && sim_vstr(ref, "kind") && !strcmp(sim_vstr(ref, "kind"), kind))
-    sim_queue_add(c->q, sim_vstr(obj, "metadata.namespace"), sim_vstr(ref, "name"));
 }
 
 static void on_event(sim *s, void *ctx, const sim_event *ev)
 {
   dctl *c = ctx;
   if (ev->res == c->deploys) {
-    sim_queue_add(c->q, sim_vstr(ev->obj, "metadata.namespace"),
-                  sim_vstr(ev->obj, "metadata.name"));
+    sim_queue_add_obj(c->q, ev->obj);
   } else if (ev->res == c->rs) {
     if (sim_controller_ref(ev->obj)) {
-      queue_owner(c, ev->obj, "Deployment");
+      sim_queue_add_owner(c->q, ev->obj, "Deployment");
     } else if (ev->type != SIM_DELETED) {   /* an orphan to adopt */
       struct match_ctx m;
       m.c = c;
@@ -867,7 +858,7 @@ static void on_event(sim *s, void *ctx, const sim_event *ev)
       return;
     rs = sim_obj_get(s, c->rs, sim_vstr(ev->obj, "metadata.namespace"),
                      sim_vstr(ref, "name"));
-    if (rs) queue_owner(c, rs, "Deployment");
+    if (rs) sim_queue_add_owner(c->q, rs, "Deployment");
   }
 }
 

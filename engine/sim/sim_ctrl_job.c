@@ -500,8 +500,7 @@ static void on_event(sim *s, void *ctx, const sim_event *ev)
   jobc *c = ctx;
   (void)s;
   if (ev->res == c->jobs && ev->type != SIM_DELETED)
-    sim_queue_add(c->q, sim_vstr(ev->obj, "metadata.namespace"),
-                  sim_vstr(ev->obj, "metadata.name"));
+    sim_queue_add_obj(c->q, ev->obj);
   else if (ev->res == c->pods)
     on_pod(c, ev->obj);
 }
@@ -509,11 +508,7 @@ static void on_event(sim *s, void *ctx, const sim_event *ev)
 static int start_pod(void *ctx, const kd_value *pod)
 {
   jobc *c = ctx;
-  if (has_finalizer(pod)) {
-    const kd_value *ref = sim_controller_ref(pod);
-    if (ref && sim_vstr(ref, "kind") && !strcmp(sim_vstr(ref, "kind"), "Job"))
-      sim_queue_add(c->q, sim_vstr(pod, "metadata.namespace"), sim_vstr(ref, "name"));
-  }
+  if (has_finalizer(pod)) sim_queue_add_owner(c->q, pod, "Job");
   return 0;
 }
 

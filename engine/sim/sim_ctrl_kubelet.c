@@ -879,8 +879,7 @@ static void on_event(sim *s, void *ctx, const sim_event *ev)
   (void)s;
   if (ev->res != k->pods) return;
   if (ev->type != SIM_DELETED && !sim_vstr(ev->obj, "spec.nodeName")) return;
-  sim_queue_add(k->q, sim_vstr(ev->obj, "metadata.namespace"),
-                sim_vstr(ev->obj, "metadata.name"));
+  sim_queue_add_obj(k->q, ev->obj);
 }
 
 int sim_kubelet_start(sim *s, void **state, kd_error *err)

@@ -155,24 +155,30 @@ void sim_queue_add_after(sim_queue *q, const char *ns, const char *name,
   q->delayed = d;
 }
 
-struct add_all {
-  sim_queue *q;
-};
+void sim_queue_add_obj(sim_queue *q, const kd_value *obj)
+{
+  sim_queue_add(q, sim_vstr(obj, "metadata.namespace"),
+                sim_vstr(obj, "metadata.name"));
+}
+
+void sim_queue_add_owner(sim_queue *q, const kd_value *obj, const char *kind)
+{
+  const kd_value *ref = sim_controller_ref(obj);
+  const char *k = sim_vstr(ref, "kind");
+  if (k && !strcmp(k, kind))
+    sim_queue_add(q, sim_vstr(obj, "metadata.namespace"), sim_vstr(ref, "name"));
+}
 
 static int add_one(void *ctx, const kd_value *obj)
 {
-  struct add_all *a = ctx;
-  sim_queue_add(a->q, sim_vstr(obj, "metadata.namespace"),
-                sim_vstr(obj, "metadata.name"));
+  sim_queue_add_obj(ctx, obj);
   return 0;
 }
 
 void sim_queue_add_all(sim_queue *q, const sim_resource *r)
 {
-  struct add_all a;
   if (!q || !r) return;
-  a.q = q;
-  sim_obj_each(q->s, r, NULL, add_one, &a);
+  sim_obj_each(q->s, r, NULL, add_one, q);
 }
 
 /* ---- string maps: open addressing, linear probing, tombstones ------------*/

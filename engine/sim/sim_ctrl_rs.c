@@ -238,8 +238,7 @@ static int queue_matching(void *ctx, const kd_value *rs)
 {
   struct match_ctx *m = ctx;
   if (sim_lsel_match(kd_value_path(rs, "spec.selector"), m->labels))
-    sim_queue_add(m->c->q, sim_vstr(rs, "metadata.namespace"),
-                  sim_vstr(rs, "metadata.name"));
+    sim_queue_add_obj(m->c->q, rs);
   return 0;
 }
 
@@ -266,8 +265,7 @@ static void on_event(sim *s, void *ctx, const sim_event *ev)
   rsc *c = ctx;
   (void)s;
   if (ev->res == c->rs) {
-    sim_queue_add(c->q, sim_vstr(ev->obj, "metadata.namespace"),
-                  sim_vstr(ev->obj, "metadata.name"));
+    sim_queue_add_obj(c->q, ev->obj);
   } else if (ev->res == c->pods) {
     queue_owner(c, ev->obj);
     if (ev->old) {

@@ -258,8 +258,7 @@ static int queue_pending(void *ctx, const kd_value *pod)
 {
   sched *sc = ctx;
   if (!sim_vstr(pod, "spec.nodeName"))
-    sim_queue_add(sc->q, sim_vstr(pod, "metadata.namespace"),
-                  sim_vstr(pod, "metadata.name"));
+    sim_queue_add_obj(sc->q, pod);
   return 0;
 }
 

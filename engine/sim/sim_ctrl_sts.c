@@ -349,12 +349,9 @@ static void on_event(sim *s, void *ctx, const sim_event *ev)
   (void)s;
   if (ev->res == c->sets) {
     if (ev->type != SIM_DELETED)
-      sim_queue_add(c->q, sim_vstr(ev->obj, "metadata.namespace"),
-                    sim_vstr(ev->obj, "metadata.name"));
+      sim_queue_add_obj(c->q, ev->obj);
   } else if (ev->res == c->pods) {
-    const kd_value *ref = sim_controller_ref(ev->obj);
-    if (ref && sim_vstr(ref, "kind") && !strcmp(sim_vstr(ref, "kind"), "StatefulSet"))
-      sim_queue_add(c->q, sim_vstr(ev->obj, "metadata.namespace"), sim_vstr(ref, "name"));
+    sim_queue_add_owner(c->q, ev->obj, "StatefulSet");
   }
 }
 

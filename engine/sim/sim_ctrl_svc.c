@@ -244,8 +244,7 @@ static int queue_selecting(void *ctx, const kd_value *svc)
   struct pod_ctx *p = ctx;
   const kd_value *sel = kd_value_path(svc, "spec.selector");
   if (sim_map_match(sel, p->a, 0) || (p->b && sim_map_match(sel, p->b, 0)))
-    sim_queue_add(p->c->eps, sim_vstr(svc, "metadata.namespace"),
-                  sim_vstr(svc, "metadata.name"));
+    sim_queue_add_obj(p->c->eps, svc);
   return 0;
 }
 
