@@ -246,26 +246,34 @@ static int varint(pbuf *b, uint64_t *out)
   return -1;
 }
 
-/* Reads one field; for wire type 2, DATA and LEN get the payload. */
-static int next_field(pbuf *b, int *num, int *wt, uint64_t *v,
-                      const unsigned char **data, size_t *len)
+/* One field as read off the wire: its number, wire type, varint (for wire
+ * type 2 the payload's length) and, for wire type 2, the payload D/L. */
+typedef struct pwire {
+  int num, wt;
+  uint64_t v;
+  const unsigned char *d;
+  size_t l;
+} pwire;
+
+/* Reads the next field of B into *W; -1 when malformed. */
+static int next_field(pbuf *b, pwire *w)
 {
   uint64_t key;
   if (varint(b, &key)) return -1;
-  *num = (int)(key >> 3);
-  *wt = (int)(key & 7);
-  *v = 0;
-  *data = NULL;
-  *len = 0;
-  switch (*wt) {
-  case 0: return varint(b, v);
+  w->num = (int)(key >> 3);
+  w->wt = (int)(key & 7);
+  w->v = 0;
+  w->d = NULL;
+  w->l = 0;
+  switch (w->wt) {
+  case 0: return varint(b, &w->v);
   case 1: if (b->end - b->p < 8) return -1; b->p += 8; return 0;
   case 5: if (b->end - b->p < 4) return -1; b->p += 4; return 0;
   case 2:
-    if (varint(b, v) || *v > (uint64_t)(b->end - b->p)) return -1;
-    *data = b->p;
-    *len = (size_t)*v;
-    b->p += *len;
+    if (varint(b, &w->v) || w->v > (uint64_t)(b->end - b->p)) return -1;
+    w->d = b->p;
+    w->l = (size_t)w->v;
+    b->p += w->l;
     return 0;
   default: return -1;
   }
@@ -293,26 +301,19 @@ static int map_entry(kd_value *obj, const unsigned char *p, size_t n,
   pbuf b = {p, p + n};
   const unsigned char *k = NULL, *v = NULL;
   size_t kl = 0, vl = 0;
+  pwire w;
   while (b.p < b.end) {
-    int num, wt;
-    uint64_t x;
-    const unsigned char *d;
-    size_t l;
-    if (next_field(&b, &num, &wt, &x, &d, &l) || wt != 2) return KD_EPARSE;
-    if (num == 1) { k = d; kl = l; }
-    else if (num == 2) { v = d; vl = l; }
+    if (next_field(&b, &w) || w.wt != 2) return KD_EPARSE;
+    if (w.num == 1) { k = w.d; kl = w.l; }
+    else if (w.num == 2) { v = w.d; vl = w.l; }
   }
   if (mode == 2 && v) {   /* unwrap Quantity */
     pbuf q = {v, v + vl};
     const unsigned char *qs = NULL;
     size_t ql = 0;
     while (q.p < q.end) {
-      int num, wt;
-      uint64_t x;
-      const unsigned char *d;
-      size_t l;
-      if (next_field(&q, &num, &wt, &x, &d, &l)) return KD_EPARSE;
-      if (num == 1 && wt == 2) { qs = d; ql = l; }
+      if (next_field(&q, &w)) return KD_EPARSE;
+      if (w.num == 1 && w.wt == 2) { qs = w.d; ql = w.l; }
     }
     v = qs;
     vl = ql;
@@ -332,13 +333,10 @@ static int time_value(kd_value *slot, const unsigned char *p, size_t n)
   int64_t secs = 0;
   char *ts;
   int rc;
+  pwire w;
   while (b.p < b.end) {
-    int num, wt;
-    uint64_t x;
-    const unsigned char *d;
-    size_t l;
-    if (next_field(&b, &num, &wt, &x, &d, &l)) return KD_EPARSE;
-    if (num == 1 && wt == 0) secs = (int64_t)x;
+    if (next_field(&b, &w)) return KD_EPARSE;
+    if (w.num == 1 && w.wt == 0) secs = (int64_t)w.v;
   }
   if (secs == 0) return 1;   /* zero time: omitted, as JSON does */
   ts = sim_rfc3339(secs * 1000);
@@ -354,15 +352,12 @@ static int intstr_value(kd_value *slot, const unsigned char *p, size_t n)
   uint64_t type = 0, iv = 0;
   const unsigned char *sv = (const unsigned char *)"";
   size_t sl = 0;
+  pwire w;
   while (b.p < b.end) {
-    int num, wt;
-    uint64_t x;
-    const unsigned char *d;
-    size_t l;
-    if (next_field(&b, &num, &wt, &x, &d, &l)) return KD_EPARSE;
-    if (num == 1) type = x;
-    else if (num == 2) iv = x;
-    else if (num == 3 && wt == 2) { sv = d; sl = l; }
+    if (next_field(&b, &w)) return KD_EPARSE;
+    if (w.num == 1) type = w.v;
+    else if (w.num == 2) iv = w.v;
+    else if (w.num == 3 && w.wt == 2) { sv = w.d; sl = w.l; }
   }
   if (type == 1) return kd_value_str(slot, (const char *)sv, sl);
   kd_value_int(slot, (int64_t)(int32_t)iv);
@@ -466,23 +461,21 @@ static int decode_msg(const pmsg *m, const unsigned char *p, size_t n,
   kd_value_obj(out);
   if (depth > 32) return kd_error_set(err, KD_ERANGE, "protobuf nested too deep");
   while (b.p < b.end) {
-    int num, wt, rc;
-    uint64_t v;
-    const unsigned char *d;
-    size_t l;
+    int rc;
+    pwire w;
     const pfield *f;
-    if (next_field(&b, &num, &wt, &v, &d, &l)) {
+    if (next_field(&b, &w)) {
       kd_value_clear(out);
       return kd_error_set(err, KD_EPARSE, "malformed protobuf in %s", m->name);
     }
-    f = find_field(m, num);
+    f = find_field(m, w.num);
     if (!f) {
-      if ((wt == 0 && v == 0) || (wt == 2 && l == 0)) continue;   /* zero */
+      if ((w.wt == 0 && w.v == 0) || (w.wt == 2 && w.l == 0)) continue;   /* zero */
       kd_value_clear(out);
       return kd_error_set(err, KD_EINVAL, "protobuf field %d of %s is not "
-                          "supported by kdeploy sim; send JSON", num, m->name);
+                          "supported by kdeploy sim; send JSON", w.num, m->name);
     }
-    rc = decode_field(m, f, wt, v, d, l, out, depth, err);
+    rc = decode_field(m, f, w.wt, w.v, w.d, w.l, out, depth, err);
     if (rc) {
       kd_value_clear(out);
       if (!err || !err->msg[0])
@@ -506,27 +499,21 @@ int sim_proto_decode(const char *data, size_t len, kd_value *out,
   b.p = (const unsigned char *)data + 4;
   b.end = (const unsigned char *)data + len;
   while (b.p < b.end) {
-    int num, wt;
-    uint64_t v;
-    const unsigned char *d;
-    size_t l;
-    if (next_field(&b, &num, &wt, &v, &d, &l))
+    pwire w;
+    if (next_field(&b, &w))
       return kd_error_set(err, KD_EPARSE, "malformed protobuf envelope");
-    if (num == 1 && wt == 2) {   /* TypeMeta */
-      pbuf t = {d, d + l};
+    if (w.num == 1 && w.wt == 2) {   /* TypeMeta */
+      pbuf t = {w.d, w.d + w.l};
+      pwire tw;
       while (t.p < t.end) {
-        int n2, w2;
-        uint64_t v2;
-        const unsigned char *d2;
-        size_t l2;
-        if (next_field(&t, &n2, &w2, &v2, &d2, &l2))
+        if (next_field(&t, &tw))
           return kd_error_set(err, KD_EPARSE, "malformed protobuf TypeMeta");
-        if (n2 == 1 && w2 == 2) { av = d2; avl = l2; }
-        if (n2 == 2 && w2 == 2) { kind = d2; kindl = l2; }
+        if (tw.num == 1 && tw.wt == 2) { av = tw.d; avl = tw.l; }
+        if (tw.num == 2 && tw.wt == 2) { kind = tw.d; kindl = tw.l; }
       }
-    } else if (num == 2 && wt == 2) {
-      raw = d;
-      rawl = l;
+    } else if (w.num == 2 && w.wt == 2) {
+      raw = w.d;
+      rawl = w.l;
     }
   }
   for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
