@@ -1,5 +1,6 @@
 /* lua/kdeploy_lua.h: what the binding files share: the luaopen_* list,
- * kd_value <-> Lua conversion, error raising, the embedded stdlib. */
+ * kd_value <-> Lua conversion, error raising, options-table fields, the
+ * embedded stdlib. */
 #ifndef KDEPLOY_LUA_H
 #define KDEPLOY_LUA_H
 
@@ -61,6 +62,15 @@ int kd_lua_pushjson(lua_State *L, const char *data, size_t len,
 int kd_lua_raise(lua_State *L, const kd_error *err);
 /* Pushes a kdeploy.error table {code, reason, message, line, col}. */
 void kd_lua_pusherror(lua_State *L, const kd_error *err);
+
+/* Field K of the options table at index T: NULL / DFLT when nil; raises
+ * (as luaL_checkstring / checkinteger / checknumber) on another type.
+ * The stack is left as it was; a string stays alive in the table. */
+const char *kd_lua_optfield_str(lua_State *L, int t, const char *k);
+lua_Integer kd_lua_optfield_int(lua_State *L, int t, const char *k,
+                                lua_Integer dflt);
+lua_Number kd_lua_optfield_num(lua_State *L, int t, const char *k,
+                               lua_Number dflt);
 
 /* The Lua state's event loop (engine/loop), created on first use. */
 struct loop;

@@ -19,15 +19,6 @@
 
 typedef struct { kube_config *cfg; } lconfig;
 
-static const char *optfield(lua_State *L, int t, const char *k)
-{
-  const char *s;
-  lua_getfield(L, t, k);
-  s = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
-  lua_pop(L, 1);            /* the string stays alive in the table */
-  return s;
-}
-
 /* core.config{kubeconfig=, kubeconfig_env=, home=, service_host=,
  * service_port=, sa_dir=} -> config; raises a kdeploy.error naming the file. */
 static int l_config(lua_State *L)
@@ -37,12 +28,12 @@ static int l_config(lua_State *L)
   lconfig *b;
   luaL_checktype(L, 1, LUA_TTABLE);
   memset(&o, 0, sizeof o);
-  o.kubeconfig = optfield(L, 1, "kubeconfig");
-  o.kubeconfig_env = optfield(L, 1, "kubeconfig_env");
-  o.home = optfield(L, 1, "home");
-  o.service_host = optfield(L, 1, "service_host");
-  o.service_port = optfield(L, 1, "service_port");
-  o.sa_dir = optfield(L, 1, "sa_dir");
+  o.kubeconfig = kd_lua_optfield_str(L, 1, "kubeconfig");
+  o.kubeconfig_env = kd_lua_optfield_str(L, 1, "kubeconfig_env");
+  o.home = kd_lua_optfield_str(L, 1, "home");
+  o.service_host = kd_lua_optfield_str(L, 1, "service_host");
+  o.service_port = kd_lua_optfield_str(L, 1, "service_port");
+  o.sa_dir = kd_lua_optfield_str(L, 1, "sa_dir");
   b = lua_newuserdatauv(L, sizeof *b, 0);
   b->cfg = NULL;
   luaL_setmetatable(L, CONFIG_MT);
@@ -191,15 +182,6 @@ kd_lclient *kd_lua_checkclient(lua_State *L, int idx)
   return b;
 }
 
-static double optnum(lua_State *L, int t, const char *k, double dflt)
-{
-  double v;
-  lua_getfield(L, t, k);
-  v = lua_isnil(L, -1) ? dflt : luaL_checknumber(L, -1);
-  lua_pop(L, 1);
-  return v;
-}
-
 /* config:client(context, namespace, {qps=, burst=, timeout=,
  * connect_timeout=, retries=, max_inflight=}) -> client. */
 static int m_client(lua_State *L)
@@ -220,12 +202,12 @@ static int m_client(lua_State *L)
   o.max_inflight = 0;                          /* by scheme, see kube.h */
   if (!lua_isnoneornil(L, 4)) {
     luaL_checktype(L, 4, LUA_TTABLE);
-    o.qps = optnum(L, 4, "qps", o.qps);
-    o.burst = (int)optnum(L, 4, "burst", o.burst);
-    o.timeout = optnum(L, 4, "timeout", o.timeout);
-    o.connect_timeout = optnum(L, 4, "connect_timeout", o.connect_timeout);
-    o.max_retries = (int)optnum(L, 4, "retries", o.max_retries);
-    o.max_inflight = (int)optnum(L, 4, "max_inflight", o.max_inflight);
+    o.qps = kd_lua_optfield_num(L, 4, "qps", o.qps);
+    o.burst = (int)kd_lua_optfield_num(L, 4, "burst", o.burst);
+    o.timeout = kd_lua_optfield_num(L, 4, "timeout", o.timeout);
+    o.connect_timeout = kd_lua_optfield_num(L, 4, "connect_timeout", o.connect_timeout);
+    o.max_retries = (int)kd_lua_optfield_num(L, 4, "retries", o.max_retries);
+    o.max_inflight = (int)kd_lua_optfield_num(L, 4, "max_inflight", o.max_inflight);
   }
   b = lua_newuserdatauv(L, sizeof *b, 1);
   memset(b, 0, sizeof *b);
@@ -351,9 +333,9 @@ static int m_submit(lua_State *L)
   req.path = luaL_checkstring(L, -1);
   lua_getfield(L, 2, "body");
   req.body = lua_isnil(L, -1) ? NULL : luaL_checklstring(L, -1, &req.body_len);
-  req.content_type = optfield(L, 2, "content_type");
-  req.accept = optfield(L, 2, "accept");
-  req.timeout = optnum(L, 2, "timeout", 0);
+  req.content_type = kd_lua_optfield_str(L, 2, "content_type");
+  req.accept = kd_lua_optfield_str(L, 2, "accept");
+  req.timeout = kd_lua_optfield_num(L, 2, "timeout", 0);
   lua_getfield(L, 2, "idempotent");
   req.idempotent = lua_isnil(L, -1) ? -1 : lua_toboolean(L, -1);
   lua_getfield(L, 2, "decode");

@@ -18,31 +18,6 @@ static lsim *check(lua_State *L)
   return b;
 }
 
-static int opt_int(lua_State *L, int t, const char *k, int dflt)
-{
-  int r;
-  lua_getfield(L, t, k);
-  r = lua_isnil(L, -1) ? dflt : (int)luaL_checkinteger(L, -1);
-  lua_pop(L, 1);
-  return r;
-}
-
-static double opt_num(lua_State *L, int t, const char *k)
-{
-  double r;
-  lua_getfield(L, t, k);
-  r = lua_isnil(L, -1) ? 0 : luaL_checknumber(L, -1);
-  lua_pop(L, 1);
-  return r;
-}
-
-/* Leaves the string on the stack (popped by the caller's settop). */
-static const char *opt_str(lua_State *L, int t, const char *k)
-{
-  lua_getfield(L, t, k);
-  return lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
-}
-
 /* sim.start{port=, nodes=, tls=, state=, token=, dir=, max_body=,
  * fault_500=, fault_429=, latency_ms=, watch_drop_s=, watch_410=} -> sim */
 static int l_start(lua_State *L)
@@ -52,21 +27,21 @@ static int l_start(lua_State *L)
   lsim *b;
   memset(&cfg, 0, sizeof cfg);
   luaL_checktype(L, 1, LUA_TTABLE);
-  cfg.port = opt_int(L, 1, "port", 0);
-  cfg.nodes = opt_int(L, 1, "nodes", 3);
-  cfg.max_body = (size_t)opt_int(L, 1, "max_body", 0);
-  cfg.watch_cache = (size_t)opt_int(L, 1, "watch_cache", 0);
-  cfg.faults.err500_rate = opt_num(L, 1, "fault_500");
-  cfg.faults.err429_rate = opt_num(L, 1, "fault_429");
-  cfg.faults.latency_ms = opt_int(L, 1, "latency_ms", 0);
-  cfg.faults.watch_drop_s = opt_int(L, 1, "watch_drop_s", 0);
+  cfg.port = (int)kd_lua_optfield_int(L, 1, "port", 0);
+  cfg.nodes = (int)kd_lua_optfield_int(L, 1, "nodes", 3);
+  cfg.max_body = (size_t)(int)kd_lua_optfield_int(L, 1, "max_body", 0);
+  cfg.watch_cache = (size_t)(int)kd_lua_optfield_int(L, 1, "watch_cache", 0);
+  cfg.faults.err500_rate = kd_lua_optfield_num(L, 1, "fault_500", 0);
+  cfg.faults.err429_rate = kd_lua_optfield_num(L, 1, "fault_429", 0);
+  cfg.faults.latency_ms = (int)kd_lua_optfield_int(L, 1, "latency_ms", 0);
+  cfg.faults.watch_drop_s = (int)kd_lua_optfield_int(L, 1, "watch_drop_s", 0);
   lua_getfield(L, 1, "watch_410");
   cfg.faults.watch_410 = lua_toboolean(L, -1);
   lua_getfield(L, 1, "tls");
   cfg.tls = lua_toboolean(L, -1);
-  cfg.state_file = opt_str(L, 1, "state");
-  cfg.token = opt_str(L, 1, "token");
-  cfg.dir = opt_str(L, 1, "dir");
+  cfg.state_file = kd_lua_optfield_str(L, 1, "state");
+  cfg.token = kd_lua_optfield_str(L, 1, "token");
+  cfg.dir = kd_lua_optfield_str(L, 1, "dir");
   if (cfg.port < 0 || cfg.port > 65535)
     return luaL_error(L, "kdeploy.sim: port %d out of range", cfg.port);
   if (cfg.nodes < 0 || cfg.nodes > 1000)

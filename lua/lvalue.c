@@ -1,5 +1,6 @@
 /* lua/lvalue.c: kd_value <-> Lua conversion, kdeploy.null, the array
- * metatable and kdeploy.error objects, shared by every binding. */
+ * metatable, kdeploy.error objects and options-table fields, shared by
+ * every binding. */
 #include "kdeploy_lua.h"
 
 #include <string.h>
@@ -277,4 +278,37 @@ int kd_lua_raise(lua_State *L, const kd_error *err)
 {
   kd_lua_pusherror(L, err);
   return lua_error(L);
+}
+
+/* ---- options tables ------------------------------------------------------ */
+
+/* Each leaves the stack as it found it: a string stays alive in the
+ * table. A field of the wrong type raises as luaL_check* does. */
+const char *kd_lua_optfield_str(lua_State *L, int t, const char *k)
+{
+  const char *s;
+  lua_getfield(L, t, k);
+  s = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
+  lua_pop(L, 1);
+  return s;
+}
+
+lua_Integer kd_lua_optfield_int(lua_State *L, int t, const char *k,
+                                lua_Integer dflt)
+{
+  lua_Integer v;
+  lua_getfield(L, t, k);
+  v = lua_isnil(L, -1) ? dflt : luaL_checkinteger(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+lua_Number kd_lua_optfield_num(lua_State *L, int t, const char *k,
+                               lua_Number dflt)
+{
+  lua_Number v;
+  lua_getfield(L, t, k);
+  v = lua_isnil(L, -1) ? dflt : luaL_checknumber(L, -1);
+  lua_pop(L, 1);
+  return v;
 }

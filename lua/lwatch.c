@@ -101,24 +101,6 @@ static lhub *gethub(lua_State *L, int idx)
   return b;
 }
 
-static const char *optstr(lua_State *L, int t, const char *k)
-{
-  const char *s;
-  lua_getfield(L, t, k);
-  s = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
-  lua_pop(L, 1);
-  return s;
-}
-
-static int optint(lua_State *L, int t, const char *k)
-{
-  int v;
-  lua_getfield(L, t, k);
-  v = lua_isnil(L, -1) ? 0 : (int)luaL_checkinteger(L, -1);
-  lua_pop(L, 1);
-  return v;
-}
-
 /* ---- subscriptions ---------------------------------------------------------- */
 
 static lsub *checksub(lua_State *L)
@@ -145,14 +127,14 @@ static int l_subscribe(lua_State *L)
   lsub *s;
   luaL_checktype(L, 2, LUA_TTABLE);
   memset(&o, 0, sizeof o);
-  o.path = optstr(L, 2, "path");
+  o.path = kd_lua_optfield_str(L, 2, "path");
   luaL_argcheck(L, o.path != NULL, 2, "path is required");
-  o.label_selector = optstr(L, 2, "label_selector");
-  o.field_selector = optstr(L, 2, "field_selector");
-  o.api_version = optstr(L, 2, "api_version");
-  o.kind = optstr(L, 2, "kind");
-  o.timeout_seconds = optint(L, 2, "timeout_seconds");
-  o.page_size = optint(L, 2, "page_size");
+  o.label_selector = kd_lua_optfield_str(L, 2, "label_selector");
+  o.field_selector = kd_lua_optfield_str(L, 2, "field_selector");
+  o.api_version = kd_lua_optfield_str(L, 2, "api_version");
+  o.kind = kd_lua_optfield_str(L, 2, "kind");
+  o.timeout_seconds = (int)kd_lua_optfield_int(L, 2, "timeout_seconds", 0);
+  o.page_size = (int)kd_lua_optfield_int(L, 2, "page_size", 0);
   hub = gethub(L, 1);                          /* pushes the hub */
   s = lua_newuserdatauv(L, sizeof *s, 1);
   s->s = NULL;
