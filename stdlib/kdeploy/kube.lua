@@ -493,7 +493,10 @@ function Client:helm_lookup()
   end
 end
 
-local function selector(s)
+--- A label or field selector as the API takes it: a string (or nil) as it
+-- is, a table {key = value} as its `key=value` pairs, sorted, joined by
+-- commas. kdeploy.watch takes selectors the same way.
+function kube.selector(s)
   if type(s) ~= "table" then return s end
   local keys = {}
   for k in pairs(s) do keys[#keys + 1] = k end
@@ -513,7 +516,8 @@ function Client:list(ref)
     and ("/" .. (ref.namespace or self.namespace)) or "")
   repeat
     local body = self:request({ path = path, what = "list", object = what, query = {
-      labelSelector = selector(ref.labelSelector), fieldSelector = selector(ref.fieldSelector),
+      labelSelector = kube.selector(ref.labelSelector),
+      fieldSelector = kube.selector(ref.fieldSelector),
       limit = ref.limit or kube.defaults.page_size, continue = cont } })
     for _, it in ipairs(body.items or {}) do
       it.apiVersion, it.kind = m.apiVersion, m.kind

@@ -10,21 +10,13 @@
 local core = require "kdeploy.core.watch"
 local kcore = require "kdeploy.core"
 local task = require "kdeploy.task"
+local selector = require("kdeploy.kube").selector
 
 local watch = {}
 
 local Sub = {}
 Sub.__index = Sub
 watch.Subscription = Sub
-
-local function selector(s)
-  if type(s) ~= "table" then return s end
-  local keys = {}
-  for k in pairs(s) do keys[#keys + 1] = k end
-  table.sort(keys)
-  for i, k in ipairs(keys) do keys[i] = k .. "=" .. tostring(s[k]) end
-  return table.concat(keys, ",")
-end
 
 --- Subscribes to the shared watch of opts.kind in opts.apiVersion on
 -- `client` (a kdeploy.kube client). opts.namespace: nil for the client's,
