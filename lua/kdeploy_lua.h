@@ -65,7 +65,9 @@ void kd_lua_pusherror(lua_State *L, const kd_error *err);
 
 /* Field K of the options table at index T: NULL / DFLT when nil; raises
  * (as luaL_checkstring / checkinteger / checknumber) on another type.
- * The stack is left as it was; a string stays alive in the table. */
+ * The stack is left as it was. A string field stays alive in the table;
+ * a number converted to a string does not (lsim's opt_str keeps such a
+ * value on the stack instead). */
 const char *kd_lua_optfield_str(lua_State *L, int t, const char *k);
 lua_Integer kd_lua_optfield_int(lua_State *L, int t, const char *k,
                                 lua_Integer dflt);

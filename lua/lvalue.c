@@ -282,8 +282,7 @@ int kd_lua_raise(lua_State *L, const kd_error *err)
 
 /* ---- options tables ------------------------------------------------------ */
 
-/* Each leaves the stack as it found it: a string stays alive in the
- * table. A field of the wrong type raises as luaL_check* does. */
+/* Each leaves the stack as it found it (see kdeploy_lua.h). */
 const char *kd_lua_optfield_str(lua_State *L, int t, const char *k)
 {
   const char *s;
