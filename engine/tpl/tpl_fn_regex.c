@@ -51,6 +51,14 @@ static int match_fail(tpl_call *c, int rc)
   return tpl_call_fail(c, "regexp: match limit exceeded");
 }
 
+/* match_fail for the functions returning a list: drops what *OUT holds. */
+static int list_fail(tpl_call *c, int rc, tpl_val *out)
+{
+  tpl_unref(*out);
+  *out = tpl_nil();
+  return match_fail(c, rc);
+}
+
 /* Go's allMatches: calls back with each match of RE in S (at most N, all
  * when N < 0); M holds the match's offsets. */
 typedef int (*each_fn)(void *ctx, const long *m);
@@ -124,12 +132,7 @@ static int find_all(tpl_call *c, const tpl_val *a, int must, tpl_val *out)
     rc = all_matches(re, S(1), L(1), (long)a[2].u.i, on_find, &k);
   }
   tpl_regex_free(re);
-  if (rc != KD_OK) {
-    tpl_unref(*out);
-    *out = tpl_nil();
-    return match_fail(c, rc);
-  }
-  return KD_OK;
+  return rc != KD_OK ? list_fail(c, rc, out) : KD_OK;
 }
 
 FN(fn_regex_find_all) { return find_all(c, a, 0, out); }
@@ -349,12 +352,7 @@ static int split(tpl_call *c, const tpl_val *a, int must, tpl_val *out)
 done:
   tpl_unref(idx);
   tpl_regex_free(re);
-  if (rc != KD_OK) {
-    tpl_unref(*out);
-    *out = tpl_nil();
-    return match_fail(c, rc);
-  }
-  return KD_OK;
+  return rc != KD_OK ? list_fail(c, rc, out) : KD_OK;
 }
 
 FN(fn_regex_split) { return split(c, a, 0, out); }
