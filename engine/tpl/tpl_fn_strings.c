@@ -33,8 +33,12 @@ static void add_rune(kd_buf *b, int32_t r, int *rc)
   if (kd_buf_add(b, enc, (size_t)tpl_utf8_encode(enc, r))) *rc = KD_ENOMEM;
 }
 
-/* strings.Map with a case mapping (invalid bytes become U+FFFD, as Go) */
-static int map_case(const tpl_val *a, tpl_val *out, int32_t (*fn)(int32_t))
+/* strings.Map: each rune of A[0] through FN (invalid bytes become U+FFFD,
+ * as Go). FN keeps what it needs to know of the runes before in *STATE,
+ * which starts as STATE. */
+typedef int32_t (*rune_map)(int32_t r, int32_t *state);
+
+static int map_runes(const tpl_val *a, tpl_val *out, rune_map fn, int32_t state)
 {
   kd_buf b = {0};
   size_t i = 0, len = L(0);
@@ -43,13 +47,16 @@ static int map_case(const tpl_val *a, tpl_val *out, int32_t (*fn)(int32_t))
   while (i < len && rc == KD_OK) {
     int32_t r;
     i += (size_t)tpl_utf8_decode(s + i, len - i, &r);
-    add_rune(&b, fn(r), &rc);
+    add_rune(&b, fn(r, &state), &rc);
   }
   return ret_buf(out, &b, rc);
 }
 
-FN(fn_upper) { return map_case(a, out, tpl_uc_upper); }
-FN(fn_lower) { return map_case(a, out, tpl_uc_lower); }
+static int32_t rune_upper(int32_t r, int32_t *state) { return tpl_uc_upper(r); }
+static int32_t rune_lower(int32_t r, int32_t *state) { return tpl_uc_lower(r); }
+
+FN(fn_upper) { return map_runes(a, out, rune_upper, 0); }
+FN(fn_lower) { return map_runes(a, out, rune_lower, 0); }
 
 /* strings.Title's separators */
 static int is_separator(int32_t r)
@@ -62,63 +69,47 @@ static int is_separator(int32_t r)
   return tpl_uc_is(TPL_UC_SPACE, r);
 }
 
-FN(fn_title)
+/* strings.Title: title case after a separator; *PREV is the rune before */
+static int32_t rune_title(int32_t r, int32_t *prev)
 {
-  kd_buf b = {0};
-  size_t i = 0, len = L(0);
-  int32_t prev = ' ';
-  int rc = KD_OK;
-  while (i < len && rc == KD_OK) {
-    int32_t r;
-    i += (size_t)tpl_utf8_decode(S(0) + i, len - i, &r);
-    add_rune(&b, is_separator(prev) ? tpl_uc_title(r) : r, &rc);
-    prev = r;
-  }
-  return ret_buf(out, &b, rc);
+  int32_t t = is_separator(*prev) ? tpl_uc_title(r) : r;
+  *prev = r;
+  return t;
 }
 
-/* goutils.Uncapitalize: lower the first rune of each space-separated word */
-FN(fn_untitle)
+FN(fn_title) { return map_runes(a, out, rune_title, ' '); }
+
+/* goutils.Uncapitalize: lower the first rune of each space-separated word;
+ * *START says the next rune begins one */
+static int32_t rune_untitle(int32_t r, int32_t *start)
 {
-  kd_buf b = {0};
-  size_t i = 0, len = L(0);
-  int next = 1, rc = KD_OK;
-  while (i < len && rc == KD_OK) {
-    int32_t r;
-    i += (size_t)tpl_utf8_decode(S(0) + i, len - i, &r);
-    if (tpl_uc_is(TPL_UC_SPACE, r)) {
-      next = 1;
-    } else if (next) {
-      r = tpl_uc_lower(r);
-      next = 0;
-    }
-    add_rune(&b, r, &rc);
+  if (tpl_uc_is(TPL_UC_SPACE, r)) {
+    *start = 1;
+  } else if (*start) {
+    r = tpl_uc_lower(r);
+    *start = 0;
   }
-  return ret_buf(out, &b, rc);
+  return r;
 }
 
-/* goutils.SwapCase */
-FN(fn_swapcase)
+FN(fn_untitle) { return map_runes(a, out, rune_untitle, 1); }
+
+/* goutils.SwapCase; *WS says the rune before was white space (or none) */
+static int32_t rune_swapcase(int32_t r, int32_t *ws)
 {
-  kd_buf b = {0};
-  size_t i = 0, len = L(0);
-  int ws = 1, rc = KD_OK;
-  while (i < len && rc == KD_OK) {
-    int32_t r;
-    i += (size_t)tpl_utf8_decode(S(0) + i, len - i, &r);
-    if (tpl_uc_is(TPL_UC_UPPER, r) || tpl_uc_is(TPL_UC_TITLE, r)) {
-      r = tpl_uc_lower(r);
-      ws = 0;
-    } else if (tpl_uc_is(TPL_UC_LOWER, r)) {
-      r = ws ? tpl_uc_title(r) : tpl_uc_upper(r);
-      ws = 0;
-    } else {
-      ws = tpl_uc_is(TPL_UC_SPACE, r);
-    }
-    add_rune(&b, r, &rc);
+  if (tpl_uc_is(TPL_UC_UPPER, r) || tpl_uc_is(TPL_UC_TITLE, r)) {
+    r = tpl_uc_lower(r);
+    *ws = 0;
+  } else if (tpl_uc_is(TPL_UC_LOWER, r)) {
+    r = *ws ? tpl_uc_title(r) : tpl_uc_upper(r);
+    *ws = 0;
+  } else {
+    *ws = tpl_uc_is(TPL_UC_SPACE, r);
   }
-  return ret_buf(out, &b, rc);
+  return r;
 }
+
+FN(fn_swapcase) { return map_runes(a, out, rune_swapcase, 1); }
 
 /* ---- trimming ----------------------------------------------------------- */
 
