@@ -62,37 +62,34 @@ static int is(const sim_resource *r, const char *group, const char *plural)
   return strcmp(r->group, group) == 0 && strcmp(r->plural, plural) == 0;
 }
 
+/* metadata.name NAME as a DNS name of at most MAX characters that VALID
+ * accepts (MSG says what it wants), with kube's messages. */
+static void check_dns_name(const char *name, size_t max,
+                           int (*valid)(const char *), const char *msg,
+                           sim_verr *v)
+{
+  if (strlen(name) > max)
+    sim_verr_add(v, "FieldValueInvalid", "metadata.name", "Invalid value: "
+                 "\"%s\": must be no more than %zu characters", name, max);
+  else if (!valid(name))
+    sim_verr_add(v, "FieldValueInvalid", "metadata.name",
+                 "Invalid value: \"%s\": %s", name, msg);
+}
+
 static void check_name(const sim_resource *r, const char *name, sim_verr *v)
 {
-  size_t n;
   if (!name || !name[0]) {
     sim_verr_add(v, "FieldValueRequired", "metadata.name",
                  "Required value: name or generateName is required");
     return;
   }
-  n = strlen(name);
   if (is(r, "", "namespaces")) {
-    if (n > 63)
-      sim_verr_add(v, "FieldValueInvalid", "metadata.name", "Invalid value: "
-                   "\"%s\": must be no more than 63 characters", name);
-    else if (!sim_valid_label(name))
-      sim_verr_add(v, "FieldValueInvalid", "metadata.name",
-                   "Invalid value: \"%s\": %s", name, LABEL_MSG);
+    check_dns_name(name, 63, sim_valid_label, LABEL_MSG, v);
   } else if (is(r, "", "services")) {
-    if (n > 63)
-      sim_verr_add(v, "FieldValueInvalid", "metadata.name", "Invalid value: "
-                   "\"%s\": must be no more than 63 characters", name);
-    else if (!valid_1035(name))
-      sim_verr_add(v, "FieldValueInvalid", "metadata.name",
-                   "Invalid value: \"%s\": %s", name, DNS1035_MSG);
+    check_dns_name(name, 63, valid_1035, DNS1035_MSG, v);
   } else if (!r->group[0] || strcmp(r->group, "rbac.authorization.k8s.io")) {
     /* RBAC objects accept any path segment name; the rest subdomains */
-    if (n > 253)
-      sim_verr_add(v, "FieldValueInvalid", "metadata.name", "Invalid value: "
-                   "\"%s\": must be no more than 253 characters", name);
-    else if (!sim_valid_subdomain(name))
-      sim_verr_add(v, "FieldValueInvalid", "metadata.name",
-                   "Invalid value: \"%s\": %s", name, SUBDOMAIN_MSG);
+    check_dns_name(name, 253, sim_valid_subdomain, SUBDOMAIN_MSG, v);
   } else if (strchr(name, '/') || strcmp(name, ".") == 0 ||
              strcmp(name, "..") == 0) {
     sim_verr_add(v, "FieldValueInvalid", "metadata.name", "Invalid value: "
