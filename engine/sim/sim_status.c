@@ -75,35 +75,40 @@ static const char *qualified(const sim_resource *r, char *buf, size_t n)
   return buf;
 }
 
+/* The details of an error about object NAME of R (name, group, kind, as
+ * the errors of k8s.io/apimachinery/pkg/api/errors have); returns R's
+ * qualified name ("deployments.apps") for the message, in BUF. */
+static const char *about(sim *s, const sim_resource *r, const char *name,
+                         char *buf, size_t n)
+{
+  sim_errd_reset(s);
+  sim_errd_set(s, name, r);
+  return qualified(r, buf, n);
+}
+
 int sim_err_notfound(sim *s, kd_error *err, const sim_resource *r,
                      const char *name)
 {
   char q[300];
-  sim_errd_reset(s);
-  sim_errd_set(s, name, r);
   return sim_fail(s, err, 404, "NotFound", "%s \"%s\" not found",
-                  qualified(r, q, sizeof q), name);
+                  about(s, r, name, q, sizeof q), name);
 }
 
 int sim_err_exists(sim *s, kd_error *err, const sim_resource *r,
                    const char *name)
 {
   char q[300];
-  sim_errd_reset(s);
-  sim_errd_set(s, name, r);
   return sim_fail(s, err, 409, "AlreadyExists", "%s \"%s\" already exists",
-                  qualified(r, q, sizeof q), name);
+                  about(s, r, name, q, sizeof q), name);
 }
 
 int sim_err_conflict(sim *s, kd_error *err, const sim_resource *r,
                      const char *name, const char *why)
 {
   char q[300];
-  sim_errd_reset(s);
-  sim_errd_set(s, name, r);
   return sim_fail(s, err, 409, "Conflict",
                   "Operation cannot be fulfilled on %s \"%s\": %s",
-                  qualified(r, q, sizeof q), name, why);
+                  about(s, r, name, q, sizeof q), name, why);
 }
 
 int sim_err_bad(sim *s, kd_error *err, const char *msg)
