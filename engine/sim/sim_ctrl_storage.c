@@ -129,6 +129,20 @@ static int uses_claim(void *ctx, const kd_value *pod)
   return 0;
 }
 
+/* Points volume PV's spec.claimRef at claim PVC; with its resourceVersion
+ * when WITH_RV (the provisioner's reference has it, the binder's not). */
+static void set_claim_ref(kd_value *pv, const kd_value *pvc, int with_rv)
+{
+  kd_value *ref = sim_vobj(pv, "spec.claimRef");
+  sim_vset_str(ref, "apiVersion", "v1");
+  sim_vset_str(ref, "kind", "PersistentVolumeClaim");
+  sim_vset_str(ref, "name", sim_vstr(pvc, "metadata.name"));
+  sim_vset_str(ref, "namespace", sim_vstr(pvc, "metadata.namespace"));
+  if (with_rv)
+    sim_vset_str(ref, "resourceVersion", sim_vstr(pvc, "metadata.resourceVersion"));
+  sim_vset_str(ref, "uid", sim_vstr(pvc, "metadata.uid"));
+}
+
 /* Binds claim PVC (a copy, written here) and volume PV (stored). */
 static void bind(stc *c, kd_value *pvc, const kd_value *pv, const char *prov)
 {
@@ -137,12 +151,7 @@ static void bind(stc *c, kd_value *pvc, const kd_value *pv, const char *prov)
   kd_error err;
   kd_value_copy(&v, pv);
   if (!kd_value_path(&v, "spec.claimRef")) {
-    kd_value *ref = sim_vobj(&v, "spec.claimRef");
-    sim_vset_str(ref, "apiVersion", "v1");
-    sim_vset_str(ref, "kind", "PersistentVolumeClaim");
-    sim_vset_str(ref, "name", sim_vstr(pvc, "metadata.name"));
-    sim_vset_str(ref, "namespace", sim_vstr(pvc, "metadata.namespace"));
-    sim_vset_str(ref, "uid", sim_vstr(pvc, "metadata.uid"));
+    set_claim_ref(&v, pvc, 0);
     sim_obj_update(c->s, c->pvs, &v, NULL, &err);
     kd_value_clear(&v);
     kd_value_copy(&v, sim_obj_get(c->s, c->pvs, NULL, sim_vstr(pv, "metadata.name")));
@@ -205,15 +214,7 @@ static void provision(stc *c, kd_value *pvc, const kd_value *cls)
   sim_vset_str(&pv, "spec.capacity.storage",
                sim_vstr(pvc, "spec.resources.requests.storage")
                    ? sim_vstr(pvc, "spec.resources.requests.storage") : "1Gi");
-  {
-    kd_value *ref = sim_vobj(&pv, "spec.claimRef");
-    sim_vset_str(ref, "apiVersion", "v1");
-    sim_vset_str(ref, "kind", "PersistentVolumeClaim");
-    sim_vset_str(ref, "name", sim_vstr(pvc, "metadata.name"));
-    sim_vset_str(ref, "namespace", sim_vstr(pvc, "metadata.namespace"));
-    sim_vset_str(ref, "resourceVersion", sim_vstr(pvc, "metadata.resourceVersion"));
-    sim_vset_str(ref, "uid", uid);
-  }
+  set_claim_ref(&pv, pvc, 1);
   sim_vset_str(&pv, "spec.hostPath.path", path);
   sim_vset_str(&pv, "spec.hostPath.type", "DirectoryOrCreate");
   if (node) {
