@@ -285,29 +285,21 @@ int kd_lua_raise(lua_State *L, const kd_error *err)
 /* Each leaves the stack as it found it (see kdeploy_lua.h). */
 const char *kd_lua_optfield_str(lua_State *L, int t, const char *k)
 {
-  const char *s;
-  lua_getfield(L, t, k);
-  s = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
+  const char *s = lua_getfield(L, t, k) == LUA_TNIL ? NULL : luaL_checkstring(L, -1);
   lua_pop(L, 1);
   return s;
 }
 
-lua_Integer kd_lua_optfield_int(lua_State *L, int t, const char *k,
-                                lua_Integer dflt)
+lua_Integer kd_lua_optfield_int(lua_State *L, int t, const char *k, lua_Integer dflt)
 {
-  lua_Integer v;
-  lua_getfield(L, t, k);
-  v = lua_isnil(L, -1) ? dflt : luaL_checkinteger(L, -1);
+  lua_Integer v = lua_getfield(L, t, k) == LUA_TNIL ? dflt : luaL_checkinteger(L, -1);
   lua_pop(L, 1);
   return v;
 }
 
-lua_Number kd_lua_optfield_num(lua_State *L, int t, const char *k,
-                               lua_Number dflt)
+lua_Number kd_lua_optfield_num(lua_State *L, int t, const char *k, lua_Number dflt)
 {
-  lua_Number v;
-  lua_getfield(L, t, k);
-  v = lua_isnil(L, -1) ? dflt : luaL_checknumber(L, -1);
+  lua_Number v = lua_getfield(L, t, k) == LUA_TNIL ? dflt : luaL_checknumber(L, -1);
   lua_pop(L, 1);
   return v;
 }
