@@ -62,6 +62,9 @@ int kd_lua_pushjson(lua_State *L, const char *data, size_t len,
 int kd_lua_raise(lua_State *L, const kd_error *err);
 /* Pushes a kdeploy.error table {code, reason, message, line, col}. */
 void kd_lua_pusherror(lua_State *L, const kd_error *err);
+/* The end of an encoder's binding: RC KD_OK pushes OUT as a string and
+ * returns 1, else raises ERR; OUT is freed either way. */
+int kd_lua_encoded(lua_State *L, int rc, kd_buf *out, const kd_error *err);
 
 /* Field K of the options table at index T: NULL / DFLT when nil; raises
  * (as luaL_checkstring / checkinteger / checknumber) on another type.

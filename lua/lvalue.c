@@ -280,6 +280,17 @@ int kd_lua_raise(lua_State *L, const kd_error *err)
   return lua_error(L);
 }
 
+int kd_lua_encoded(lua_State *L, int rc, kd_buf *out, const kd_error *err)
+{
+  if (rc != KD_OK) {
+    kd_buf_free(out);
+    return kd_lua_raise(L, err);
+  }
+  lua_pushlstring(L, out->data ? out->data : "", out->len);
+  kd_buf_free(out);   /* pushlstring may raise only on OOM: a tiny leak risk */
+  return 1;
+}
+
 /* ---- options tables ------------------------------------------------------ */
 
 /* Each leaves the stack as it found it (see kdeploy_lua.h). */

@@ -39,13 +39,7 @@ static int l_encode(lua_State *L)
   v = kd_lua_tovalue(L, 1);
   rc = yaml_encode(v, &out, &err);
   kd_value_clear(v);
-  if (rc != KD_OK) {
-    kd_buf_free(&out);
-    return kd_lua_raise(L, &err);
-  }
-  lua_pushlstring(L, out.data ? out.data : "", out.len);
-  kd_buf_free(&out);
-  return 1;
+  return kd_lua_encoded(L, rc, &out, &err);
 }
 
 int luaopen_kdeploy_yaml(lua_State *L)
