@@ -65,7 +65,9 @@ static inline void push_free(kd_lalloc *a, void *p, size_t c)
 }
 
 /* A new chunk to carve from; what is left of the old one (less than one
- * block of the class asked for) becomes a free block of its size. */
+ * block of the class asked for) becomes a free block of its size. That
+ * size is a class's exactly: chunks, their header and every block carved
+ * are multiples of GRAIN. */
 static int refill(kd_lalloc *a, size_t need)
 {
   size_t left = (size_t)(a->end - a->bump), size = a->next_chunk;
