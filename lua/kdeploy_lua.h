@@ -66,11 +66,11 @@ void kd_lua_pusherror(lua_State *L, const kd_error *err);
  * returns 1, else raises ERR; OUT is freed either way. */
 int kd_lua_encoded(lua_State *L, int rc, kd_buf *out, const kd_error *err);
 
-/* Field K of the options table at index T: NULL / DFLT when nil; raises
- * (as luaL_checkstring / checkinteger / checknumber) on another type.
- * The stack is left as it was. A string field stays alive in the table;
- * a number converted to a string does not (lsim's opt_str keeps such a
- * value on the stack instead). */
+/* Field K of the options table at index T: NULL / DFLT when nil. The
+ * string one takes strings only (the table keeps the one returned alive)
+ * and raises "option K: a string expected, got TYPE" for anything else;
+ * the numbers raise as luaL_checkinteger / checknumber do. The stack is
+ * left as it was. */
 const char *kd_lua_optfield_str(lua_State *L, int t, const char *k);
 lua_Integer kd_lua_optfield_int(lua_State *L, int t, const char *k,
                                 lua_Integer dflt);

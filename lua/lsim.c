@@ -18,14 +18,6 @@ static lsim *check(lua_State *L)
   return b;
 }
 
-/* Leaves the value on the stack (popped by the caller's settop): a number
- * converted to a string lives only there (kd_lua_optfield_str pops it). */
-static const char *opt_str(lua_State *L, int t, const char *k)
-{
-  lua_getfield(L, t, k);
-  return lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
-}
-
 /* sim.start{port=, nodes=, tls=, state=, token=, dir=, max_body=,
  * fault_500=, fault_429=, latency_ms=, watch_drop_s=, watch_410=} -> sim */
 static int l_start(lua_State *L)
@@ -47,9 +39,9 @@ static int l_start(lua_State *L)
   cfg.faults.watch_410 = lua_toboolean(L, -1);
   lua_getfield(L, 1, "tls");
   cfg.tls = lua_toboolean(L, -1);
-  cfg.state_file = opt_str(L, 1, "state");
-  cfg.token = opt_str(L, 1, "token");
-  cfg.dir = opt_str(L, 1, "dir");
+  cfg.state_file = kd_lua_optfield_str(L, 1, "state");
+  cfg.token = kd_lua_optfield_str(L, 1, "token");
+  cfg.dir = kd_lua_optfield_str(L, 1, "dir");
   if (cfg.port < 0 || cfg.port > 65535)
     return luaL_error(L, "kdeploy.sim: port %d out of range", cfg.port);
   if (cfg.nodes < 0 || cfg.nodes > 1000)

@@ -294,9 +294,17 @@ int kd_lua_encoded(lua_State *L, int rc, kd_buf *out, const kd_error *err)
 /* ---- options tables ------------------------------------------------------ */
 
 /* Each leaves the stack as it found it (see kdeploy_lua.h). */
+/* Strings only: a number converted here would live on the popped slot
+ * alone, and could be collected before the caller is done with it. */
 const char *kd_lua_optfield_str(lua_State *L, int t, const char *k)
 {
-  const char *s = lua_getfield(L, t, k) == LUA_TNIL ? NULL : luaL_checkstring(L, -1);
+  const char *s = NULL;
+  switch (lua_getfield(L, t, k)) {
+  case LUA_TNIL: break;
+  case LUA_TSTRING: s = lua_tostring(L, -1); break;   /* the table keeps it */
+  default:
+    luaL_error(L, "option %s: a string expected, got %s", k, luaL_typename(L, -1));
+  }
   lua_pop(L, 1);
   return s;
 }
