@@ -15,6 +15,7 @@
 #define KD_ARRAY_MT "kdeploy.array"     /* metatable marking arrays */
 #define KD_ERROR_MT "kdeploy.error"     /* metatable of error objects */
 #define KD_BOX_MT "kdeploy.valuebox"    /* userdata owning a kd_value */
+#define KD_BUFBOX_MT "kdeploy.bufbox"   /* userdata owning a kd_buf */
 #define KD_PATH_KEY "kdeploy.path"      /* registry: module override dirs */
 
 /* One embedded stdlib module (generated into build/gen/stdlib.c). */
@@ -62,8 +63,13 @@ int kd_lua_pushjson(lua_State *L, const char *data, size_t len,
 int kd_lua_raise(lua_State *L, const kd_error *err);
 /* Pushes a kdeploy.error table {code, reason, message, line, col}. */
 void kd_lua_pusherror(lua_State *L, const kd_error *err);
-/* The end of an encoder's binding: RC KD_OK pushes OUT as a string and
- * returns 1, else raises ERR; OUT is freed either way. */
+/* Pushes a userdata that owns an empty kd_buf (its data freed by __gc)
+ * and returns the buffer: an encoder writes there, so no Lua error can
+ * leak what it wrote. */
+kd_buf *kd_lua_newbuf(lua_State *L);
+/* The end of an encoder's binding: RC KD_OK pushes OUT (from
+ * kd_lua_newbuf) as a string and returns 1, else raises ERR. OUT's data
+ * is freed at once either way. */
 int kd_lua_encoded(lua_State *L, int rc, kd_buf *out, const kd_error *err);
 
 /* Field K of the options table at index T: NULL / DFLT when nil. The

@@ -258,7 +258,7 @@ static int flag(lua_State *L, int opts, const char *name, int dflt)
 static int l_encode(lua_State *L)
 {
   kd_error err = {0};
-  kd_buf out = {0};
+  kd_buf *out;
   kd_value *v;
   int flags = 0, rc;
   if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
@@ -266,10 +266,11 @@ static int l_encode(lua_State *L)
   if (flag(L, 2, "sort_keys", 1)) flags |= JSON_SORT_KEYS;
   if (flag(L, 2, "escape_html", 0)) flags |= JSON_ESCAPE_HTML;
   lua_settop(L, 1);
+  out = kd_lua_newbuf(L);
   v = kd_lua_tovalue(L, 1);
-  rc = json_encode(v, flags, &out, &err);
+  rc = json_encode(v, flags, out, &err);
   kd_value_clear(v);
-  return kd_lua_encoded(L, rc, &out, &err);
+  return kd_lua_encoded(L, rc, out, &err);
 }
 
 int luaopen_kdeploy_json(lua_State *L)

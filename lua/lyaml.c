@@ -31,15 +31,16 @@ static int l_decode_all(lua_State *L) { return decode_with(L, yaml_decode_stream
 static int l_encode(lua_State *L)
 {
   kd_error err = {0};
-  kd_buf out = {0};
+  kd_buf *out;
   kd_value *v;
   int rc;
   luaL_checkany(L, 1);
   lua_settop(L, 1);
+  out = kd_lua_newbuf(L);
   v = kd_lua_tovalue(L, 1);
-  rc = yaml_encode(v, &out, &err);
+  rc = yaml_encode(v, out, &err);
   kd_value_clear(v);
-  return kd_lua_encoded(L, rc, &out, &err);
+  return kd_lua_encoded(L, rc, out, &err);
 }
 
 int luaopen_kdeploy_yaml(lua_State *L)
