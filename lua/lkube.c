@@ -639,8 +639,9 @@ static void newmt(lua_State *L, const char *name, const luaL_Reg *methods,
   lua_pushvalue(L, -2);
   luaL_setfuncs(L, methods, 1);     /* each with the metatable (checkself) */
   lua_setfield(L, -2, "__index");
-  /* with the metatable too: a request's __gc (one a request) then finds
-   * its userdata by checkself's compare, not luaL_checkudata's lookup */
+  /* with the metatable too: __gc, which runs once for every request,
+   * then finds its userdata by checkself's compare, not by
+   * luaL_checkudata's registry lookup */
   lua_pushvalue(L, -1);
   lua_pushcclosure(L, gc, 1);
   lua_setfield(L, -2, "__gc");

@@ -312,9 +312,9 @@ int kd_lua_encoded(lua_State *L, int rc, kd_buf *out, const kd_error *err)
 
 /* ---- options tables ------------------------------------------------------ */
 
-/* Each leaves the stack as it found it (see kdeploy_lua.h). */
-/* Strings only: a number converted here would live on the popped slot
- * alone, and could be collected before the caller is done with it. */
+/* Each leaves the stack as it found it (see kdeploy_lua.h). Strings
+ * only: a number converted here would live on the popped slot alone, and
+ * could be collected before the caller is done with it. */
 const char *kd_lua_optfield_str(lua_State *L, int t, const char *k)
 {
   const char *s = NULL;
