@@ -83,7 +83,10 @@ static int refill(kd_lalloc *a, size_t need)
   return 0;
 }
 
-static void *small_alloc(kd_lalloc *a, size_t c)
+/* A block of class C from its free list, else from the chunk; NULL when
+ * the chunk has not room for one. Inlined into pool_alloc's fast path,
+ * which must stay without a call. */
+static inline __attribute__((always_inline)) void *take_block(kd_lalloc *a, size_t c)
 {
   block *b = a->free[c];
   size_t size = (c + 1) * GRAIN;
@@ -92,10 +95,18 @@ static void *small_alloc(kd_lalloc *a, size_t c)
     a->free[c] = b->next;
     return b;
   }
-  if ((size_t)(a->end - a->bump) < size && refill(a, size)) return NULL;
+  if ((size_t)(a->end - a->bump) < size) return NULL;
   p = a->bump;
   a->bump += size;
   return p;
+}
+
+/* take_block, with a new chunk when the old one has no room. */
+static void *small_alloc(kd_lalloc *a, size_t c)
+{
+  void *p = take_block(a, c);
+  if (p || refill(a, (c + 1) * GRAIN)) return p;
+  return take_block(a, c);   /* the new chunk has room for it */
 }
 
 /* pool_alloc's other cases: a new block that needs a chunk or is large,
@@ -129,17 +140,8 @@ static void *pool_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
   }
   if (!ptr) {
     if (nsize <= SMALL) {
-      size_t c = class_of(nsize), size = (c + 1) * GRAIN;
-      block *b = a->free[c];
-      if (b) {
-        a->free[c] = b->next;
-        return b;
-      }
-      if ((size_t)(a->end - a->bump) >= size) {
-        void *p = a->bump;
-        a->bump += size;
-        return p;
-      }
+      void *p = take_block(a, class_of(nsize));
+      if (p) return p;
     }
     osize = 0;
   }
