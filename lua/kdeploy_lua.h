@@ -36,8 +36,9 @@ typedef struct kd_lalloc kd_lalloc;
 lua_State *kd_lua_newstate(kd_lalloc **a);
 void kd_lua_close(lua_State *L, kd_lalloc *a);
 
-/* Registers the null sentinel and the array/error/box metatables in L's
- * registry (idempotent). Called by main before anything else. */
+/* Registers the null sentinel and the array, error, value-box and
+ * buffer-box metatables in L's registry (idempotent). Called by main
+ * before anything else. */
 void kd_lua_init(lua_State *L);
 /* Pushes kdeploy.null. */
 void kd_lua_pushnull(lua_State *L);

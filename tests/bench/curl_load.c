@@ -4,11 +4,12 @@
  * options set once, the request's path and query set on a copy of the
  * parsed base URL that the handle keeps from one request to the next (as
  * the engine's per-client pool of copies does), one shared header list,
- * at most CONNS transfers in flight over at most CONNS connections, curl's socket interface (socket and timer
- * callbacks, one poll(), curl_multi_socket_action). Bodies go
- * into a buffer per handle, reused and discarded: no JSON, no Lua. What
- * it costs per request is what libcurl (and the kernel under it) costs a
- * client, the floor for any libcurl-based one (issue #4's get bench).
+ * at most CONNS transfers in flight over at most CONNS connections,
+ * curl's socket interface (socket and timer callbacks, one poll(),
+ * curl_multi_socket_action). Bodies go into a buffer per handle, reused
+ * and discarded: no JSON, no Lua. What it costs per request is what
+ * libcurl (and the kernel under it) costs a client, the floor for any
+ * libcurl-based one (issue #4's get bench).
  *   curl_load PORT CONNS FILE TOKEN   GETs every path of FILE (one a line)
  *                                     once from http://127.0.0.1:PORT
  * Prints requests, errors (non-200 or curl errors), seconds, rps and
