@@ -590,6 +590,12 @@ int loop_run(loop *l, double timeout, kd_error *err)
     int rc;
     if (mc != CURLM_OK) return curl_failed(err, mc);
     dispatch_done(l);
+    /* A finished call hands its slot to the next queued one from inside
+     * dispatch_done: give curl its due timeout now, so those requests are
+     * written before the caller's tasks run (decoding what came in) and the
+     * server works on them meanwhile rather than after the next round. */
+    if (l->nready && (mc = run_curl_timeout(l, loop_now())) != CURLM_OK)
+      return curl_failed(err, mc);
     if (run_timers(l) || drain_signals(l) || l->oom) {
       l->oom = 0;
       return kd_error_set(err, KD_ENOMEM, "loop: out of memory");

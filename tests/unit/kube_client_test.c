@@ -262,6 +262,73 @@ static void test_connections_are_reused(void)
   loop_free(l);
 }
 
+/* A finished call's slot goes to the next queued call, and that request
+ * is on the wire when loop_run returns with the first one ready: the server
+ * works on it while the caller handles the first answer (a task decoding
+ * its body), rather than only once the caller runs the loop again. */
+typedef struct {
+  result r;
+  loop *l;
+  loop_id id;
+} marked;
+
+static void on_done_mark(void *ctx, const kube_resp *resp)
+{
+  marked *m = ctx;
+  on_done(&m->r, resp);
+  loop_ready(m->l, m->id);   /* what a Lua handle does: loop_run returns */
+}
+
+static void test_queued_call_goes_out_before_the_caller_runs(void)
+{
+  httpd h;
+  kd_error err = {0};
+  loop *l = loop_new(&err);
+  kube_client_opts o = {0};
+  kube_client *c;
+  kube_req req;
+  marked a, b;
+  loop_id ids[4];
+  double end;
+  int n = 0;
+  CHECK(httpd_start(&h, flaky, NULL) == 0);
+  o.max_inflight = 1;
+  c = client_for(l, h.port, &o);
+  if (!c) return;
+  memset(&a, 0, sizeof a);
+  memset(&b, 0, sizeof b);
+  a.l = b.l = l;
+  a.id = loop_new_id(l);
+  b.id = loop_new_id(l);
+  memset(&req, 0, sizeof req);
+  req.verb = "GET";
+  req.path = "/ok";
+  req.idempotent = -1;
+  CHECK(kube_call_start(c, &req, on_done_mark, NULL, &a, &err) != NULL);
+  CHECK(kube_call_start(c, &req, on_done_mark, NULL, &b, &err) != NULL);
+  end = loop_now() + 20;
+  while (!a.r.done && loop_now() < end) loop_run(l, 0.05, &err);
+  CHECK(a.r.done && a.r.status == 200 && !b.r.done);
+  /* the loop is not run again here: only a request already sent arrives */
+  end = loop_now() + 5;
+  while (loop_now() < end) {
+    pthread_mutex_lock(&h.mu);
+    n = h.nreq;
+    pthread_mutex_unlock(&h.mu);
+    if (n >= 2) break;
+    usleep(1000);
+  }
+  CHECK(n == 2);
+  drive(l, &b.r.done, 20);
+  CHECK(b.r.status == 200);
+  loop_take_ready(l, ids, 4);
+  kd_buf_free(&a.r.body);
+  kd_buf_free(&b.r.body);
+  kube_client_free(c);
+  httpd_stop(&h);
+  loop_free(l);
+}
+
 /* ---- request headers ------------------------------------------------------- */
 
 /* Checks that request I of H was exactly WANT, a format taking the
@@ -630,6 +697,7 @@ int main(void)
   RUN(test_retries_follow_the_verb_and_status);
   RUN(test_failures_are_one_clear_line);
   RUN(test_connections_are_reused);
+  RUN(test_queued_call_goes_out_before_the_caller_runs);
   RUN(test_request_headers_are_exactly_these);
   RUN(test_request_lines_keep_the_path);
   RUN(test_rate_limit_spaces_requests);
