@@ -84,8 +84,10 @@ fi
 # each), sending the same request headers, timed from before the first
 # connect to the last response. kdeploy also decodes every body into Lua
 # tables, one task per object. The sim is single-threaded, so its limit is
-# what it serves to a client that costs next to nothing (sim_load.c). The
-# runs alternate, GET_REPS (default 7) of each; the machine being shared,
+# what it serves to a client that only writes requests and reads answers
+# (sim_load.c), whose own CPU per request is printed too: the floor of any
+# client on this machine, most of it the kernel's socket work. The runs
+# alternate, GET_REPS (default 7) of each; the machine being shared,
 # best and median of both are printed.
 # A third client in the same loop, curl_load.c, does the same GETs through
 # libcurl's multi interface set up as kdeploy's engine does, bodies
@@ -107,7 +109,7 @@ CURL_LOAD="${BENCH_BIN:-}/curl_load"
 # os.clock, the sim's from /proc/PID/schedstat): it says which side limits
 # and does not depend on what else the machine runs.
 GET_REPS=${GET_REPS:-7}
-: > "$TMP/rps.kd"; : > "$TMP/rps.ref"; : > "$TMP/cpu.kd"; : > "$TMP/rps.curl"; : > "$TMP/cpu.curl"
+: > "$TMP/rps.kd"; : > "$TMP/rps.ref"; : > "$TMP/cpu.kd"; : > "$TMP/cpu.ref"; : > "$TMP/rps.curl"; : > "$TMP/cpu.curl"
 simcpu() { cut -d' ' -f1 "/proc/$PID/schedstat" 2>/dev/null || echo 0; }
 sim_kd=0 sim_ref=0 sim_curl=0
 r=1
@@ -121,6 +123,7 @@ while [ $r -le "$GET_REPS" ]; do
   c=$(simcpu)
   grep -q '^errors 0$' "$TMP/load.out" || { echo "bench: sim_load: $(cat "$TMP/load.out")" >&2; exit 1; }
   sed -n 's/^rps //p' "$TMP/load.out" >> "$TMP/rps.ref"
+  sed -n 's/^cpu_us //p' "$TMP/load.out" >> "$TMP/cpu.ref"
   $CLIENT_CPU "$CURL_LOAD" "$PORT" "$CONNS" "$TMP/paths" "$TOKEN" > "$TMP/curl.out"
   d=$(simcpu)
   grep -q '^errors 0$' "$TMP/curl.out" || { echo "bench: curl_load: $(cat "$TMP/curl.out")" >&2; exit 1; }
@@ -141,9 +144,9 @@ printf 'kube get: kdeploy runs %s\nkube get: reference runs %s\n' \
   "$(tr '\n' ' ' < "$TMP/rps.kd")" "$(tr '\n' ' ' < "$TMP/rps.ref")"
 cpu_kd=$(median "$TMP/cpu.kd")
 cpu_sim=$(awk "BEGIN{printf \"%.1f\", $sim_kd / 1000 / ($GET_REPS * $N)}")
-printf 'kube get CPU per request: kdeploy %s us (median), the sim %s us serving kdeploy, %s us serving the bare client (sim/kdeploy %.2f: the client is the limit below 1)\n' \
+printf 'kube get CPU per request: kdeploy %s us (median), the sim %s us serving kdeploy, %s us serving the bare client (sim/kdeploy %.2f: the client is the limit below 1); the bare client itself %s us (median)\n' \
   "$cpu_kd" "$cpu_sim" "$(awk "BEGIN{printf \"%.1f\", $sim_ref / 1000 / ($GET_REPS * $N)}")" \
-  "$(awk "BEGIN{print $cpu_sim / $cpu_kd}")"
+  "$(awk "BEGIN{print $cpu_sim / $cpu_kd}")" "$(median "$TMP/cpu.ref")"
 # ratio A B: A / B to two decimals
 ratio() { awk "BEGIN{printf \"%.2f\", $1 / $2}"; }
 printf 'kube get curl-only (libcurl multi, bodies discarded, %d connections): best %s median %s req/s, CPU %s us per request (median, least %s), the sim %s us serving it\n' \
