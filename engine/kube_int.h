@@ -1,5 +1,6 @@
 /* engine/kube_int.h: what kube_client.c and kube_easy.c share: the client
- * and call records. Not part of the API (kube.h is). */
+ * and call records; and kube_exec.c's credential parser. Not part of the
+ * API (kube.h is). */
 #ifndef KD_KUBE_INT_H
 #define KD_KUBE_INT_H
 
@@ -105,5 +106,12 @@ void kube_easy_release(kube_call *call);
 void kube_easy_url_release(kube_call *call);
 /* Frees the pool and the header lists (no transfer may be running). */
 void kube_easy_free_all(kube_client *c);
+
+/* kube_exec.c: the ExecCredential TEXT printed by C's exec plugin (C->exec
+ * set) into OUT, which must be zeroed. Returns KD_OK, or KD_EEXEC/KD_ENOMEM
+ * + ERR with OUT still zeroed. kube_exec_poll's parser; the fuzz target
+ * calls it directly. */
+int kube_exec_parse_cred(const kube_conn *c, const kd_buf *text, kube_cred *out,
+                         kd_error *err);
 
 #endif
