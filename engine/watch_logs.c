@@ -50,6 +50,12 @@ static char *normalise(const char *ts, size_t n)
   return kd_buf_take(&b, NULL);
 }
 
+/* Marks the log's notify ready; a detached log (no client) has none. */
+static void wake(watch_log *lg)
+{
+  if (lg->c) loop_ready(kube_client_loop(lg->c), lg->notify);
+}
+
 static void line_free(line *l)
 {
   free(l->ts);
@@ -107,7 +113,7 @@ static int enqueue(watch_log *lg, const char *ts, size_t tslen, const char *text
     lg->last_ts = norm;
     lg->at_last = 1;
   }
-  if (lg->n++ == 0) loop_ready(kube_client_loop(lg->c), lg->notify);
+  if (lg->n++ == 0) wake(lg);
   return KD_OK;
 }
 
@@ -154,7 +160,7 @@ static void on_done(void *ctx, const kube_resp *r)
     lg->state = WATCH_LOG_FAILED;
   }
   lg->partial.len = 0;      /* a broken line comes again after a reconnect */
-  loop_ready(kube_client_loop(lg->c), lg->notify);
+  wake(lg);
 }
 
 static int start(watch_log *lg, kd_error *err)
@@ -231,7 +237,26 @@ int watch_log_reconnect(watch_log *lg, kd_error *err)
     lg->skip_ts = p;
     lg->skip_n = lg->at_last;
   }
-  return start(lg, err);
+  return lg->c ? start(lg, err) : KD_OK;
+}
+
+watch_log *watch_log_detached(void)
+{
+  return calloc(1, sizeof(watch_log));
+}
+
+int watch_log_feed(watch_log *lg, const char *data, size_t len)
+{
+  return on_data(lg, data, len);
+}
+
+void watch_log_feed_end(watch_log *lg, int clean)
+{
+  kube_resp r;
+  memset(&r, 0, sizeof r);
+  r.status = clean ? 200 : 0;
+  if (!clean) kd_error_set(&r.err, KD_EIO, "stream broken");
+  on_done(lg, &r);
 }
 
 void watch_log_close(watch_log *lg)
