@@ -15,6 +15,13 @@ typedef struct server_url {
   int ipv6;
 } server_url;
 
+/* kube_client.c: a kubeconfig's server URL "http[s]://host[:port][/prefix]"
+ * into U (port defaulted, prefix without trailing slashes); KD_EINVAL for
+ * anything else (no host, a port not in 1..65535, userinfo, a query, a
+ * fragment, a space), KD_ENOMEM. U must be freed either way. */
+int kube_url_parse(const char *s, server_url *u);
+void kube_url_free(server_url *u);
+
 /* A request header list shared by the calls that need the same one (the
  * same Accept, Content-Type and credentials): built once, not per request.
  * Counted: curl reads the list while a transfer runs. */

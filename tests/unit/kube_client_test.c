@@ -239,6 +239,52 @@ static void test_failures_are_one_clear_line(void)
   loop_free(l);
 }
 
+/* Whether a client can be made for SERVER; its error in ERR. */
+static int client_made(loop *l, const char *server, kd_error *err)
+{
+  kd_buf b = {0}, path = {0};
+  kube_config_opts co = {0};
+  kube_config *cfg;
+  kube_conn *conn;
+  kube_client *c;
+  memset(err, 0, sizeof *err);
+  kd_buf_printf(&path, "%s/kc-url", dir);
+  kd_buf_printf(&b, "current-context: t\nclusters:\n- name: k\n  cluster: "
+                "{server: \"%s\"}\ncontexts:\n- name: t\n  context: {cluster: k}\n",
+                server);
+  kd_write_file(path.data, b.data, b.len, err);
+  co.kubeconfig = path.data;
+  cfg = kube_config_load(&co, err);
+  conn = cfg ? kube_config_resolve(cfg, NULL, NULL, err) : NULL;
+  c = conn ? kube_client_new(l, conn, NULL, err) : NULL;
+  kube_client_free(c);
+  kube_config_free(cfg);
+  kd_buf_free(&b);
+  kd_buf_free(&path);
+  return c != NULL;
+}
+
+/* What curl would read differently from the host, port and prefix the
+ * client splits (userinfo, a query, ...) is refused up front. */
+static void test_server_url_is_host_port_and_prefix_only(void)
+{
+  static const char *const bad[] = {
+    "https://admin:pw@10.0.0.1:6443", "https://k8s:6443?x=1", "https://k8s/api#f",
+    "https://k8s:6443 ", "https://k8s:port", "https://k8s:65536", "https://[::1]x/",
+    "https://k\\\\ns", "ftp://k8s"
+  };
+  kd_error err = {0};
+  loop *l = loop_new(&err);
+  size_t i;
+  for (i = 0; i < sizeof bad / sizeof *bad; i++) {
+    CHECK(!client_made(l, bad[i], &err));
+    CHECK(strstr(err.msg, "is not a valid URL") || strstr(err.msg, "not an http(s) URL"));
+  }
+  CHECK(client_made(l, "https://[fd00::1]:6443/k8s/clusters/c-1/", &err));
+  CHECK(client_made(l, "http://127.0.0.1:", &err));   /* empty port: the default */
+  loop_free(l);
+}
+
 static void test_connections_are_reused(void)
 {
   httpd h;
@@ -629,6 +675,7 @@ int main(void)
   curl_global_init(CURL_GLOBAL_DEFAULT);
   RUN(test_retries_follow_the_verb_and_status);
   RUN(test_failures_are_one_clear_line);
+  RUN(test_server_url_is_host_port_and_prefix_only);
   RUN(test_connections_are_reused);
   RUN(test_request_headers_are_exactly_these);
   RUN(test_request_lines_keep_the_path);
