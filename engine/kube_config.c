@@ -481,7 +481,10 @@ static int read_cluster(kube_conn *c, const entry *ce, kd_error *err)
       const kd_value *x = kd_obj_gets(&ext->u.arr.items[i], "extension");
       if (n && n->type == KD_STR && x &&
           strcmp(n->u.str.s, "client.authentication.k8s.io/exec") == 0) {
-        if (!(v = kd_obj_add(&c->exec_cluster, "config", 6)) || kd_value_copy(v, x))
+        /* given twice, the last wins (client-go makes a map of them) */
+        if ((v = kd_obj_gets(&c->exec_cluster, "config"))) kd_value_clear(v);
+        else v = kd_obj_add(&c->exec_cluster, "config", 6);
+        if (!v || kd_value_copy(v, x))
           return kd_error_set(err, KD_ENOMEM, "out of memory");
       }
     }

@@ -11,7 +11,8 @@
  * - every context, the current one and a context that does not exist
  *   resolve to a connection with every field a connection needs, or to an
  *   error that says why; a namespace given overrides the context's and
- *   changes nothing else; every path resolved is absolute. */
+ *   changes nothing else; every path resolved is absolute; the cluster
+ *   info for an exec plugin has each key once. */
 #define _GNU_SOURCE   /* memmem */
 #include "kube.h"
 
@@ -140,6 +141,17 @@ static int one_of(const char *s, const char *a, const char *b, const char *c)
   return strcmp(s, a) == 0 || strcmp(s, b) == 0 || (c && strcmp(s, c) == 0);
 }
 
+/* No key twice: the plugin gets exec_cluster as JSON. */
+static int unique_keys(const kd_value *o)
+{
+  for (size_t i = 0; i < o->u.obj.len; i++)
+    for (size_t j = 0; j < i; j++)
+      if (o->u.obj.m[i].klen == o->u.obj.m[j].klen &&
+          memcmp(o->u.obj.m[i].key, o->u.obj.m[j].key, o->u.obj.m[i].klen) == 0)
+        return 0;
+  return 1;
+}
+
 /* What every connection resolved must have. */
 static void check_conn(const kube_conn *c, const char *context)
 {
@@ -162,7 +174,9 @@ static void check_conn(const kube_conn *c, const char *context)
     for (size_t i = 0; i < e->nargs; i++) if (!e->args[i]) abort();
     for (size_t i = 0; i < e->nenv; i++) if (!e->env[i] || !strchr(e->env[i], '=')) abort();
   }
-  if (c->exec_cluster.type != KD_OBJ || !kube_conn_auth_kind(c)) abort();
+  if (c->exec_cluster.type != KD_OBJ || !unique_keys(&c->exec_cluster) ||
+      !kube_conn_auth_kind(c))
+    abort();
 }
 
 static int same_str(const char *a, const char *b)
