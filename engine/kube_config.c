@@ -100,6 +100,10 @@ static int add_entries(table *t, const kd_value *list, const char *what,
     if (!name || name->type != KD_STR || name->u.str.len == 0)
       return kd_error_set(err, KD_EPARSE, "%s: %s[%zu]: missing name", file,
                           what, i);
+    /* "\0x" would be listed as "", which selects the current context */
+    if (memchr(name->u.str.s, 0, name->u.str.len))
+      return kd_error_set(err, KD_EPARSE, "%s: %s[%zu]: the name holds a NUL "
+                          "byte", file, what, i);
     if (body && body->type != KD_OBJ && body->type != KD_NULL)
       return kd_error_set(err, KD_EPARSE, "%s: %s %s: %s must be a mapping",
                           file, what, name->u.str.s, key);

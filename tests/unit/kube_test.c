@@ -135,6 +135,10 @@ static void test_explicit_kubeconfig_only_and_errors(void)
   o.kubeconfig = path_of("noname.yaml");
   CHECK(kube_config_load(&o, &err) == NULL);
   CHECK(strstr(err.msg, "clusters[0]: missing name") != NULL);
+  put("nulname.yaml", "contexts:\n- name: a\n- name: \"\\0b\"\n");
+  o.kubeconfig = path_of("nulname.yaml");
+  CHECK(kube_config_load(&o, &err) == NULL);
+  CHECK(strstr(err.msg, "contexts[1]: the name holds a NUL byte") != NULL);
   o.kubeconfig = NULL;
   o.kubeconfig_env = path_of("missing.yaml");
   CHECK(kube_config_load(&o, &err) == NULL && err.code == KD_ENOTFOUND);
