@@ -111,6 +111,9 @@ watch_log_state watch_log_status(const watch_log *lg, kd_error *err);
 /* After ENDED/FAILED: opens the stream again with sinceTime of the last
  * line, skipping lines already delivered. */
 int watch_log_reconnect(watch_log *lg, kd_error *err);
+/* The sinceTime it would send (the last line's time, nine fraction
+ * digits), NULL before the first line. */
+const char *watch_log_since(const watch_log *lg);
 void watch_log_close(watch_log *lg);
 
 /* For tests/fuzz/watch_logs_fuzz.c: a log without a client, fed by hand.

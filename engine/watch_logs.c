@@ -31,22 +31,29 @@ struct watch_log {
 };
 
 /* Timestamps as RFC 3339 with exactly nine fraction digits, so that byte
- * order is time order (the kubelet prints UTC, trailing zeros trimmed). */
+ * order is time order (the kubelet prints trailing zeros trimmed, mostly
+ * in UTC; a zone offset is kept as it is: order holds while it does not
+ * change). The zone begins after the fraction's digits, or after the
+ * seconds ("YYYY-MM-DDTHH:MM:SS" is 19 bytes) without a fraction. */
 static char *normalise(const char *ts, size_t n)
 {
   kd_buf b = {0};
-  const char *dot = memchr(ts, '.', n), *end = ts + n;
-  const char *z = end > ts && end[-1] == 'Z' ? end - 1 : end;
+  const char *dot = memchr(ts, '.', n), *end = ts + n, *zone;
   size_t digits = 0;
   if (dot) {
     kd_buf_add(&b, ts, (size_t)(dot - ts) + 1);
-    for (const char *p = dot + 1; p < z && digits < 9; p++, digits++) kd_buf_addc(&b, *p);
+    for (zone = dot + 1; zone < end && *zone >= '0' && *zone <= '9'; zone++)
+      if (digits < 9) {
+        kd_buf_addc(&b, *zone);
+        digits++;
+      }
   } else {
-    kd_buf_add(&b, ts, (size_t)(z - ts));
+    zone = n > 19 ? ts + 19 : end;
+    kd_buf_add(&b, ts, (size_t)(zone - ts));
     kd_buf_addc(&b, '.');
   }
   for (; digits < 9; digits++) kd_buf_addc(&b, '0');
-  kd_buf_add(&b, z, (size_t)(end - z));
+  kd_buf_add(&b, zone, (size_t)(end - zone));
   return kd_buf_take(&b, NULL);
 }
 
@@ -163,6 +170,19 @@ static void on_done(void *ctx, const kube_resp *r)
   wake(lg);
 }
 
+/* "&sinceTime=TS" percent-encoded: a zone offset's '+' would be read as a
+ * space, the line's time being whatever the server sent. */
+static int add_since(kd_buf *b, const char *ts)
+{
+  if (kd_buf_adds(b, "&sinceTime=")) return KD_ENOMEM;
+  for (; *ts; ts++) {
+    unsigned char ch = (unsigned char)*ts;
+    if (kd_url_unreserved(ch) ? kd_buf_addc(b, (char)ch) : kd_buf_printf(b, "%%%02X", ch))
+      return KD_ENOMEM;
+  }
+  return KD_OK;
+}
+
 static int start(watch_log *lg, kd_error *err)
 {
   kd_buf p = {0};
@@ -170,7 +190,7 @@ static int start(watch_log *lg, kd_error *err)
   int rc = kd_buf_printf(&p, "%s?timestamps=true%s%s%s", lg->path,
                          lg->follow ? "&follow=true" : "", lg->query ? "&" : "",
                          lg->query ? lg->query : "");
-  if (!rc && lg->last_ts) rc = kd_buf_printf(&p, "&sinceTime=%s", lg->last_ts);
+  if (!rc && lg->last_ts) rc = add_since(&p, lg->last_ts);
   else if (!rc && lg->first) rc = kd_buf_printf(&p, "&%s", lg->first);
   if (rc) return kd_error_set(err, KD_ENOMEM, "out of memory");
   memset(&req, 0, sizeof req);
@@ -239,6 +259,8 @@ int watch_log_reconnect(watch_log *lg, kd_error *err)
   }
   return lg->c ? start(lg, err) : KD_OK;
 }
+
+const char *watch_log_since(const watch_log *lg) { return lg->last_ts; }
 
 watch_log *watch_log_detached(void)
 {

@@ -5,11 +5,11 @@
  *   one for a last line without it); no timestamp holds a space or a
  *   newline, no text a newline;
  * - the input read as a script makes a kubelet-like log (RFC 3339 times in
- *   UTC, nanoseconds with trailing zeros trimmed, never decreasing, often
- *   equal) and breaks the stream at any byte, each reconnect resending
+ *   UTC or with one zone offset, nanoseconds with trailing zeros trimmed,
+ *   never decreasing, often equal) and breaks the stream at any byte, each reconnect resending
  *   from some line at or before the first line of the last time delivered,
  *   as sinceTime (whole seconds) does: every line is delivered once, in
- *   order. */
+ *   order; the sinceTime it would send is the last line's time. */
 #include "watch.h"
 
 #include <stdlib.h>
@@ -89,15 +89,21 @@ typedef struct {
   kd_buf stream;              /* every line as the kubelet sends it */
   size_t start[MAX_LINES + 1];/* where line i begins; start[n]: the end */
   long long ns[MAX_LINES];    /* its time */
+  int zone;                   /* the zone the times are printed in */
   kd_buf want;                /* the lines as drain prints them */
   size_t n;
 } log_script;
 
-/* Go's RFC3339Nano in UTC: fraction digits with trailing zeros trimmed,
- * no dot for a whole second. */
-static void put_time(kd_buf *b, long long ns)
+static const struct { const char *name; int offset; } zones[] = {
+  {"Z", 0}, {"+02:00", 7200}, {"-05:30", -19800}
+};
+
+/* Go's RFC3339Nano: fraction digits with trailing zeros trimmed, no dot
+ * for a whole second; in UTC or (a runtime on a node in another time
+ * zone) with an offset. */
+static void put_time(kd_buf *b, long long ns, int zone)
 {
-  time_t sec = (time_t)(1796306400 + ns / 1000000000);
+  time_t sec = (time_t)(1796306400 + ns / 1000000000 + zones[zone].offset);
   long frac = (long)(ns % 1000000000);
   struct tm tm;
   char digits[16];
@@ -110,13 +116,14 @@ static void put_time(kd_buf *b, long long ns)
     while (digits[nd - 1] == '0') nd--;
     kd_buf_printf(b, ".%.*s", nd, digits);
   }
-  kd_buf_addc(b, 'Z');
+  kd_buf_adds(b, zones[zone].name);
 }
 
 static void make_script(reader *r, log_script *ls)
 {
   long long ns = 0;
   size_t n = byte(r) % (MAX_LINES + 1), i, j;
+  ls->zone = (int)(byte(r) % 3);
   static const long long steps[4] = {0, 1000, 1000000, 100000000};
   for (i = 0; i < n; i++) {
     unsigned k = byte(r), len = byte(r) % 12;
@@ -124,7 +131,7 @@ static void make_script(reader *r, log_script *ls)
     ns += steps[k & 3] * (long long)(byte(r) + (k & 3 ? 1 : 0));
     ls->ns[i] = ns;
     ls->start[i] = ls->stream.len;
-    put_time(&ls->stream, ns);
+    put_time(&ls->stream, ns, ls->zone);
     ts_at = ls->start[i];
     kd_buf_add(&ls->want, ls->stream.data + ts_at, ls->stream.len - ts_at);
     kd_buf_printf(&ls->want, "|%u|", len);
@@ -156,6 +163,24 @@ static void feed_range(watch_log *lg, const log_script *ls, reader *r,
   }
 }
 
+/* The sinceTime a reconnect sends is the time of the last line delivered
+ * (of DONE), as RFC 3339. */
+static void check_since(const watch_log *lg, const log_script *ls, size_t done)
+{
+  const char *since = watch_log_since(lg);
+  kd_buf ts = {0};
+  double want, got;
+  if (!done) {
+    if (since) abort();
+    return;
+  }
+  put_time(&ts, ls->ns[done - 1], ls->zone);
+  if (!since || kube_parse_time(ts.data, &want) || kube_parse_time(since, &got) ||
+      got != want)
+    abort();
+  kd_buf_free(&ts);
+}
+
 static void reconnects(const unsigned char *data, size_t size)
 {
   reader r = {data, size, 0};
@@ -178,6 +203,7 @@ static void reconnects(const unsigned char *data, size_t size)
     if (cut == end) break;
     watch_log_feed_end(lg, 0);
     if (watch_log_status(lg, &err) != WATCH_LOG_FAILED || !err.code) abort();
+    check_since(lg, &ls, done);
     if (watch_log_reconnect(lg, &err)) abort();
     breaks++;
     /* resend from a line at or before the first of the last time seen */
