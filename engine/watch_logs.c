@@ -171,13 +171,15 @@ static void on_done(void *ctx, const kube_resp *r)
 }
 
 /* "&sinceTime=TS" percent-encoded: a zone offset's '+' would be read as a
- * space, the line's time being whatever the server sent. */
+ * space, the line's time being whatever the server sent. ':' may stay (a
+ * query may hold it) and does, as servers and tests see it so. */
 static int add_since(kd_buf *b, const char *ts)
 {
   if (kd_buf_adds(b, "&sinceTime=")) return KD_ENOMEM;
   for (; *ts; ts++) {
     unsigned char ch = (unsigned char)*ts;
-    if (kd_url_unreserved(ch) ? kd_buf_addc(b, (char)ch) : kd_buf_printf(b, "%%%02X", ch))
+    if ((kd_url_unreserved(ch) || ch == ':') ? kd_buf_addc(b, (char)ch)
+                                             : kd_buf_printf(b, "%%%02X", ch))
       return KD_ENOMEM;
   }
   return KD_OK;
