@@ -554,6 +554,58 @@ static void test_log_stream_resumes_without_duplicates(void)
   loop_free(l);
 }
 
+/* Lines timed with a zone offset: dropped after the first, resumed. */
+static int offset_log_server(httpd *h, int fd, const char *req, int n)
+{
+  logscript *ls = h->ctx;
+  const char *s = strstr(req, "sinceTime=");
+  ls->requests++;
+  if (s) sscanf(s + 10, "%127[^& ]", ls->since);
+  httpd_send(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n");
+  httpd_chunk(fd, "2024-05-01T12:00:01.5+02:00 one\n");
+  if (ls->requests == 1) return 0;
+  httpd_chunk(fd, "2024-05-01T12:00:02+02:00 two\n");
+  httpd_send(fd, "0\r\n\r\n");
+  return 1;
+}
+
+/* The '+' of the offset is sent percent-encoded (else it reads as a
+ * space), after nine fraction digits. */
+static void test_log_stream_resumes_at_a_zone_offset(void)
+{
+  httpd h;
+  logscript ls = {0};
+  kd_error err = {0};
+  loop *l = loop_new(&err);
+  kube_client *c;
+  watch_log *lg;
+  const char *ts, *text;
+  size_t len;
+  kd_buf got = {0};
+  loop_id id = loop_new_id(l);
+  int done = 0;
+  CHECK(httpd_start(&h, offset_log_server, &ls) == 0);
+  c = client_for(l, h.port, NULL);
+  if (!c) return;
+  lg = watch_log_open(c, "/api/v1/namespaces/web/pods/p/log", NULL, NULL, 1, id, &err);
+  CHECK(lg != NULL);
+  while (lg && !done) {
+    drive(l, &done, 0.05);
+    while (watch_log_next(lg, &ts, &text, &len)) kd_buf_printf(&got, "%.*s,", (int)len, text);
+    if (watch_log_status(lg, &err) != WATCH_LOG_RUNNING) {
+      if (ls.requests == 1) CHECK(watch_log_reconnect(lg, &err) == KD_OK);
+      else done = 1;
+    }
+  }
+  CHECK_STR(got.data, "one,two,");
+  CHECK_STR(ls.since, "2024-05-01T12:00:01.500000000%2B02:00");
+  watch_log_close(lg);
+  kd_buf_free(&got);
+  kube_client_free(c);
+  httpd_stop(&h);
+  loop_free(l);
+}
+
 /* ---- watch resume and relist ------------------------------------------------ */
 
 static int watch_server(httpd *h, int fd, const char *req, int n)
@@ -681,6 +733,7 @@ int main(void)
   RUN(test_request_lines_keep_the_path);
   RUN(test_rate_limit_spaces_requests);
   RUN(test_log_stream_resumes_without_duplicates);
+  RUN(test_log_stream_resumes_at_a_zone_offset);
   RUN(test_watch_resumes_and_relists_exactly_once);
   curl_global_cleanup();
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
