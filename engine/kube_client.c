@@ -17,12 +17,35 @@ static char *dupstr(const char *s) { return s ? kd_strndup(s, strlen(s)) : NULL;
 
 /* ---- server URL ---------------------------------------------------------- */
 
-static void url_free(server_url *u)
+void kube_url_free(server_url *u)
 {
   free(u->scheme); free(u->host); free(u->port); free(u->prefix);
 }
 
-static int url_parse(const char *s, server_url *u)
+/* Whether S holds a space, a control byte or one of SET. */
+static int has_any(const char *s, const char *set)
+{
+  for (; *s; s++)
+    if ((unsigned char)*s <= ' ' || *s == 0x7f || strchr(set, *s)) return 1;
+  return 0;
+}
+
+static int valid_port(const char *p)
+{
+  size_t n = strlen(p), i;
+  long v = 0;
+  if (n == 0 || n > 5) return 0;
+  for (i = 0; i < n; i++) {
+    if (p[i] < '0' || p[i] > '9') return 0;
+    v = v * 10 + (p[i] - '0');
+  }
+  return v >= 1 && v <= 65535;
+}
+
+/* Only scheme://host[:port][/prefix]: what else curl would read in a URL
+ * (userinfo, a query, a fragment) the host, port and prefix split here
+ * would not agree with, so it is refused. */
+int kube_url_parse(const char *s, server_url *u)
 {
   const char *p = strstr(s, "://"), *h, *e, *slash;
   memset(u, 0, sizeof *u);
@@ -37,18 +60,23 @@ static int url_parse(const char *s, server_url *u)
     u->host = kd_strndup(h + 1, (size_t)(e - h - 1));
     u->ipv6 = 1;
     e++;
+    if (*e != ':' && e != slash) return KD_EINVAL;   /* "[::1]junk" */
   } else {
     e = memchr(h, ':', (size_t)(slash - h));
     if (!e) e = slash;
     u->host = kd_strndup(h, (size_t)(e - h));
   }
-  if (*e == ':') u->port = kd_strndup(e + 1, (size_t)(slash - e - 1));
-  else u->port = dupstr(strcmp(u->scheme, "https") == 0 ? "443" : "80");
+  if (*e == ':' && slash - e > 1) u->port = kd_strndup(e + 1, (size_t)(slash - e - 1));
+  else u->port = dupstr(u->scheme && strcmp(u->scheme, "https") == 0 ? "443" : "80");
   u->prefix = dupstr(slash);
   if (!u->scheme || !u->host || !u->port || !u->prefix) return KD_ENOMEM;
   while (u->prefix[0] && u->prefix[strlen(u->prefix) - 1] == '/')
     u->prefix[strlen(u->prefix) - 1] = 0;
-  return u->host[0] ? KD_OK : KD_EINVAL;
+  if ((strcmp(u->scheme, "https") && strcmp(u->scheme, "http")) || !u->host[0] ||
+      has_any(u->host, "/?#@[]\\") || !valid_port(u->port) ||
+      has_any(u->prefix, "?#"))
+    return KD_EINVAL;
+  return KD_OK;
 }
 
 /* Whether a proxy may carry C's requests: proxy-url, or one of the
@@ -73,7 +101,7 @@ static int setup_url(kube_client *c, kd_error *err)
   server_url *u = &c->url;
   kd_buf b = {0};
   const char *np;
-  int rc = url_parse(k->server, u);
+  int rc = kube_url_parse(k->server, u);
   if (rc) return kd_error_set(err, rc, "server %s is not a valid URL", k->server);
   c->https = strcmp(u->scheme, "https") == 0;
   if (k->tls_server_name && strcmp(u->scheme, "https") == 0) {
@@ -152,7 +180,7 @@ void kube_client_free(kube_client *c)
   while (c->calls) kube_call_cancel(c->calls);
   stop_plugin(c);
   kube_easy_free_all(c);
-  url_free(&c->url);
+  kube_url_free(&c->url);
   free(c->base);
   curl_url_cleanup(c->base_uh);
   curl_slist_free_all(c->connect_to);

@@ -100,6 +100,10 @@ static int add_entries(table *t, const kd_value *list, const char *what,
     if (!name || name->type != KD_STR || name->u.str.len == 0)
       return kd_error_set(err, KD_EPARSE, "%s: %s[%zu]: missing name", file,
                           what, i);
+    /* "\0x" would be listed as "", which selects the current context */
+    if (memchr(name->u.str.s, 0, name->u.str.len))
+      return kd_error_set(err, KD_EPARSE, "%s: %s[%zu]: the name holds a NUL "
+                          "byte", file, what, i);
     if (body && body->type != KD_OBJ && body->type != KD_NULL)
       return kd_error_set(err, KD_EPARSE, "%s: %s %s: %s must be a mapping",
                           file, what, name->u.str.s, key);
@@ -481,7 +485,10 @@ static int read_cluster(kube_conn *c, const entry *ce, kd_error *err)
       const kd_value *x = kd_obj_gets(&ext->u.arr.items[i], "extension");
       if (n && n->type == KD_STR && x &&
           strcmp(n->u.str.s, "client.authentication.k8s.io/exec") == 0) {
-        if (!(v = kd_obj_add(&c->exec_cluster, "config", 6)) || kd_value_copy(v, x))
+        /* given twice, the last wins (client-go makes a map of them) */
+        if ((v = kd_obj_gets(&c->exec_cluster, "config"))) kd_value_clear(v);
+        else v = kd_obj_add(&c->exec_cluster, "config", 6);
+        if (!v || kd_value_copy(v, x))
           return kd_error_set(err, KD_ENOMEM, "out of memory");
       }
     }

@@ -2,7 +2,7 @@
  * v1 and v1beta1), run without a shell, and RFC 3339 times. */
 #define _GNU_SOURCE   /* pipe2 */
 #include "json.h"
-#include "kube.h"
+#include "kube_int.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -148,8 +148,8 @@ static int take_str(const kd_value *o, const char *key, char **out, size_t *len)
   return KD_OK;
 }
 
-static int parse_cred(const kube_conn *c, const kd_buf *text, kube_cred *out,
-                      kd_error *err)
+int kube_exec_parse_cred(const kube_conn *c, const kd_buf *text, kube_cred *out,
+                         kd_error *err)
 {
   const char *cmd = c->exec->command;
   kd_value doc;
@@ -330,7 +330,7 @@ int kube_exec_poll(kube_exec_proc *p, kube_cred *out, kd_error *err)
   if (WEXITSTATUS(status) != 0)
     return kd_error_set(err, KD_EEXEC, "exec plugin %s failed with exit code %d",
                         cmd, WEXITSTATUS(status));
-  return parse_cred(p->c, &p->out, out, err);
+  return kube_exec_parse_cred(p->c, &p->out, out, err);
 }
 
 int kube_exec_fd(const kube_exec_proc *p) { return p->fd; }

@@ -1,5 +1,6 @@
 /* engine/kube_int.h: what kube_client.c and kube_easy.c share: the client
- * and call records. Not part of the API (kube.h is). */
+ * and call records; and kube_exec.c's credential parser. Not part of the
+ * API (kube.h is). */
 #ifndef KD_KUBE_INT_H
 #define KD_KUBE_INT_H
 
@@ -13,6 +14,13 @@ typedef struct server_url {
   char *scheme, *host, *port, *prefix;   /* host without [] for IPv6 */
   int ipv6;
 } server_url;
+
+/* kube_client.c: a kubeconfig's server URL "http[s]://host[:port][/prefix]"
+ * into U (port defaulted, prefix without trailing slashes); KD_EINVAL for
+ * anything else (no host, a port not in 1..65535, userinfo, a query, a
+ * fragment, a space), KD_ENOMEM. U must be freed either way. */
+int kube_url_parse(const char *s, server_url *u);
+void kube_url_free(server_url *u);
 
 /* A request header list shared by the calls that need the same one (the
  * same Accept, Content-Type and credentials): built once, not per request.
@@ -105,5 +113,12 @@ void kube_easy_release(kube_call *call);
 void kube_easy_url_release(kube_call *call);
 /* Frees the pool and the header lists (no transfer may be running). */
 void kube_easy_free_all(kube_client *c);
+
+/* kube_exec.c: the ExecCredential TEXT printed by C's exec plugin (C->exec
+ * set) into OUT, which must be zeroed. Returns KD_OK, or KD_EEXEC/KD_ENOMEM
+ * + ERR with OUT still zeroed. kube_exec_poll's parser; the fuzz target
+ * calls it directly. */
+int kube_exec_parse_cred(const kube_conn *c, const kd_buf *text, kube_cred *out,
+                         kd_error *err);
 
 #endif

@@ -111,6 +111,18 @@ watch_log_state watch_log_status(const watch_log *lg, kd_error *err);
 /* After ENDED/FAILED: opens the stream again with sinceTime of the last
  * line, skipping lines already delivered. */
 int watch_log_reconnect(watch_log *lg, kd_error *err);
+/* The sinceTime it would send (the last line's time, nine fraction
+ * digits), NULL before the first line. */
+const char *watch_log_since(const watch_log *lg);
 void watch_log_close(watch_log *lg);
+
+/* For tests/fuzz/watch_logs_fuzz.c: a log without a client, fed by hand.
+ * watch_log_feed does what a chunk of the stream does (nonzero: the stream
+ * would be aborted), watch_log_feed_end what its end does (CLEAN: 200 OK,
+ * else a broken connection); watch_log_reconnect only sets where the next
+ * feed resumes. */
+watch_log *watch_log_detached(void);
+int watch_log_feed(watch_log *lg, const char *data, size_t len);
+void watch_log_feed_end(watch_log *lg, int clean);
 
 #endif

@@ -239,6 +239,52 @@ static void test_failures_are_one_clear_line(void)
   loop_free(l);
 }
 
+/* Whether a client can be made for SERVER; its error in ERR. */
+static int client_made(loop *l, const char *server, kd_error *err)
+{
+  kd_buf b = {0}, path = {0};
+  kube_config_opts co = {0};
+  kube_config *cfg;
+  kube_conn *conn;
+  kube_client *c;
+  memset(err, 0, sizeof *err);
+  kd_buf_printf(&path, "%s/kc-url", dir);
+  kd_buf_printf(&b, "current-context: t\nclusters:\n- name: k\n  cluster: "
+                "{server: \"%s\"}\ncontexts:\n- name: t\n  context: {cluster: k}\n",
+                server);
+  kd_write_file(path.data, b.data, b.len, err);
+  co.kubeconfig = path.data;
+  cfg = kube_config_load(&co, err);
+  conn = cfg ? kube_config_resolve(cfg, NULL, NULL, err) : NULL;
+  c = conn ? kube_client_new(l, conn, NULL, err) : NULL;
+  kube_client_free(c);
+  kube_config_free(cfg);
+  kd_buf_free(&b);
+  kd_buf_free(&path);
+  return c != NULL;
+}
+
+/* What curl would read differently from the host, port and prefix the
+ * client splits (userinfo, a query, ...) is refused up front. */
+static void test_server_url_is_host_port_and_prefix_only(void)
+{
+  static const char *const bad[] = {
+    "https://admin:pw@10.0.0.1:6443", "https://k8s:6443?x=1", "https://k8s/api#f",
+    "https://k8s:6443 ", "https://k8s:port", "https://k8s:65536", "https://[::1]x/",
+    "https://k\\\\ns", "ftp://k8s"
+  };
+  kd_error err = {0};
+  loop *l = loop_new(&err);
+  size_t i;
+  for (i = 0; i < sizeof bad / sizeof *bad; i++) {
+    CHECK(!client_made(l, bad[i], &err));
+    CHECK(strstr(err.msg, "is not a valid URL") || strstr(err.msg, "not an http(s) URL"));
+  }
+  CHECK(client_made(l, "https://[fd00::1]:6443/k8s/clusters/c-1/", &err));
+  CHECK(client_made(l, "http://127.0.0.1:", &err));   /* empty port: the default */
+  loop_free(l);
+}
+
 static void test_connections_are_reused(void)
 {
   httpd h;
@@ -575,6 +621,58 @@ static void test_log_stream_resumes_without_duplicates(void)
   loop_free(l);
 }
 
+/* Lines timed with a zone offset: dropped after the first, resumed. */
+static int offset_log_server(httpd *h, int fd, const char *req, int n)
+{
+  logscript *ls = h->ctx;
+  const char *s = strstr(req, "sinceTime=");
+  ls->requests++;
+  if (s) sscanf(s + 10, "%127[^& ]", ls->since);
+  httpd_send(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n");
+  httpd_chunk(fd, "2024-05-01T12:00:01.5+02:00 one\n");
+  if (ls->requests == 1) return 0;
+  httpd_chunk(fd, "2024-05-01T12:00:02+02:00 two\n");
+  httpd_send(fd, "0\r\n\r\n");
+  return 1;
+}
+
+/* The '+' of the offset is sent percent-encoded (else it reads as a
+ * space), after nine fraction digits. */
+static void test_log_stream_resumes_at_a_zone_offset(void)
+{
+  httpd h;
+  logscript ls = {0};
+  kd_error err = {0};
+  loop *l = loop_new(&err);
+  kube_client *c;
+  watch_log *lg;
+  const char *ts, *text;
+  size_t len;
+  kd_buf got = {0};
+  loop_id id = loop_new_id(l);
+  int done = 0;
+  CHECK(httpd_start(&h, offset_log_server, &ls) == 0);
+  c = client_for(l, h.port, NULL);
+  if (!c) return;
+  lg = watch_log_open(c, "/api/v1/namespaces/web/pods/p/log", NULL, NULL, 1, id, &err);
+  CHECK(lg != NULL);
+  while (lg && !done) {
+    drive(l, &done, 0.05);
+    while (watch_log_next(lg, &ts, &text, &len)) kd_buf_printf(&got, "%.*s,", (int)len, text);
+    if (watch_log_status(lg, &err) != WATCH_LOG_RUNNING) {
+      if (ls.requests == 1) CHECK(watch_log_reconnect(lg, &err) == KD_OK);
+      else done = 1;
+    }
+  }
+  CHECK_STR(got.data, "one,two,");
+  CHECK_STR(ls.since, "2024-05-01T12:00:01.500000000%2B02:00");
+  watch_log_close(lg);
+  kd_buf_free(&got);
+  kube_client_free(c);
+  httpd_stop(&h);
+  loop_free(l);
+}
+
 /* ---- watch resume and relist ------------------------------------------------ */
 
 static int watch_server(httpd *h, int fd, const char *req, int n)
@@ -696,12 +794,14 @@ int main(void)
   curl_global_init(CURL_GLOBAL_DEFAULT);
   RUN(test_retries_follow_the_verb_and_status);
   RUN(test_failures_are_one_clear_line);
+  RUN(test_server_url_is_host_port_and_prefix_only);
   RUN(test_connections_are_reused);
   RUN(test_queued_call_goes_out_before_the_caller_runs);
   RUN(test_request_headers_are_exactly_these);
   RUN(test_request_lines_keep_the_path);
   RUN(test_rate_limit_spaces_requests);
   RUN(test_log_stream_resumes_without_duplicates);
+  RUN(test_log_stream_resumes_at_a_zone_offset);
   RUN(test_watch_resumes_and_relists_exactly_once);
   curl_global_cleanup();
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -135,6 +135,10 @@ static void test_explicit_kubeconfig_only_and_errors(void)
   o.kubeconfig = path_of("noname.yaml");
   CHECK(kube_config_load(&o, &err) == NULL);
   CHECK(strstr(err.msg, "clusters[0]: missing name") != NULL);
+  put("nulname.yaml", "contexts:\n- name: a\n- name: \"\\0b\"\n");
+  o.kubeconfig = path_of("nulname.yaml");
+  CHECK(kube_config_load(&o, &err) == NULL);
+  CHECK(strstr(err.msg, "contexts[1]: the name holds a NUL byte") != NULL);
   o.kubeconfig = NULL;
   o.kubeconfig_env = path_of("missing.yaml");
   CHECK(kube_config_load(&o, &err) == NULL && err.code == KD_ENOTFOUND);
@@ -204,6 +208,36 @@ static void test_auth_kinds_and_invalid_combinations(void)
   kube_conn_free(c);
   c = resolve_user("    client-certificate: nowhere.pem\n    client-key: key.pem\n", &err);
   CHECK(!c && strstr(err.msg, "nowhere.pem") != NULL);
+}
+
+/* Two exec extensions in one cluster: the last wins (client-go's
+ * conversion to a map), and the plugin's cluster info has one "config". */
+static void test_exec_extension_given_twice(void)
+{
+  kube_config_opts o = {0};
+  kd_error err = {0};
+  kube_config *cfg;
+  kube_conn *c;
+  const kd_value *conf;
+  size_t i, n = 0;
+  put("ext.yaml", "current-context: c\nclusters:\n- name: k\n  cluster:\n"
+      "    server: https://k:1\n    extensions:\n"
+      "    - {name: client.authentication.k8s.io/exec, extension: {aud: one}}\n"
+      "    - {name: client.authentication.k8s.io/exec, extension: {aud: two}}\n"
+      "contexts:\n- name: c\n  context: {cluster: k}\n");
+  o.kubeconfig = path_of("ext.yaml");
+  cfg = kube_config_load(&o, &err);
+  c = cfg ? kube_config_resolve(cfg, NULL, NULL, &err) : NULL;
+  CHECK(c != NULL);
+  if (c) {
+    for (i = 0; i < c->exec_cluster.u.obj.len; i++)
+      n += strcmp(c->exec_cluster.u.obj.m[i].key, "config") == 0;
+    conf = kd_value_path(&c->exec_cluster, "config.aud");
+    CHECK(n == 1);
+    CHECK(conf && conf->type == KD_STR && strcmp(conf->u.str.s, "two") == 0);
+  }
+  kube_conn_free(c);
+  kube_config_free(cfg);
 }
 
 static void test_in_cluster_when_no_kubeconfig(void)
@@ -363,6 +397,7 @@ int main(void)
   RUN(test_kubeconfig_env_merges_first_wins);
   RUN(test_explicit_kubeconfig_only_and_errors);
   RUN(test_auth_kinds_and_invalid_combinations);
+  RUN(test_exec_extension_given_twice);
   RUN(test_in_cluster_when_no_kubeconfig);
   RUN(test_exec_plugin_runs_without_shell);
   RUN(test_exec_plugin_failures);

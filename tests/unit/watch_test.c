@@ -81,10 +81,40 @@ static void test_errors_and_callback_stop(void)
   kd_buf_free(&got.all);
 }
 
+/* Log lines timed with a zone offset (a runtime on a node not in UTC):
+ * the resume time keeps the offset after nine fraction digits (it took
+ * "+02:00" for fraction digits), and the resend after it is deduplicated. */
+static void test_log_resume_time_keeps_the_zone_offset(void)
+{
+  watch_log *lg = watch_log_detached();
+  const char *ts, *text;
+  size_t len;
+  kd_buf got = {0};
+  kd_error err = {0};
+  const char *lines = "2026-12-03T16:00:01.5+02:00 a\n2026-12-03T16:00:01.5+02:00 b\n";
+  double want, since;
+  CHECK(watch_log_feed(lg, lines, strlen(lines)) == 0);
+  watch_log_feed_end(lg, 0);
+  CHECK_STR(watch_log_since(lg), "2026-12-03T16:00:01.500000000+02:00");
+  CHECK(kube_parse_time(watch_log_since(lg), &since) == KD_OK);
+  CHECK(kube_parse_time("2026-12-03T14:00:01.5Z", &want) == KD_OK && since == want);
+  CHECK(watch_log_reconnect(lg, &err) == KD_OK);
+  lines = "2026-12-03T16:00:01+02:00 before\n2026-12-03T16:00:01.5+02:00 a\n"
+          "2026-12-03T16:00:01.5+02:00 b\n2026-12-03T16:00:02-00:00 c\n";
+  CHECK(watch_log_feed(lg, lines, strlen(lines)) == 0);
+  watch_log_feed_end(lg, 1);
+  while (watch_log_next(lg, &ts, &text, &len)) kd_buf_printf(&got, "%.*s,", (int)len, text);
+  CHECK_STR(got.data, "a,b,c,");
+  CHECK_STR(watch_log_since(lg), "2026-12-03T16:00:02.000000000-00:00");
+  kd_buf_free(&got);
+  watch_log_close(lg);
+}
+
 int main(void)
 {
   RUN(test_every_chunking_gives_the_same_objects);
   RUN(test_partial_object_waits_and_reset_drops_it);
   RUN(test_errors_and_callback_stop);
+  RUN(test_log_resume_time_keeps_the_zone_offset);
   TEST_EXIT();
 }
