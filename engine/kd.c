@@ -200,6 +200,13 @@ done:
   return rc;
 }
 
+int kd_has_ctl(const char *s)
+{
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x20 || *s == 0x7f) return 1;
+  return 0;
+}
+
 char *kd_strndup(const char *s, size_t n)
 {
   char *p = malloc(n + 1);

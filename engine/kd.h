@@ -77,6 +77,10 @@ int kd_write_file(const char *path, const void *data, size_t len,
 
 /* strdup/strndup that go through our allocation checks. */
 char *kd_strndup(const char *s, size_t n);
+/* Whether S holds a control byte (below 0x20, or DEL): a value that cannot
+ * go into an HTTP header as it is (a token with a line break would add
+ * headers of its own). */
+int kd_has_ctl(const char *s);
 
 /* Whether byte CH is one of RFC 3986's unreserved characters (letters,
  * digits, "-._~"): the bytes percent-encoding leaves as they are. */

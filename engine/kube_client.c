@@ -219,10 +219,13 @@ static int read_token_file(kube_client *c, kd_error *err)
   }
   e = data + strlen(data);
   while (e > data && strchr(" \t\r\n", e[-1])) *--e = 0;
-  if (!data[0]) {
+  if (!data[0] || kd_has_ctl(data)) {   /* the token goes in a header */
+    int empty = !data[0];
     free(data);
     if (c->file_token) return KD_OK;
-    return kd_error_set(err, KD_EIO, "the token file %s is empty", path);
+    return kd_error_set(err, KD_EIO, empty ? "the token file %s is empty" :
+                        "the token in the token file %s holds a control "
+                        "character (a line break?)", path);
   }
   free(c->file_token);
   c->file_token = data;

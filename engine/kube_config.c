@@ -513,6 +513,9 @@ static int read_user(kube_conn *c, const entry *ue, kd_error *err)
       (rc = get_str(o, "password", &c->password, what, err)) ||
       (rc = resolve_path(&c->token_file, ue->dir, err)))
     return rc;
+  if (c->token && kd_has_ctl(c->token))   /* it goes in a header */
+    return kd_error_set(err, KD_EINVAL, "%s: the token holds a control "
+                        "character (a line break?)", what);
   if (c->cert_data && !c->key_data)
     return kd_error_set(err, KD_EINVAL, "%s: client-key-data or client-key "
                         "must be specified to use the clientCert "

@@ -190,6 +190,11 @@ int kube_exec_parse_cred(const kube_conn *c, const kd_buf *text, kube_cred *out,
                  "cert/key pair", cmd);
     goto done;
   }
+  if (out->token && kd_has_ctl(out->token)) {   /* it goes in a header */
+    kd_error_set(err, KD_EEXEC, "exec plugin %s returned a token holding a "
+                 "control character", cmd);
+    goto done;
+  }
   if (!out->cert_data != !out->key_data) {
     kd_error_set(err, KD_EEXEC, "exec plugin %s returned only certificate or "
                  "key, not both", cmd);

@@ -208,6 +208,11 @@ static void test_auth_kinds_and_invalid_combinations(void)
   kube_conn_free(c);
   c = resolve_user("    client-certificate: nowhere.pem\n    client-key: key.pem\n", &err);
   CHECK(!c && strstr(err.msg, "nowhere.pem") != NULL);
+  /* a token with a line break would add headers of its own: refused, and
+   * the error does not print it */
+  c = resolve_user("    token: \"secret\\r\\nX-Injected: 1\"\n", &err);
+  CHECK(!c && strstr(err.msg, "the token holds a control character") != NULL);
+  CHECK(strstr(err.msg, "secret") == NULL && strstr(err.msg, "Injected") == NULL);
 }
 
 /* Two exec extensions in one cluster: the last wins (client-go's
@@ -343,6 +348,13 @@ static void test_exec_plugin_failures(void)
                   "\"status\":{\"clientCertificateData\":\"C\"}}'\n");
   CHECK(c && kube_exec_run(c, 0, &cr, &err) == KD_EEXEC);
   CHECK(strstr(err.msg, "only certificate or key") != NULL);
+  kube_conn_free(c);
+  c = plugin_conn("v1beta1", NULL, "#!/bin/sh\necho '{\"apiVersion\":"
+                  "\"client.authentication.k8s.io/v1beta1\",\"kind\":\"ExecCredential\","
+                  "\"status\":{\"token\":\"tok\\\\nX-Injected: 1\"}}'\n");
+  CHECK(c && kube_exec_run(c, 0, &cr, &err) == KD_EEXEC);
+  CHECK(strstr(err.msg, "token holding a control character") != NULL);
+  CHECK(strstr(err.msg, "Injected") == NULL);
   kube_conn_free(c);
   c = plugin_conn("v1beta1", NULL, "#!/bin/sh\necho not json\n");
   CHECK(c && kube_exec_run(c, 0, &cr, &err) == KD_EEXEC);

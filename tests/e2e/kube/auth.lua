@@ -90,6 +90,15 @@ t.test("tokenFile is re-read when it changes", function()
   t.ok(#ns_list(c) > 0, "the new token is used")
 end)
 
+t.test("a token file with a line break inside is refused, not sent", function()
+  local f = dir .. "/token-file-crlf"
+  core.write_file(f, token .. "\r\nX-Injected: 1\n")
+  local c = client(CA, "{tokenFile: token-file-crlf}")
+  local err = t.raises(function() ns_list(c) end)
+  t.ok(tostring(err):find("holds a control character", 1, true), tostring(err))
+  t.ok(not tostring(err):find(token, 1, true), "the token is not printed")
+end)
+
 -- Exec plugins: a script printing an ExecCredential; it counts its runs.
 local function plugin(name, body)
   local path = dir .. "/" .. name
