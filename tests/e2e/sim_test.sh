@@ -57,6 +57,11 @@ for chart in nginx podinfo traefik prometheus; do
 done
 run k -n ns get deploy rel-nginx -o jsonpath='{.metadata.generation} {.spec.replicas}'
 expect applied_deployment_present 0 '^1 1$'
+# the sim's controllers update the Deployment's status until its pods are
+# ready: only once the rollout is done is a changed resourceVersion the
+# apply's doing
+run k -n ns rollout status deployment/rel-podinfo --timeout=60s
+expect podinfo_rolled_out 0 'successfully rolled out'
 RV1=$(k -n ns get deploy rel-podinfo -o jsonpath='{.metadata.resourceVersion}')
 run k apply -f "$CHARTS/podinfo.yaml"
 expect reapply 0 'service/rel-podinfo unchanged'
