@@ -221,3 +221,14 @@ int kd_url_unreserved(unsigned char ch)
   return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
          (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~';
 }
+
+int kd_buf_add_escaped(kd_buf *b, const char *s, const char *keep)
+{
+  for (; *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    int rc = kd_url_unreserved(ch) || strchr(keep, ch) ? kd_buf_addc(b, (char)ch)
+                                                       : kd_buf_printf(b, "%%%02X", ch);
+    if (rc) return KD_ENOMEM;
+  }
+  return KD_OK;
+}

@@ -85,5 +85,8 @@ int kd_has_ctl(const char *s);
 /* Whether byte CH is one of RFC 3986's unreserved characters (letters,
  * digits, "-._~"): the bytes percent-encoding leaves as they are. */
 int kd_url_unreserved(unsigned char ch);
+/* Appends S to B percent-encoded: every byte but the unreserved ones and
+ * those in KEEP ("" for none). KD_OK or KD_ENOMEM. */
+int kd_buf_add_escaped(kd_buf *b, const char *s, const char *keep);
 
 #endif

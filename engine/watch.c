@@ -280,16 +280,9 @@ static void failed(watch_stream *st, const kube_resp *r, const char *what)
 /* Appends "&key=value" (percent-encoded) to B. */
 static int add_param(kd_buf *b, const char *key, const char *val)
 {
-  const char *p;
   if (!val || !val[0]) return KD_OK;
   if (kd_buf_printf(b, "&%s=", key)) return KD_ENOMEM;
-  for (p = val; *p; p++) {
-    unsigned char ch = (unsigned char)*p;
-    int rc = kd_url_unreserved(ch) ? kd_buf_addc(b, (char)ch)
-                                   : kd_buf_printf(b, "%%%02X", ch);
-    if (rc) return KD_ENOMEM;
-  }
-  return KD_OK;
+  return kd_buf_add_escaped(b, val, "");
 }
 
 /* ---- listing ------------------------------------------------------------- */

@@ -176,13 +176,7 @@ static void on_done(void *ctx, const kube_resp *r)
 static int add_since(kd_buf *b, const char *ts)
 {
   if (kd_buf_adds(b, "&sinceTime=")) return KD_ENOMEM;
-  for (; *ts; ts++) {
-    unsigned char ch = (unsigned char)*ts;
-    if ((kd_url_unreserved(ch) || ch == ':') ? kd_buf_addc(b, (char)ch)
-                                             : kd_buf_printf(b, "%%%02X", ch))
-      return KD_ENOMEM;
-  }
-  return KD_OK;
+  return kd_buf_add_escaped(b, ts, ":");
 }
 
 static int start(watch_log *lg, kd_error *err)
