@@ -25,9 +25,7 @@ void kube_url_free(server_url *u)
 /* Whether S holds a space, a control byte or one of SET. */
 static int has_any(const char *s, const char *set)
 {
-  for (; *s; s++)
-    if ((unsigned char)*s <= ' ' || *s == 0x7f || strchr(set, *s)) return 1;
-  return 0;
+  return kd_has_ctl(s) || strchr(s, ' ') || strpbrk(s, set);
 }
 
 static int valid_port(const char *p)
