@@ -57,8 +57,8 @@ static char *join(const char *a, const char *b)
 
 static void put(const char *path, const char *text, size_t len)
 {
-  FILE *f = fopen(path, "wb");
-  if (!f || fwrite(text, 1, len, f) != len || fclose(f)) abort();
+  kd_error err = {0};
+  if (kd_write_file(path, text, len, &err)) abort();
 }
 
 /* DIR as seen from the working directory: "../../tmp/..." */
