@@ -561,13 +561,44 @@ static void test_rate_limit_spaces_requests(void)
 
 typedef struct logscript { int requests; char since[128]; } logscript;
 
-static int log_server(httpd *h, int fd, const char *req, int n)
+/* What both log servers do first: counts the request, keeps its sinceTime
+ * and starts a chunked answer. Returns the script. */
+static logscript *log_answer(httpd *h, int fd, const char *req)
 {
   logscript *ls = h->ctx;
   const char *s = strstr(req, "sinceTime=");
   ls->requests++;
   if (s) sscanf(s + 10, "%127[^& ]", ls->since);
   httpd_send(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n");
+  return ls;
+}
+
+/* Reads LG to its end, reconnecting it once after the first request's
+ * stream ends: each line into GOT as "ts|text\n", or "text," without
+ * WITH_TS. */
+static void read_log_reconnecting_once(loop *l, watch_log *lg, const logscript *ls,
+                                       int with_ts, kd_buf *got)
+{
+  const char *ts, *text;
+  size_t len;
+  kd_error err = {0};
+  int done = 0;
+  while (lg && !done) {
+    drive(l, &done, 0.05);
+    while (watch_log_next(lg, &ts, &text, &len)) {
+      if (with_ts) kd_buf_printf(got, "%s|", ts);
+      kd_buf_printf(got, "%.*s%s", (int)len, text, with_ts ? "\n" : ",");
+    }
+    if (watch_log_status(lg, &err) != WATCH_LOG_RUNNING) {
+      if (ls->requests == 1) CHECK(watch_log_reconnect(lg, &err) == KD_OK);
+      else done = 1;
+    }
+  }
+}
+
+static int log_server(httpd *h, int fd, const char *req, int n)
+{
+  logscript *ls = log_answer(h, fd, req);
   if (ls->requests == 1) {
     httpd_chunk(fd, "2024-05-01T10:00:00.1Z one\n2024-05-01T10:00:01.5Z two\n2024-05-01T10:00:01.5Z tw");
     httpd_chunk(fd, "o again\n2024-05-01T10:00:02Z partial li");
@@ -588,25 +619,15 @@ static void test_log_stream_resumes_without_duplicates(void)
   loop *l = loop_new(&err);
   kube_client *c;
   watch_log *lg;
-  const char *ts, *text;
-  size_t len;
   kd_buf got = {0};
   loop_id id = loop_new_id(l);
-  int done = 0;
   CHECK(httpd_start(&h, log_server, &ls) == 0);
   c = client_for(l, h.port, NULL);
   if (!c) return;
   lg = watch_log_open(c, "/api/v1/namespaces/web/pods/p/log", "container=app",
                       "tailLines=10", 1, id, &err);
   CHECK(lg != NULL);
-  while (lg && !done) {
-    drive(l, &done, 0.05);
-    while (watch_log_next(lg, &ts, &text, &len)) kd_buf_printf(&got, "%s|%.*s\n", ts, (int)len, text);
-    if (watch_log_status(lg, &err) != WATCH_LOG_RUNNING) {
-      if (ls.requests == 1) CHECK(watch_log_reconnect(lg, &err) == KD_OK);
-      else done = 1;
-    }
-  }
+  read_log_reconnecting_once(l, lg, &ls, 1, &got);
   CHECK_STR(got.data, "2024-05-01T10:00:00.1Z|one\n2024-05-01T10:00:01.5Z|two\n"
             "2024-05-01T10:00:01.5Z|two again\n2024-05-01T10:00:02Z|partial line\n"
             "2024-05-01T10:00:03.25Z|three\n");
@@ -624,11 +645,7 @@ static void test_log_stream_resumes_without_duplicates(void)
 /* Lines timed with a zone offset: dropped after the first, resumed. */
 static int offset_log_server(httpd *h, int fd, const char *req, int n)
 {
-  logscript *ls = h->ctx;
-  const char *s = strstr(req, "sinceTime=");
-  ls->requests++;
-  if (s) sscanf(s + 10, "%127[^& ]", ls->since);
-  httpd_send(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n");
+  logscript *ls = log_answer(h, fd, req);
   httpd_chunk(fd, "2024-05-01T12:00:01.5+02:00 one\n");
   if (ls->requests == 1) return 0;
   httpd_chunk(fd, "2024-05-01T12:00:02+02:00 two\n");
@@ -646,24 +663,14 @@ static void test_log_stream_resumes_at_a_zone_offset(void)
   loop *l = loop_new(&err);
   kube_client *c;
   watch_log *lg;
-  const char *ts, *text;
-  size_t len;
   kd_buf got = {0};
   loop_id id = loop_new_id(l);
-  int done = 0;
   CHECK(httpd_start(&h, offset_log_server, &ls) == 0);
   c = client_for(l, h.port, NULL);
   if (!c) return;
   lg = watch_log_open(c, "/api/v1/namespaces/web/pods/p/log", NULL, NULL, 1, id, &err);
   CHECK(lg != NULL);
-  while (lg && !done) {
-    drive(l, &done, 0.05);
-    while (watch_log_next(lg, &ts, &text, &len)) kd_buf_printf(&got, "%.*s,", (int)len, text);
-    if (watch_log_status(lg, &err) != WATCH_LOG_RUNNING) {
-      if (ls.requests == 1) CHECK(watch_log_reconnect(lg, &err) == KD_OK);
-      else done = 1;
-    }
-  }
+  read_log_reconnecting_once(l, lg, &ls, 0, &got);
   CHECK_STR(got.data, "one,two,");
   CHECK_STR(ls.since, "2024-05-01T12:00:01.500000000%2B02:00");
   watch_log_close(lg);
